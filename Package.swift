@@ -1,0 +1,79 @@
+// swift-tools-version:6.0
+// dicomtui: a terminal UI for the DICOM change feed of Azure Health Data Services.
+// One target per layer; see README.md, "Architecture".
+import PackageDescription
+
+let package = Package(
+    name: "dicomtui",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "dicomtui", targets: ["dicomtui"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+    ],
+    targets: [
+        // 1. ncursesw, seen from Swift: a module map and a shim header. Imported only by Terminal.
+        .systemLibrary(
+            name: "CNcursesw", path: "Sources/CNcursesw",
+            providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
+        // 2. The terminal vocabulary, pure Swift: Canvas (a grid of cells), Style, Key,
+        //    display widths and the sanitizer every string passes through before it is drawn.
+        .target(name: "TerminalKit"),
+        // 3. The only code that calls curses: CursesTerminal, the in-memory MemoryTerminal,
+        //    the wake pipe, signal routing and the crash guard.
+        .target(name: "Terminal", dependencies: ["CNcursesw", "TerminalKit"]),
+        // 4. The change-feed data model shared by client, emulator and core (entries, enums, timestamps, DICOM JSON).
+        .target(name: "FeedModel"),
+        // 5. The pure app core: state, events, update -> effects. No curses, no HTTP, no processes.
+        .target(name: "AppCore", dependencies: ["FeedModel", "TerminalKit"]),
+        // 6. Views: render AppState into a Canvas. No curses.
+        .target(name: "Views", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
+        // 7. The change-feed HTTP client and background fetcher.
+        .target(name: "ChangeFeedClient", dependencies: [
+            "FeedModel",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // 8. Where tokens come from: the az CLI runner, JWT claims, the demo token source.
+        .target(name: "TokenSource", dependencies: [
+            .product(name: "Subprocess", package: "swift-subprocess"),
+        ]),
+        // 9. The change-feed API emulator (Hummingbird), with a deterministic DICOM dataset.
+        .target(name: "Emulator", dependencies: [
+            "FeedModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // 10. Wiring: the run loop, the effects executor, options. Everything meets here.
+        .target(name: "AppRuntime", dependencies: [
+            "AppCore", "Views", "Terminal", "TerminalKit", "FeedModel",
+            "ChangeFeedClient", "TokenSource", "Emulator",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // 11. The thin executable: argument parsing and a call into AppRuntime.
+        .executableTarget(name: "dicomtui", dependencies: [
+            "AppRuntime", "Emulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TerminalKit"]),
+        .testTarget(name: "FeedModelTests", dependencies: ["FeedModel"]),
+        .testTarget(name: "AppCoreTests", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "AppCore", "FeedModel", "TerminalKit", "Terminal"],
+                    resources: [.copy("__Snapshots__")]),
+        .testTarget(name: "TokenSourceTests", dependencies: ["TokenSource"]),
+        .testTarget(name: "EmulatorTests", dependencies: [
+            "Emulator", "FeedModel",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        .testTarget(name: "ChangeFeedClientTests", dependencies: ["ChangeFeedClient", "Emulator", "FeedModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Emulator", "FeedModel"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,117 @@
+import Foundation
+
+/// What happened to an instance: the `action` of a change-feed entry.
+public enum ChangeFeedAction: String, Sendable, Hashable, CaseIterable {
+    case create = "Create", delete = "Delete", update = "Update"
+
+    /// Accepts any casing (`create`, `Create`) and the service's enum numbers (0, 1, 2).
+    public init?(wire: String) {
+        switch wire.lowercased() {
+        case "create", "0": self = .create
+        case "delete", "1": self = .delete
+        case "update", "2": self = .update
+        default: return nil
+        }
+    }
+}
+
+/// The instance's current status, rewritten on older rows as the instance changes.
+public enum ChangeFeedState: String, Sendable, Hashable, CaseIterable {
+    case current = "Current", replaced = "Replaced", deleted = "Deleted"
+
+    public init?(wire: String) {
+        switch wire.lowercased() {
+        case "current", "0": self = .current
+        case "replaced", "1": self = .replaced
+        case "deleted", "2": self = .deleted
+        default: return nil
+        }
+    }
+}
+
+/// One change-feed entry as the service sends it. Keys are matched case-insensitively
+/// (the service writes camelCase, its docs show PascalCase).
+public struct ChangeFeedEntry: Sendable, Equatable {
+    public var sequence: Int64
+    public var partitionName: String?
+    public var filePath: String?
+    public var studyInstanceUid: String
+    public var seriesInstanceUid: String
+    public var sopInstanceUid: String
+    public var action: ChangeFeedAction
+    public var timestamp: Date
+    public var state: ChangeFeedState
+    /// DICOM JSON (PS3.18 F.2) keyed by 8-hex tag; absent for deleted instances and with includeMetadata=false.
+    public var metadata: JSONValue?
+
+    public init(sequence: Int64, partitionName: String? = "Microsoft.Default", filePath: String? = nil,
+                studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
+                action: ChangeFeedAction, timestamp: Date, state: ChangeFeedState, metadata: JSONValue? = nil) {
+        self.sequence = sequence; self.partitionName = partitionName; self.filePath = filePath
+        self.studyInstanceUid = studyInstanceUid; self.seriesInstanceUid = seriesInstanceUid
+        self.sopInstanceUid = sopInstanceUid; self.action = action; self.timestamp = timestamp
+        self.state = state; self.metadata = metadata
+    }
+}
+
+/// Why an entry could not be read.
+public struct EntryDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+extension ChangeFeedEntry: Decodable {
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: AnyKey.self)
+        var keys: [String: AnyKey] = [:]
+        for k in c.allKeys { keys[k.stringValue.lowercased()] = k }
+        func key(_ name: String) throws -> AnyKey {
+            guard let k = keys[name.lowercased()] else {
+                throw EntryDecodingError("missing field '\(name)'")
+            }
+            return k
+        }
+        func optionalString(_ name: String) throws -> String? {
+            guard let k = keys[name.lowercased()] else { return nil }
+            return try c.decodeIfPresent(String.self, forKey: k)
+        }
+        func enumText(_ name: String) throws -> String {
+            let k = try key(name)
+            if let s = try? c.decode(String.self, forKey: k) { return s }
+            if let n = try? c.decode(Int.self, forKey: k) { return String(n) }
+            throw EntryDecodingError("field '\(name)' is neither a string nor a number")
+        }
+
+        sequence = try c.decode(Int64.self, forKey: try key("sequence"))
+        partitionName = try optionalString("partitionName")
+        filePath = try optionalString("filePath")
+        studyInstanceUid = try c.decode(String.self, forKey: try key("studyInstanceUid"))
+        seriesInstanceUid = try c.decode(String.self, forKey: try key("seriesInstanceUid"))
+        sopInstanceUid = try c.decode(String.self, forKey: try key("sopInstanceUid"))
+        let actionText = try enumText("action")
+        guard let a = ChangeFeedAction(wire: actionText) else { throw EntryDecodingError("unknown action '\(actionText)'") }
+        action = a
+        let stateText = try enumText("state")
+        guard let s = ChangeFeedState(wire: stateText) else { throw EntryDecodingError("unknown state '\(stateText)'") }
+        state = s
+        let ts = try c.decode(String.self, forKey: try key("timestamp"))
+        guard let date = Timestamp.parse(ts) else { throw EntryDecodingError("timestamp '\(ts)' is not ISO 8601 with a zone") }
+        timestamp = date
+        if let k = keys["metadata"] { metadata = try c.decodeIfPresent(JSONValue.self, forKey: k) } else { metadata = nil }
+    }
+}
+
+/// The decoded result of one element of a page: an entry, or the reason it could not be read.
+/// A bad entry never takes its page down with it.
+public enum EntryResult: Sendable, Equatable {
+    case entry(ChangeFeedEntry)
+    case undecodable(index: Int, reason: String)
+}
