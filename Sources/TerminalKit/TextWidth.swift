@@ -76,12 +76,14 @@ public enum TextWidth {
     }
 
     /// `text` cut to `width` cells with an ellipsis in the middle (keeps both ends of a UID).
-    public static func truncateMiddle(_ text: String, to width: Int) -> String {
+    /// `headShare` is the part of the kept cells given to the head (UIDs differ at the end, so
+    /// callers showing UIDs keep more of the tail).
+    public static func truncateMiddle(_ text: String, to width: Int, headShare: Double = 0.5) -> String {
         guard width > 0 else { return "" }
         if of(text) <= width { return text }
         if width == 1 { return "…" }
         let keep = width - 1
-        let head = prefix(text, fitting: (keep + 1) / 2)
+        let head = prefix(text, fitting: max(1, Int((Double(keep) * headShare).rounded())))
         let tail = suffix(text, fitting: keep - of(head))
         return head + "…" + tail
     }

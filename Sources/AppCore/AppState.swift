@@ -1,0 +1,84 @@
+import Foundation
+import FeedModel
+
+/// What the fetcher is doing.
+public enum FetchPhase: Sendable, Equatable {
+    /// Not started yet (waiting for a token).
+    case waiting
+    /// Pages are being requested.
+    case fetching
+    /// At the end of the feed; nothing in flight.
+    case idle
+    /// Stopped by an error that retrying cannot fix.
+    case stopped
+}
+
+/// Progress of the background fetcher, as the status line shows it.
+public struct FetchState: Sendable, Equatable {
+    public var phase: FetchPhase = .waiting
+    public var pagesLoaded = 0
+    /// The highest sequence the service reports (`/changefeed/latest`), when known.
+    public var latestSequence: Int64?
+    /// Entries whose JSON did not decode (kept out of the list, counted here).
+    public var undecodable = 0
+    /// The last error, with what to do about it.
+    public var problem: Problem?
+    /// Set while a failed request is being retried.
+    public var retryAttempt: Int?
+
+    public init() {}
+}
+
+/// The whole state of the app. Pure data: `update` changes it, views draw it.
+public struct AppState: Sendable, Equatable {
+    public var serviceURL: String
+    public var apiVersion: APIVersion
+    /// `true` when the app runs against the built-in emulator.
+    public var isDemo: Bool
+    /// Rows and columns of the terminal.
+    public var screenRows: Int
+    public var screenCols: Int
+    /// The clock as of the last event; time is injected, never read, so tests are exact.
+    public var now: Date
+    /// The zone timestamps are shown in (local by default).
+    public var timeZone: TimeZone
+
+    public var token = TokenState()
+    public var fetch = FetchState()
+    /// The change-feed entries loaded so far, in feed order.
+    public private(set) var entries: [ChangeFeedEntry] = []
+    /// Index of the selected entry.
+    public var selected = 0
+    /// Index of the first entry on screen.
+    public var top = 0
+    /// A one-line message for the status line (what a key did).
+    public var flash: String?
+    public var shouldQuit = false
+
+    public init(serviceURL: String, apiVersion: APIVersion, isDemo: Bool = false,
+                screenRows: Int = 24, screenCols: Int = 80, now: Date, timeZone: TimeZone = .current) {
+        self.serviceURL = serviceURL; self.apiVersion = apiVersion; self.isDemo = isDemo
+        self.screenRows = screenRows; self.screenCols = screenCols; self.now = now; self.timeZone = timeZone
+    }
+
+    /// Appends entries in the order given (the fetcher hands them over in feed order).
+    public mutating func append(_ new: [ChangeFeedEntry]) {
+        entries.append(contentsOf: new)
+    }
+}
+
+/// Screen geometry shared by `update` (paging) and the views (layout).
+public enum Layout {
+    /// Rows above the list: title, token line, column heading.
+    public static let headerRows = 3
+    /// Rows below the list: status line and key hints.
+    public static let footerRows = 2
+    /// Below this size the app shows "terminal too small" instead of the UI.
+    public static let minCols = 32
+    public static let minRows = 8
+
+    public static func isTooSmall(rows: Int, cols: Int) -> Bool { rows < minRows || cols < minCols }
+
+    /// Rows available to list entries.
+    public static func listRows(screenRows: Int) -> Int { max(1, screenRows - headerRows - footerRows) }
+}

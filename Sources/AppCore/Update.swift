@@ -1,0 +1,148 @@
+import Foundation
+import FeedModel
+import TerminalKit
+
+/// The app's only way to change state: apply one event, return the work to do.
+/// Pure: no I/O, no clock, no curses. Every key and every background result goes through here.
+public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
+    switch event {
+    case .started:
+        state.token.acquiring = true
+        return [.acquireToken]
+
+    case .tick(let now):
+        state.now = now
+        return []
+
+    case .input(let input):
+        return handle(input, &state)
+
+    case .tokenAcquiring:
+        state.token.acquiring = true
+        return []
+
+    case .tokenAcquired(let info):
+        state.token.info = info
+        state.token.acquiring = false
+        state.token.problem = nil
+        if state.fetch.phase == .waiting {
+            state.fetch.phase = .fetching
+            return [.startFetching]
+        }
+        return []
+
+    case .tokenFailed(let problem):
+        state.token.acquiring = false
+        state.token.problem = problem
+        return []
+
+    case .fetchStarted:
+        state.fetch.phase = .fetching
+        state.fetch.problem = nil
+        return []
+
+    case .pageLoaded(let entries, let undecodable):
+        state.append(entries)
+        state.fetch.pagesLoaded += 1
+        state.fetch.undecodable += undecodable
+        state.fetch.retryAttempt = nil
+        state.fetch.problem = nil
+        if let last = entries.last?.sequence, last > (state.fetch.latestSequence ?? 0) {
+            state.fetch.latestSequence = last
+        }
+        return []
+
+    case .latestSequence(let seq):
+        state.fetch.latestSequence = seq
+        return []
+
+    case .caughtUp:
+        state.fetch.phase = .idle
+        state.fetch.retryAttempt = nil
+        return []
+
+    case .fetchRetrying(let problem, let attempt):
+        state.fetch.problem = problem
+        state.fetch.retryAttempt = attempt
+        return []
+
+    case .fetchStopped(let problem):
+        state.fetch.phase = .stopped
+        state.fetch.problem = problem
+        state.fetch.retryAttempt = nil
+        return []
+    }
+}
+
+private func handle(_ input: InputEvent, _ state: inout AppState) -> [Effect] {
+    switch input {
+    case .resize(let rows, let cols):
+        state.screenRows = rows
+        state.screenCols = cols
+        keepSelectionVisible(&state)
+        return []
+    case .mouse(let m):
+        switch m.kind {
+        case .wheelDown: move(&state, by: 3)
+        case .wheelUp: move(&state, by: -3)
+        case .click, .press:
+            let row = m.row - Layout.headerRows
+            if row >= 0, row < Layout.listRows(screenRows: state.screenRows) {
+                select(&state, state.top + row)
+            }
+        default: break
+        }
+        return []
+    case .key(let key):
+        state.flash = nil
+        return handle(key, &state)
+    }
+}
+
+private func handle(_ key: Key, _ state: inout AppState) -> [Effect] {
+    let page = Layout.listRows(screenRows: state.screenRows)
+    switch key {
+    case .char("q"):
+        state.shouldQuit = true
+        return [.quit]
+    case .char("j"), .down: move(&state, by: 1)
+    case .char("k"), .up: move(&state, by: -1)
+    case .pageDown, .char(" "): move(&state, by: page)
+    case .pageUp: move(&state, by: -page)
+    case .ctrl("d"): move(&state, by: max(1, page / 2))
+    case .ctrl("u"): move(&state, by: -max(1, page / 2))
+    case .char("g"), .home: select(&state, 0)
+    case .char("G"), .end: select(&state, state.entries.count - 1)
+    case .char("r"):
+        if state.token.acquiring {
+            state.flash = "A token request is already running."
+            return []
+        }
+        state.token.acquiring = true
+        state.flash = "Requesting a new token…"
+        return [.acquireToken]
+    default:
+        break
+    }
+    return []
+}
+
+private func move(_ state: inout AppState, by delta: Int) {
+    select(&state, state.selected + delta)
+}
+
+private func select(_ state: inout AppState, _ index: Int) {
+    state.selected = max(0, min(index, state.entries.count - 1))
+    keepSelectionVisible(&state)
+}
+
+/// Scrolls so the selected row is on screen and the list never shows empty rows past its end
+/// while there are entries above.
+func keepSelectionVisible(_ state: inout AppState) {
+    let rows = Layout.listRows(screenRows: state.screenRows)
+    let count = state.entries.count
+    state.selected = max(0, min(state.selected, count - 1))
+    if state.selected < state.top { state.top = state.selected }
+    if state.selected >= state.top + rows { state.top = state.selected - rows + 1 }
+    state.top = max(0, min(state.top, max(0, count - rows)))
+}

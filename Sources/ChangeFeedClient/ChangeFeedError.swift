@@ -1,0 +1,83 @@
+import Foundation
+
+/// What can go wrong reading the change feed, each with a message and a hint a user can act on.
+/// Server text is kept as sent (trimmed); it is sanitized when drawn.
+public enum ChangeFeedError: Error, Sendable, Equatable {
+    /// 401: the token was missing, expired or for another audience. `challenge` is WWW-Authenticate.
+    case unauthorized(challenge: String?)
+    /// 403: the identity lacks a DICOM data role.
+    case forbidden(String)
+    /// 404: wrong URL or API version.
+    case notFound(String)
+    /// 400: the service rejected a parameter; its own text.
+    case badRequest(String)
+    /// 429: throttled; wait this long when the service says.
+    case throttled(retryAfter: TimeInterval?)
+    /// 408 and 5xx.
+    case server(status: Int, body: String)
+    case unexpectedStatus(Int, String)
+    /// 3xx: not followed, so the token never goes to another host.
+    case redirect(status: Int, location: String?)
+    /// The connection failed (refused, reset, DNS, TLS, timeout).
+    case network(String)
+    /// The body was not the JSON expected.
+    case malformed(String)
+    /// No token could be had.
+    case noToken(String)
+
+    /// Worth trying again after a pause.
+    public var isRetryable: Bool {
+        switch self {
+        case .throttled, .server, .network: true
+        default: false
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .unauthorized(let challenge):
+            var s = "401 Unauthorized: the service did not accept the token"
+            if let d = challenge.flatMap(Self.errorDescription(inChallenge:)) { s += " (\(d))" }
+            return s
+        case .forbidden(let body): return "403 Forbidden" + Self.suffix(body)
+        case .notFound(let body): return "404 Not Found" + Self.suffix(body)
+        case .badRequest(let body): return "400 Bad Request" + Self.suffix(body)
+        case .throttled(let after): return "429 Too Many Requests" + (after.map { ", retry after \(Int($0)) s" } ?? "")
+        case .server(let status, let body): return "\(status) from the service" + Self.suffix(body)
+        case .unexpectedStatus(let status, let body): return "unexpected HTTP \(status)" + Self.suffix(body)
+        case .redirect(let status, let location): return "HTTP \(status) redirect to \(location ?? "?") not followed"
+        case .network(let what): return "network error: \(what)"
+        case .malformed(let what): return "the service sent something that is not a change-feed page: \(what)"
+        case .noToken(let why): return "no token: \(why)"
+        }
+    }
+
+    public var hint: String? {
+        switch self {
+        case .unauthorized: "Press r for a new token; check --resource matches the service's audience and the tenant is right."
+        case .forbidden: "The identity needs the DICOM Data Reader (or Data Owner) role on this DICOM service."
+        case .notFound: "Check the service URL (https://<workspace>-<service>.dicom.azurehealthcareapis.com) and --api-version."
+        case .badRequest: "The service rejected a parameter; check --api-version and the time options."
+        case .throttled: "The service is throttling requests; dicomtui waits and retries."
+        case .server: "The service had a problem; dicomtui retries with backoff."
+        case .network: "Check the network and the service URL; dicomtui retries with backoff."
+        case .redirect: "Use the service's final URL with --url."
+        case .malformed, .unexpectedStatus: "Check that --url points at a DICOM service."
+        case .noToken: "Press r to try again."
+        }
+    }
+
+    static func suffix(_ body: String) -> String {
+        let t = body.trimmingCharacters(in: .whitespacesAndNewlines)
+        if t.isEmpty { return "" }
+        return ": " + (t.count > 300 ? String(t.prefix(300)) + "…" : t)
+    }
+
+    /// `error_description="..."` out of a WWW-Authenticate header.
+    static func errorDescription(inChallenge header: String) -> String? {
+        guard let r = header.range(of: "error_description=\"") else { return nil }
+        let rest = header[r.upperBound...]
+        guard let end = rest.firstIndex(of: "\"") else { return nil }
+        return String(rest[..<end])
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// A DICOM service base URL, checked: `https://` always, plain `http://` only for loopback hosts,
+/// so a token is never sent in clear text over a network.
+public struct ServiceEndpoint: Sendable, Equatable, CustomStringConvertible {
+    /// `https://ws-svc.dicom.azurehealthcareapis.com` (no trailing slash, no version).
+    public let baseURL: String
+    public let host: String
+    public let isLoopback: Bool
+
+    public enum Invalid: Error, Equatable, CustomStringConvertible {
+        case notAURL(String)
+        case plainHTTPToRemoteHost(String)
+        case unsupportedScheme(String)
+        public var description: String {
+            switch self {
+            case .notAURL(let s): "'\(s)' is not a URL. Give the service URL, for example https://myws-mydicom.dicom.azurehealthcareapis.com"
+            case .plainHTTPToRemoteHost(let h): "plain http:// is allowed only for loopback hosts (127.0.0.1, localhost, [::1]); use https:// for \(h)"
+            case .unsupportedScheme(let s): "the URL scheme '\(s)' is not supported; use https://"
+            }
+        }
+    }
+
+    public init(_ text: String) throws(Invalid) {
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        // A pasted URL with a version or /changefeed on it still means the service.
+        for suffix in ["/changefeed/latest", "/changefeed"] where trimmed.lowercased().hasSuffix(suffix) {
+            trimmed.removeLast(suffix.count)
+        }
+        if let r = trimmed.range(of: #"/v[0-9][0-9.]*(-prerelease)?$"#, options: [.regularExpression, .caseInsensitive]) {
+            trimmed.removeSubrange(r)
+        }
+        guard let comps = URLComponents(string: trimmed), let scheme = comps.scheme?.lowercased(),
+              let host = comps.host, !host.isEmpty else { throw .notAURL(text) }
+        let loopback = ServiceEndpoint.isLoopbackHost(host)
+        switch scheme {
+        case "https": break
+        case "http": guard loopback else { throw .plainHTTPToRemoteHost(host) }
+        default: throw .unsupportedScheme(scheme)
+        }
+        self.baseURL = trimmed
+        self.host = host
+        self.isLoopback = loopback
+    }
+
+    public var description: String { baseURL }
+
+    static func isLoopbackHost(_ host: String) -> Bool {
+        let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return h == "localhost" || h == "::1" || h.hasPrefix("127.") && h.split(separator: ".").count == 4
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+import AppCore
+import FeedModel
+import TerminalKit
+
+/// Draws the whole screen for a state. Pure: the same state gives the same canvas.
+public enum MainScreen {
+    public static func render(_ state: AppState, theme: Theme) -> Canvas {
+        var canvas = Canvas(rows: state.screenRows, cols: state.screenCols)
+        if Layout.isTooSmall(rows: state.screenRows, cols: state.screenCols) {
+            drawTooSmall(state, &canvas, theme)
+            return canvas
+        }
+        drawTitle(state, &canvas, theme)
+        drawToken(state, &canvas, theme)
+        drawList(state, &canvas, theme)
+        drawStatus(state, &canvas, theme)
+        drawHints(state, &canvas, theme)
+        return canvas
+    }
+
+    // MARK: - Header
+
+    static func drawTitle(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
+        c.fill(row: 0, style: t.titleBar)
+        var x = c.draw(" dicomtui ", row: 0, col: 0, style: t.titleBar)
+        if state.isDemo {
+            x += c.draw(" DEMO ", row: 0, col: x, style: t.demoBadge)
+        }
+        let version = " \(state.apiVersion.rawValue) "
+        let versionWidth = TextWidth.of(version)
+        let urlRoom = c.cols - x - versionWidth - 1
+        if urlRoom > 8 {
+            x += c.draw(" " + TextWidth.truncateMiddle(state.serviceURL, to: urlRoom - 1), row: 0, col: x, style: t.titleBar)
+        }
+        if c.cols - versionWidth > x {
+            c.draw(version, row: 0, col: c.cols - versionWidth, style: t.titleBar)
+        }
+    }
+
+    static func drawToken(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
+        let status = state.token.status(at: state.now)
+        let (mark, look): (String, TokenStatusLike) = switch status {
+        case .valid: ("●", .good)
+        case .expiringSoon: ("●", .warn)
+        case .expired: ("✗", .bad)
+        case .error: ("✗", .bad)
+        case .acquiring: ("…", .neutral)
+        case .none: ("○", .neutral)
+        }
+        var x = c.draw("Token ", row: 1, col: 0, style: t.label)
+        x += c.draw("\(mark) \(status.label)", row: 1, col: x, style: t.tokenStyle(look))
+        var parts: [(String, Style)] = []
+        if let info = state.token.info {
+            let left = info.expiresOn.timeIntervalSince(state.now)
+            let when = Format.time(info.expiresOn, in: state.timeZone)
+            let countdown = left >= 0 ? "in \(Format.countdown(left))" : "\(Format.countdown(-left)) ago"
+            parts.append(("expires \(when) (\(countdown))", status == .valid ? t.plain : t.tokenStyle(look)))
+            parts.append((info.identity, t.emphasis))
+            if let tenant = info.tenant { parts.append(("tenant \(shortID(tenant))", t.label)) }
+            parts.append((info.masked, t.label))
+        } else if let problem = state.token.problem {
+            parts.append((problem.message, t.error))
+        }
+        for (text, style) in parts {
+            let room = c.cols - x - 3
+            if room < 6 { break }
+            x += c.draw(" · ", row: 1, col: x, style: t.label)
+            x += c.draw(TextWidth.truncate(text, to: room), row: 1, col: x, style: style)
+        }
+    }
+
+    // MARK: - List
+
+    static func drawList(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
+        let maxSeq = max(state.fetch.latestSequence ?? 0, state.entries.last?.sequence ?? 0)
+        let cols = Columns.fit(width: c.cols, sequenceDigits: String(maxSeq).count)
+        var x = 0
+        c.fill(row: 2, style: t.heading)
+        for col in cols.columns {
+            let title = TextWidth.pad(col.title, to: col.width, alignRight: col.kind == .sequence)
+            c.draw(title, row: 2, col: x, style: t.heading)
+            x += col.width + 1
+        }
+        let rows = Layout.listRows(screenRows: state.screenRows)
+        if state.entries.isEmpty {
+            drawEmpty(state, &c, t, top: Layout.headerRows, rows: rows)
+            return
+        }
+        for i in 0..<rows {
+            let index = state.top + i
+            guard index < state.entries.count else { break }
+            let y = Layout.headerRows + i
+            drawRow(state.entries[index], cols, y: y, &c, t, zone: state.timeZone)
+            if index == state.selected {
+                c.restyle(row: y) { $0.reverse = true; $0.dim = false }
+            }
+        }
+    }
+
+    static func drawRow(_ e: ChangeFeedEntry, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone) {
+        var x = 0
+        for col in cols.columns {
+            let (text, style): (String, Style) = switch col.kind {
+            case .sequence: (TextWidth.pad(String(e.sequence), to: col.width, alignRight: true), t.plain)
+            case .time: (cols.fullDates ? Format.dateTime(e.timestamp, in: zone) : Format.time(e.timestamp, in: zone), t.plain)
+            case .action: (e.action.rawValue, t.action(e.action))
+            case .state: (e.state.rawValue, t.state(e.state))
+            case .study: (uid(e.studyInstanceUid, col.width), t.plain)
+            case .series: (uid(e.seriesInstanceUid, col.width), t.plain)
+            case .sop: (uid(e.sopInstanceUid, col.width), t.plain)
+            }
+            c.draw(text, row: y, col: x, maxWidth: col.width, style: style)
+            x += col.width + 1
+        }
+    }
+
+    static func drawEmpty(_ state: AppState, _ c: inout Canvas, _ t: Theme, top: Int, rows: Int) {
+        var lines: [(String, Style)] = []
+        if let p = state.token.problem {
+            lines.append(("Could not get a token", t.error))
+            lines.append(contentsOf: wrap(p.message, width: c.cols - 4).map { ($0, t.plain) })
+            if let hint = p.hint { lines.append(("", t.plain)); lines.append(contentsOf: wrap(hint, width: c.cols - 4).map { ($0, t.emphasis) }) }
+        } else if let p = state.fetch.problem, state.fetch.phase == .stopped || state.fetch.retryAttempt != nil {
+            lines.append((state.fetch.phase == .stopped ? "The change feed could not be read" : "Retrying the change feed", t.error))
+            lines.append(contentsOf: wrap(p.message, width: c.cols - 4).map { ($0, t.plain) })
+            if let hint = p.hint { lines.append(("", t.plain)); lines.append(contentsOf: wrap(hint, width: c.cols - 4).map { ($0, t.emphasis) }) }
+        } else {
+            switch state.fetch.phase {
+            case .waiting: lines.append((state.token.acquiring ? "Getting a token…" : "Waiting for a token (press r to get one).", t.label))
+            case .fetching: lines.append(("Loading the change feed…", t.label))
+            case .idle: lines.append(("The change feed is empty.", t.label))
+            case .stopped: lines.append(("The fetcher has stopped.", t.label))
+            }
+        }
+        let shown = Array(lines.prefix(rows))
+        let start = top + max(0, (rows - shown.count) / 2)
+        for (i, (text, style)) in shown.enumerated() {
+            let w = TextWidth.of(text)
+            c.draw(text, row: start + i, col: max(2, (c.cols - w) / 2), maxWidth: c.cols - 4, style: style)
+        }
+    }
+
+    // MARK: - Footer
+
+    static func drawStatus(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
+        let y = c.rows - 2
+        c.fill(row: y, style: t.statusBar)
+        let position = state.entries.isEmpty ? "0 / 0" :
+            "\(Format.count(state.selected + 1)) / \(Format.count(state.entries.count))"
+        let right = " \(position) "
+        let rightWidth = TextWidth.of(right)
+        var left: String
+        let f = state.fetch
+        switch f.phase {
+        case .waiting: left = "waiting for token"
+        case .fetching: left = f.retryAttempt.map { "retrying (attempt \($0))" } ?? "fetching"
+        case .idle: left = "idle, at the end of the feed"
+        case .stopped: left = "stopped"
+        }
+        left += " · \(Format.count(state.entries.count)) loaded"
+        if let latest = f.latestSequence { left += " · latest seq \(Format.count(latest))" }
+        left += " · \(Format.count(f.pagesLoaded)) page\(f.pagesLoaded == 1 ? "" : "s")"
+        if f.undecodable > 0 { left += " · \(Format.count(f.undecodable)) unreadable" }
+        if let flash = state.flash {
+            left = flash
+        } else if let p = f.problem {
+            left += " · error: \(p.message)"
+            if let hint = p.hint { left += " — \(hint)" }
+        } else if let p = state.token.problem, !state.entries.isEmpty {
+            left += " · token: \(p.message)"
+        }
+        let room = c.cols - rightWidth - 1
+        c.draw(" " + TextWidth.truncate(left, to: room - 1), row: y, col: 0, maxWidth: room, style: t.statusBar)
+        c.draw(right, row: y, col: c.cols - rightWidth, style: t.statusBar)
+    }
+
+    static let hints: [(String, String)] = [
+        ("q", "quit"), ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "top/end"), ("r", "new token"),
+    ]
+
+    static func drawHints(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
+        let y = c.rows - 1
+        var x = 1
+        for (key, text) in hints {
+            let need = TextWidth.of(key) + 1 + TextWidth.of(text) + 2
+            if x + need > c.cols { break }
+            x += c.draw(key, row: y, col: x, style: t.hintKey)
+            x += c.draw(" " + text + "  ", row: y, col: x, style: t.hintText)
+        }
+    }
+
+    static func drawTooSmall(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
+        let lines = ["Terminal too small", "\(state.screenCols)x\(state.screenRows), need \(Layout.minCols)x\(Layout.minRows)", "q quits"]
+        let start = max(0, (c.rows - lines.count) / 2)
+        for (i, line) in lines.enumerated() {
+            let text = TextWidth.truncate(line, to: c.cols)
+            c.draw(text, row: start + i, col: max(0, (c.cols - TextWidth.of(text)) / 2), style: i == 0 ? t.warning : t.plain)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// UIDs share their organisation root and differ at the end: keep more of the tail.
+    static func uid(_ text: String, _ width: Int) -> String {
+        TextWidth.truncateMiddle(text, to: width, headShare: 0.35)
+    }
+
+    static func shortID(_ id: String) -> String {
+        id.count > 13 ? String(id.prefix(8)) + "…" : id
+    }
+
+    /// Greedy word wrap by display width; a word longer than the width is cut.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = ""
+            for word in paragraph.split(separator: " ") {
+                let w = String(word)
+                if line.isEmpty { line = TextWidth.truncate(w, to: width) }
+                else if TextWidth.of(line) + 1 + TextWidth.of(w) <= width { line += " " + w }
+                else { lines.append(line); line = TextWidth.truncate(w, to: width) }
+            }
+            lines.append(line)
+        }
+        return lines
+    }
+}
