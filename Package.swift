@@ -65,7 +65,8 @@ let package = Package(
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TerminalKit"]),
         .testTarget(name: "FeedModelTests", dependencies: ["FeedModel"]),
         .testTarget(name: "AppCoreTests", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
-        .testTarget(name: "ViewsTests", dependencies: ["Views", "AppCore", "FeedModel", "TerminalKit", "Terminal"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "AppCore", "FeedModel", "TerminalKit", "Terminal"],
+                    exclude: ["__Snapshots__"]),
         .testTarget(name: "TokenSourceTests", dependencies: ["TokenSource"]),
         .testTarget(name: "EmulatorTests", dependencies: [
             "Emulator", "FeedModel",

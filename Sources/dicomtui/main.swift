@@ -1,1 +1,174 @@
-print("dicomtui")
+import AppRuntime
+import ArgumentParser
+import FeedModel
+import Foundation
+
+/// `dicomtui`: the terminal UI (default) and the standalone emulator.
+struct DicomTUI: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dicomtui",
+        abstract: "A terminal UI for the change feed of an Azure Health Data Services DICOM service.",
+        discussion: """
+            Opens a full-screen view of the service's change feed. The token comes from the Azure CLI
+            (az account get-access-token); run `az login` first, or try `dicomtui --demo`, which needs no Azure.
+            """,
+        version: AppVersion.string,
+        subcommands: [UI.self, EmulatorCommand.self],
+        defaultSubcommand: UI.self
+    )
+}
+
+struct UI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ui",
+        abstract: "Browse the change feed (the default command).",
+        discussion: """
+            Keys: j/k or arrows move, PgUp/PgDn page, g/G or Home/End jump, r gets a new token, q quits.
+            Environment: DICOMTUI_URL (service URL), DICOMTUI_AZ (az executable), NO_COLOR (monochrome).
+            """)
+
+    @Flag(help: "Run against a built-in emulator of the change-feed API with a demo token: no Azure, no network.")
+    var demo = false
+
+    @Option(help: ArgumentHelp("The DICOM service URL, e.g. https://<workspace>-<service>.dicom.azurehealthcareapis.com (default: $DICOMTUI_URL). Plain http:// only for loopback hosts.", valueName: "url"))
+    var url: String?
+
+    @Option(help: ArgumentHelp("The az executable (default: $DICOMTUI_AZ, else az on PATH).", valueName: "path"))
+    var az: String?
+
+    @Option(help: ArgumentHelp("The resource the token is requested for.", valueName: "uri"))
+    var resource = "https://dicom.healthcareapis.azure.com"
+
+    @Option(help: ArgumentHelp("The tenant to get the token from (az --tenant).", valueName: "tenant"))
+    var tenant: String?
+
+    @Option(name: .customLong("api-version"), help: ArgumentHelp("Change-feed API version: v1, v1.0-prerelease or v2.", valueName: "version"))
+    var apiVersion = "v2"
+
+    @Option(name: .customLong("page-size"), help: ArgumentHelp("Entries per request (default and maximum: 200 for v2, 100 for v1).", valueName: "n"))
+    var pageSize: Int?
+
+    @Option(name: .customLong("refresh-before"), help: ArgumentHelp("Treat the token as expiring this long before it expires, e.g. 5m, 90s.", valueName: "duration"))
+    var refreshBefore = "5m"
+
+    @Flag(name: .customLong("no-color"), help: "Monochrome (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Flag(name: .customLong("no-mouse"), help: "Leave the mouse to the terminal (keeps native text selection).")
+    var noMouse = false
+
+    @Flag(help: "Show times in UTC instead of local time.")
+    var utc = false
+
+    @Option(name: .customLong("demo-entries"), help: ArgumentHelp("With --demo: how many change-feed entries the emulator generates.", valueName: "n"))
+    var demoEntries = 2_000
+
+    @Option(name: .customLong("demo-token-lifetime"), help: ArgumentHelp("With --demo: lifetime of each demo token, e.g. 60m, 2m.", valueName: "duration"))
+    var demoTokenLifetime = "60m"
+
+    func validate() throws {
+        guard APIVersion(argument: apiVersion) != nil else {
+            throw ValidationError("--api-version must be v1, v1.0-prerelease or v2 (got '\(apiVersion)').")
+        }
+        guard Duration.seconds(parsing: refreshBefore) != nil else {
+            throw ValidationError("--refresh-before takes a duration such as 5m, 90s or 1h (got '\(refreshBefore)').")
+        }
+        guard Duration.seconds(parsing: demoTokenLifetime) != nil else {
+            throw ValidationError("--demo-token-lifetime takes a duration such as 60m or 2m (got '\(demoTokenLifetime)').")
+        }
+        if let n = pageSize, n < 1 { throw ValidationError("--page-size must be at least 1.") }
+        if demoEntries < 0 { throw ValidationError("--demo-entries must be 0 or more.") }
+    }
+
+    /// Runs the UI on the calling thread, which must be the main thread: curses, signals and
+    /// the poll loop live there, while background work runs on the task pool.
+    func run() throws {
+        var o = UIOptions()
+        o.demo = demo
+        o.url = url ?? ProcessInfo.processInfo.environment["DICOMTUI_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        o.azPath = az ?? ProcessInfo.processInfo.environment["DICOMTUI_AZ"].flatMap { $0.isEmpty ? nil : $0 }
+        o.resource = resource
+        o.tenant = tenant
+        o.apiVersion = APIVersion(argument: apiVersion)!
+        o.pageSize = pageSize
+        o.refreshBefore = Duration.seconds(parsing: refreshBefore)!
+        o.color = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
+        o.mouse = !noMouse
+        o.utc = utc
+        o.demoEntries = demoEntries
+        o.demoTokenLifetime = Duration.seconds(parsing: demoTokenLifetime)!
+        if !demo && o.url == nil {
+            throw ValidationError("""
+                No service URL. Pass --url https://<workspace>-<service>.dicom.azurehealthcareapis.com \
+                or set DICOMTUI_URL; or try `dicomtui --demo`, which needs no Azure.
+                """)
+        }
+        let status = Launcher.runUI(o)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+struct EmulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emulator",
+        abstract: "Run the change-feed API emulator on its own (for development and for other tools' tests).")
+
+    @Option(help: "Port on 127.0.0.1 (0 picks a free one).")
+    var port = 8080
+
+    @Option(help: "Number of change-feed entries to generate.")
+    var entries = 2_000
+
+    @Option(help: "Seed of the generated dataset (the same seed gives the same data).")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Accept only this bearer token, read from a file (default: any JWT for the audience that has not expired).", valueName: "path"))
+    var tokenFile: String?
+
+    @Option(help: ArgumentHelp("The audience (aud) tokens must carry.", valueName: "uri"))
+    var audience = "https://dicom.healthcareapis.azure.com"
+
+    @Flag(name: .customLong("no-auth"), help: "Accept requests without a token.")
+    var noAuth = false
+
+    func run() async throws {
+        var o = EmulatorOptions()
+        o.port = port
+        o.entries = entries
+        o.seed = seed
+        o.audience = audience
+        o.noAuth = noAuth
+        if let path = tokenFile {
+            guard let token = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("Cannot read the token file \(path).")
+            }
+            o.token = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try await Launcher.runEmulator(o)
+    }
+}
+
+extension Duration {
+    /// `90`, `90s`, `5m`, `2h`, `1d` as seconds.
+    static func seconds(parsing text: String) -> TimeInterval? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard let last = t.last else { return nil }
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
+        if let unit = units[last], let n = Double(t.dropLast()), n >= 0 { return n * unit }
+        if let n = Double(t), n >= 0 { return n }
+        return nil
+    }
+}
+
+// Parse here rather than through `main()`, so that the UI runs on the main thread (top-level
+// code runs there) and not on a task-pool thread.
+do {
+    var command = try DicomTUI.parseAsRoot()
+    if var asyncCommand = command as? AsyncParsableCommand {
+        try await asyncCommand.run()
+    } else {
+        try command.run()
+    }
+} catch {
+    DicomTUI.exit(withError: error)
+}

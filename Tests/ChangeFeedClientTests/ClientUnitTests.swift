@@ -1,0 +1,75 @@
+@testable import ChangeFeedClient
+import FeedModel
+import Foundation
+import Testing
+
+@Suite struct ServiceEndpointTests {
+    @Test func httpsIsAccepted() throws {
+        let e = try ServiceEndpoint("https://ws-dicom.dicom.azurehealthcareapis.com/")
+        #expect(e.baseURL == "https://ws-dicom.dicom.azurehealthcareapis.com")
+        #expect(!e.isLoopback)
+    }
+
+    @Test func aPastedChangeFeedURLMeansTheService() throws {
+        #expect(try ServiceEndpoint("https://ws-dicom.dicom.azurehealthcareapis.com/v2/changefeed").baseURL
+                == "https://ws-dicom.dicom.azurehealthcareapis.com")
+        #expect(try ServiceEndpoint("https://x.example/v1.0-prerelease/changefeed/latest").baseURL == "https://x.example")
+    }
+
+    @Test(arguments: ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9000"])
+    func plainHTTPOnlyForLoopback(url: String) throws {
+        #expect(try ServiceEndpoint(url).isLoopback)
+    }
+
+    @Test func plainHTTPToARemoteHostIsRefused() {
+        #expect(throws: ServiceEndpoint.Invalid.plainHTTPToRemoteHost("ws-dicom.dicom.azurehealthcareapis.com")) {
+            try ServiceEndpoint("http://ws-dicom.dicom.azurehealthcareapis.com")
+        }
+        #expect(throws: ServiceEndpoint.Invalid.self) { try ServiceEndpoint("ftp://x") }
+        #expect(throws: ServiceEndpoint.Invalid.self) { try ServiceEndpoint("not a url") }
+    }
+}
+
+@Suite struct PageDecodingTests {
+    let good = #"{"sequence":%d,"studyInstanceUid":"1","seriesInstanceUid":"2","sopInstanceUid":"3","action":"Create","timestamp":"2020-03-04T01:03:08Z","state":"Current"}"#
+
+    @Test func oneBadEntryDoesNotTakeThePageDown() throws {
+        let page = "[" + String(format: good, 1) + #",{"sequence":"two"},"# + String(format: good, 3) + ",7]"
+        let results = try ChangeFeedClient.decodePage(Data(page.utf8))
+        #expect(results.count == 4)
+        guard case .entry(let first) = results[0], case .undecodable(let i, _) = results[1],
+              case .entry(let third) = results[2], case .undecodable(3, _) = results[3] else {
+            Issue.record("unexpected shape \(results)")
+            return
+        }
+        #expect(first.sequence == 1 && third.sequence == 3 && i == 1)
+    }
+
+    @Test func aBodyThatIsNotAnArrayIsMalformed() {
+        for body in ["{\"sequence\":1}", "<html>", "[{\"sequence\":1", ""] {
+            #expect(throws: ChangeFeedError.self) { try ChangeFeedClient.decodePage(Data(body.utf8)) }
+        }
+    }
+
+    @Test func retryAfterInSecondsOrAsADate() {
+        #expect(ChangeFeedClient.retryAfter("7") == 7)
+        #expect(ChangeFeedClient.retryAfter(nil) == nil)
+        #expect(ChangeFeedClient.retryAfter("soon") == nil)
+        let future = ChangeFeedClient.retryAfter("Wed, 21 Oct 2099 07:28:00 GMT")
+        #expect((future ?? 0) > 1_000_000)
+    }
+
+    @Test func timesAreEncodedSoPlusSurvives() {
+        let s = ChangeFeedClient.encode([URLQueryItem(name: "startTime", value: "2026-01-01T00:00:00+09:00")])
+        #expect(s == "startTime=2026-01-01T00:00:00%2B09:00")
+    }
+
+    @Test func errorsCarryActionableHints() {
+        #expect(ChangeFeedError.forbidden("Authorization failed.").hint?.contains("DICOM Data Reader") == true)
+        #expect(ChangeFeedError.notFound("").hint?.contains("--api-version") == true)
+        #expect(ChangeFeedError.unauthorized(challenge: #"Bearer realm="x", error="invalid_token", error_description="The token expired""#)
+            .message.contains("The token expired"))
+        #expect(ChangeFeedError.server(status: 503, body: "").isRetryable)
+        #expect(!ChangeFeedError.badRequest("x").isRetryable)
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+import Testing
+
+/// Drives the real `dicomtui` binary inside a private tmux server: type keys, read the screen.
+/// Each session gets its own socket, so tests never touch the user's tmux.
+final class Tmux {
+    let socket: String
+    let session = "e2e"
+    let workDir: URL
+
+    /// Starts a shell in a new detached tmux session of `cols` x `rows`.
+    init(cols: Int = 100, rows: Int = 30, environment: [String: String] = [:]) throws {
+        socket = "dicomtui-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        workDir = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
+        try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
+        let conf = workDir.appendingPathComponent("tmux.conf")
+        try "set -g default-terminal tmux-256color\nset -g status off\nset -g history-limit 100\n"
+            .write(to: conf, atomically: true, encoding: .utf8)
+        var env = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": workDir.path, "PS1": "$ "]
+        env.merge(environment) { _, new in new }
+        let exports = env.sorted { $0.key < $1.key }.map { "\($0.key)=\(Tmux.quote($0.value))" }.joined(separator: " ")
+        try tmux(["-f", conf.path, "new-session", "-d", "-s", session, "-x", "\(cols)", "-y", "\(rows)",
+                  "env -i PATH=\(Tmux.quote(ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")) TERM=tmux-256color \(exports) bash --norc --noprofile"])
+    }
+
+    deinit {
+        _ = try? tmux(["kill-server"])
+        try? FileManager.default.removeItem(at: workDir)
+    }
+
+    /// Types a command line into the shell and presses Enter.
+    func run(_ commandLine: String) throws {
+        try tmux(["send-keys", "-t", session, "-l", commandLine])
+        try tmux(["send-keys", "-t", session, "Enter"])
+    }
+
+    /// Sends tmux key names (`j`, `Down`, `NPage`, `C-d`, `q`).
+    func keys(_ names: String...) throws {
+        for n in names { try tmux(["send-keys", "-t", session, n]) }
+    }
+
+    /// Sends bytes literally (mouse sequences and the like).
+    func literal(_ text: String) throws {
+        try tmux(["send-keys", "-t", session, "-l", text])
+    }
+
+    /// The visible screen as text lines.
+    func screen() throws -> [String] {
+        try tmux(["capture-pane", "-p", "-t", session]).components(separatedBy: "\n")
+    }
+
+    /// A tmux format value for the pane (`#{alternate_on}`, `#{cursor_flag}`).
+    func display(_ format: String) throws -> String {
+        try tmux(["display-message", "-p", "-t", session, format]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func resize(cols: Int, rows: Int) throws {
+        try tmux(["resize-window", "-t", session, "-x", "\(cols)", "-y", "\(rows)"])
+    }
+
+    /// Waits until `predicate` holds for the screen; fails the test with the last screen otherwise.
+    @discardableResult
+    func waitFor(_ what: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation,
+                 _ predicate: ([String]) -> Bool) throws -> [String] {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: [String] = []
+        while Date() < deadline {
+            last = try screen()
+            if predicate(last) { return last }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Issue.record("Timed out waiting for \(what). Screen:\n\(last.joined(separator: "\n"))", sourceLocation: sourceLocation)
+        throw TmuxError.timeout(what)
+    }
+
+    /// Waits until some line contains `text`.
+    @discardableResult
+    func waitFor(text: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
+        try waitFor("'\(text)'", timeout: timeout, sourceLocation: sourceLocation) { $0.contains { $0.contains(text) } }
+    }
+
+    enum TmuxError: Error { case failed(String), timeout(String) }
+
+    @discardableResult
+    private func tmux(_ args: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["tmux", "-u", "-L", socket] + args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        if p.terminationStatus != 0 && args.first != "kill-server" {
+            throw TmuxError.failed("tmux \(args.joined(separator: " ")): \(String(decoding: errData, as: UTF8.self))")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+}
+
+/// Paths of the built products.
+enum Build {
+    /// The `dicomtui` binary next to the test bundle (swift test builds every product), or `$DICOMTUI_BIN`.
+    static var dicomtui: String {
+        if let p = ProcessInfo.processInfo.environment["DICOMTUI_BIN"] { return p }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("dicomtui")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+            dir = dir.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/dicomtui").path
+    }
+
+    static var tmuxAvailable: Bool {
+        FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/tmux")
+    }
+}
