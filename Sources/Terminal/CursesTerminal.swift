@@ -116,6 +116,7 @@ public final class CursesTerminal: TerminalDevice {
         guard let scr = newterm(nil, cs_stdout(), cs_stdin()) else {
             for sig in terminatingSignals { SignalRouting.restore(sig) }
             sigWakeFD = -1
+            crashSavedTermios?.deallocate(); crashSavedTermios = nil
             throw .cannotInitialize(term: Self.environment("TERM") ?? "")
         }
         screen = scr
@@ -206,27 +207,28 @@ public final class CursesTerminal: TerminalDevice {
             if let sig = takePendingTerminate() { return .terminate(signal: sig) }
             return .input
         }
-        var reason: WakeReason = n == 0 ? .timeout : .input
+        var woken = false, signalled = false
         if fds[1].revents != 0 {
-            var woken = false
             for byte in pipeWaker.drain() {
                 switch byte {
                 case PipeWaker.Tag.wake: woken = true
-                case PipeWaker.Tag.resize: break
+                case PipeWaker.Tag.resize: signalled = true       // KEY_RESIZE waits in get_wch
                 case PipeWaker.Tag.resume:
+                    signalled = true
                     needsFullRepaint = true
                     let s = size
                     pendingEvents.append(.resize(rows: s.rows, cols: s.cols))
-                default: break          // a terminating signal; read below from the sticky flag
+                default: break          // a terminating signal: read from the sticky flag below
                 }
             }
             if let sig = takePendingTerminate() { return .terminate(signal: sig) }
-            reason = woken && fds[0].revents == 0 && pendingEvents.isEmpty ? .woken : .input
         }
         if fds[0].revents & Int16(POLLIN) == 0, fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
             return .terminate(signal: SIGHUP)      // the terminal went away
         }
-        return reason
+        if fds[0].revents != 0 || signalled || !pendingEvents.isEmpty { return .input }
+        if woken { return .woken }
+        return .timeout        // nothing, or only a stale byte of an already reported signal
     }
 
     public func readInput() -> [InputEvent] {
