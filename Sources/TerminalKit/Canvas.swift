@@ -35,17 +35,23 @@ public struct Canvas: Sendable, Equatable {
     @discardableResult
     public mutating func draw(_ text: String, row: Int, col: Int, maxWidth: Int? = nil, style: Style = .plain) -> Int {
         guard row >= 0, row < rows, col < cols else { return 0 }
-        let limit = min(cols, col + (maxWidth ?? cols))
+        let limit = maxWidth.map { min(cols, col + $0) } ?? cols
         var x = col
+        var lastDrawn: Int? = nil          // where the previous glyph of this call landed
         for ch in SafeText.sanitize(text) {
             let w = TextWidth.of(ch)
             if w == 0 {
-                // A combining mark on its own: attach it to the previous cell when there is one.
-                if x > col, x - 1 >= 0 { appendMark(ch, row: row, col: x - 1) }
+                // A combining mark on its own: attach it to the previous glyph when that was drawn.
+                if let at = lastDrawn { appendMark(ch, row: row, col: at) }
                 continue
             }
             if x + w > limit { break }
-            if x >= 0 { put(String(ch), width: w, row: row, col: x, style: style) }
+            if x >= 0 {
+                put(String(ch), width: w, row: row, col: x, style: style)
+                lastDrawn = x
+            } else {
+                lastDrawn = nil            // clipped at the left edge
+            }
             x += w
         }
         return max(0, x - col)
@@ -55,7 +61,7 @@ public struct Canvas: Sendable, Equatable {
     public mutating func fill(row: Int, col: Int = 0, width: Int? = nil, style: Style = .plain) {
         guard row >= 0, row < rows else { return }
         let start = max(0, col)
-        let end = min(cols, col + (width ?? cols))
+        let end = width.map { min(cols, col + $0) } ?? cols
         guard start < end else { return }
         for x in start..<end { put(" ", width: 1, row: row, col: x, style: style) }
     }
@@ -64,7 +70,7 @@ public struct Canvas: Sendable, Equatable {
     public mutating func restyle(row: Int, col: Int = 0, width: Int? = nil, _ change: (inout Style) -> Void) {
         guard row >= 0, row < rows else { return }
         let start = max(0, col)
-        let end = min(cols, col + (width ?? cols))
+        let end = width.map { min(cols, col + $0) } ?? cols
         guard start < end else { return }
         for x in start..<end { change(&cells[row * cols + x].style) }
     }

@@ -1,9 +1,12 @@
 /// Display width in terminal cells, independent of the C locale so that layout and tests agree
 /// everywhere: East Asian Wide and Fullwidth characters and emoji take 2 cells, combining marks
-/// and format characters 0, everything else 1.
+/// and format characters 0, everything else 1. A control character (C0, DEL, C1, bidi control,
+/// line separator) counts as the 1-cell placeholder `SafeText` draws in its place, so text
+/// measured before it is drawn lines up with what `Canvas.draw` produces.
 public enum TextWidth {
     /// Cells taken by one Unicode scalar on its own.
     public static func of(_ scalar: Unicode.Scalar) -> Int {
+        if SafeText.placeholder(for: scalar) != nil { return 1 }
         let v = scalar.value
         if v < 0x300 { return v < 0x20 || (v >= 0x7F && v < 0xA0) ? 0 : 1 }
         if isWide(v) { return 2 }
@@ -20,6 +23,8 @@ public enum TextWidth {
     public static func of(_ character: Character) -> Int {
         let scalars = character.unicodeScalars
         guard let first = scalars.first else { return 0 }
+        // Controls are drawn one placeholder per scalar ("\r\n" is one Character but two cells).
+        if SafeText.placeholder(for: first) != nil { return scalars.reduce(0) { $0 + of($1) } }
         var width = of(first)
         if scalars.count > 1 {
             if scalars.contains(where: { $0.value == 0xFE0F }) && first.properties.isEmoji { width = 2 }
