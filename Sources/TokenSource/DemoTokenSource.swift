@@ -1,0 +1,138 @@
+import Foundation
+
+/// Mints JWT-shaped demo tokens for the built-in emulator. They look like Entra ID
+/// access tokens (header, payload with realistic claims, a random "signature") but are
+/// not signed by anyone; the emulator checks only `aud` and `exp`.
+public actor DemoTokenSource: TokenProvider {
+    /// Who the demo tokens are for.
+    public struct Identity: Sendable, Equatable {
+        public var tenantId: String
+        public var objectId: String
+        public var userPrincipalName: String
+        public var displayName: String
+        public var subscriptionId: String
+        public var subscriptionName: String
+
+        public init(
+            tenantId: String, objectId: String, userPrincipalName: String, displayName: String,
+            subscriptionId: String, subscriptionName: String
+        ) {
+            self.tenantId = tenantId
+            self.objectId = objectId
+            self.userPrincipalName = userPrincipalName
+            self.displayName = displayName
+            self.subscriptionId = subscriptionId
+            self.subscriptionName = subscriptionName
+        }
+
+        public static let demoUser = Identity(
+            tenantId: "d1c0d1c0-7e4a-4c1b-9f00-000000000001",
+            objectId: "d1c0d1c0-7e4a-4c1b-9f00-0000000000a1",
+            userPrincipalName: "demo.user@contoso.example",
+            displayName: "Demo User",
+            subscriptionId: "d1c0d1c0-7e4a-4c1b-9f00-00000000005b",
+            subscriptionName: "Demo Subscription")
+    }
+
+    /// The Azure CLI's public client id, as real az-issued tokens carry it in `appid`.
+    static let azureCLIClientId = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+
+    public nonisolated let resource: String
+    public nonisolated let lifetime: TimeInterval
+    public nonisolated let identity: Identity
+    public nonisolated let refreshMargin: TimeInterval
+    private let now: @Sendable () -> Date
+    private var cached: AccessToken?
+
+    /// - Parameters:
+    ///   - resource: becomes the `aud` claim.
+    ///   - lifetime: seconds from minting to `exp` (default one hour).
+    ///   - now: the clock (injectable for tests and for demoing expiry).
+    public init(
+        resource: String = AzCLI.dicomResource,
+        lifetime: TimeInterval = 60 * 60,
+        identity: Identity = .demoUser,
+        refreshMargin: TimeInterval = 120,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.resource = resource
+        self.lifetime = lifetime
+        self.identity = identity
+        self.refreshMargin = refreshMargin
+        self.now = now
+    }
+
+    /// Never fails (overrides the throwing protocol extension for direct callers).
+    public func token() async -> AccessToken { token(forceRefresh: false) }
+
+    public func token(forceRefresh: Bool) -> AccessToken {
+        let current = now()
+        if !forceRefresh, let cached, cached.isUsable(at: current, margin: refreshMargin) {
+            return cached
+        }
+        let token = Self.mint(resource: resource, identity: identity, issuedAt: current, lifetime: lifetime)
+        cached = token
+        return token
+    }
+
+    public func account() -> AccountInfo? {
+        AccountInfo(
+            userName: identity.userPrincipalName, userType: "user", tenantId: identity.tenantId,
+            tenantDisplayName: "Contoso (demo)", tenantDefaultDomain: "contoso.example",
+            homeTenantId: identity.tenantId, subscriptionId: identity.subscriptionId,
+            subscriptionName: identity.subscriptionName, state: "Enabled", environmentName: "Demo")
+    }
+
+    public nonisolated var description: String {
+        "Demo token for \(identity.userPrincipalName) (unsigned, built-in emulator only)"
+    }
+
+    /// Builds one demo token: `base64url(header).base64url(payload).base64url(random 256 bytes)`.
+    public static func mint(
+        resource: String, identity: Identity = .demoUser, issuedAt: Date, lifetime: TimeInterval
+    ) -> AccessToken {
+        let iat = Int(issuedAt.timeIntervalSince1970.rounded(.down))
+        let exp = iat + Int(lifetime.rounded())
+        let header = Header(alg: "RS256", typ: "JWT", kid: "dicomtui-demo")
+        let payload = Payload(
+            aud: resource, iss: "https://sts.windows.net/\(identity.tenantId)/",
+            iat: iat, nbf: iat, exp: exp,
+            tid: identity.tenantId, oid: identity.objectId, upn: identity.userPrincipalName,
+            unique_name: identity.userPrincipalName, name: identity.displayName,
+            scp: "user_impersonation", appid: azureCLIClientId, idtyp: "user", ver: "1.0")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding these plain structs cannot fail.
+        let headerData = (try? encoder.encode(header)) ?? Data()
+        let payloadData = (try? encoder.encode(payload)) ?? Data()
+        var generator = SystemRandomNumberGenerator()
+        let signature = Data((0..<256).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        let raw = [headerData, payloadData, signature].map(Base64URL.encode).joined(separator: ".")
+        return AccessToken(
+            raw, expiresOn: Date(timeIntervalSince1970: TimeInterval(exp)), expirySource: .explicit,
+            tenant: identity.tenantId, subscription: identity.subscriptionId)
+    }
+
+    private struct Header: Encodable {
+        var alg: String
+        var typ: String
+        var kid: String
+    }
+
+    private struct Payload: Encodable {
+        var aud: String
+        var iss: String
+        var iat: Int
+        var nbf: Int
+        var exp: Int
+        var tid: String
+        var oid: String
+        var upn: String
+        var unique_name: String
+        var name: String
+        var scp: String
+        var appid: String
+        var idtyp: String
+        var ver: String
+    }
+}

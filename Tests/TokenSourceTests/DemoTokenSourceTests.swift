@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@testable import TokenSource
+
+@Suite struct DemoTokenSourceTests {
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func mintsARealisticJWTShape() async throws {
+        let clock = ManualClock(Self.start)
+        let source = DemoTokenSource(resource: "https://dicom.example", now: { clock.now })
+        let token = await source.token()
+        let raw = rawToken(token.authorizationHeaderValue)
+        let parts = raw.split(separator: ".", omittingEmptySubsequences: false)
+        #expect(parts.count == 3)
+        #expect(raw.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." })
+
+        let header = try #require(Base64URL.decode(parts[0]))
+        let headerObject = try #require(try JSONSerialization.jsonObject(with: header) as? [String: Any])
+        #expect(headerObject["alg"] as? String == "RS256")
+        #expect(headerObject["typ"] as? String == "JWT")
+        #expect(try #require(Base64URL.decode(parts[2])).count == 256)
+
+        let payload = try #require(TestJWT.payload(of: raw))
+        #expect(payload["aud"] as? String == "https://dicom.example")
+        #expect(payload["iat"] as? Int == 1_800_000_000)
+        #expect(payload["nbf"] as? Int == 1_800_000_000)
+        #expect(payload["exp"] as? Int == 1_800_003_600)
+        #expect(payload["upn"] as? String == "demo.user@contoso.example")
+        #expect(payload["tid"] as? String == DemoTokenSource.Identity.demoUser.tenantId)
+        #expect(payload["oid"] as? String == DemoTokenSource.Identity.demoUser.objectId)
+        #expect((payload["iss"] as? String)?.hasPrefix("https://sts.windows.net/") == true)
+        #expect(payload["name"] as? String == "Demo User")
+        #expect(payload["scp"] != nil)
+
+        #expect(token.expiresOn == Self.start.addingTimeInterval(3600))
+        #expect(token.claims?.aud == "https://dicom.example")
+        #expect(token.claims?.exp == token.expiresOn)
+        #expect(token.claims?.identity == "demo.user@contoso.example")
+        #expect(token.tenant == DemoTokenSource.Identity.demoUser.tenantId)
+    }
+
+    @Test func signaturesAreRandom() {
+        let a = DemoTokenSource.mint(resource: "r", issuedAt: Self.start, lifetime: 60)
+        let b = DemoTokenSource.mint(resource: "r", issuedAt: Self.start, lifetime: 60)
+        #expect(!a.hasSameSecret(as: b))
+        #expect(a.claims == b.claims)
+    }
+
+    @Test func cachesUntilTheRefreshMarginThenMintsAgain() async {
+        let clock = ManualClock(Self.start)
+        let source = DemoTokenSource(lifetime: 600, refreshMargin: 120, now: { clock.now })
+        let first = await source.token()
+        clock.advance(479)
+        let same = await source.token()
+        #expect(same.hasSameSecret(as: first))
+        clock.advance(2)  // 119 s left: inside the margin
+        let renewed = await source.token()
+        #expect(!renewed.hasSameSecret(as: first))
+        #expect(renewed.expiresOn == Self.start.addingTimeInterval(481 + 600))
+        let forced = await source.token(forceRefresh: true)
+        #expect(!forced.hasSameSecret(as: renewed))
+    }
+
+    @Test func negativeLifetimeMakesExpiredTokensForEmulatorTests() async {
+        let source = DemoTokenSource(lifetime: -60, now: { Self.start })
+        let token = await source.token()
+        #expect(token.claims?.exp == Self.start.addingTimeInterval(-60))
+        #expect(!token.isUsable(at: Self.start))
+    }
+
+    @Test func accountAndDescription() async throws {
+        let source = DemoTokenSource()
+        let account = try #require(await source.account())
+        #expect(account.userName == "demo.user@contoso.example")
+        #expect(account.userType == "user")
+        #expect(source.description.contains("demo.user@contoso.example"))
+        let provider: any TokenProvider = source
+        let token = try await provider.token()
+        #expect(!provider.description.contains(token.masked))
+    }
+}
