@@ -3,6 +3,7 @@ import ChangeFeedClient
 import FeedModel
 import Foundation
 import TerminalKit
+import TokenSource
 import Views
 
 /// What the UI runs against, resolved from options.
@@ -35,7 +36,7 @@ final class AppRunner {
     private var tokenTask: Task<Void, Never>?
     private let clock: @Sendable () -> Date
 
-    init(config: RunConfiguration, terminal: any TerminalDevice, tokenSource: TokenObtaining,
+    init(config: RunConfiguration, terminal: any TerminalDevice, tokenSource: any TokenProvider,
          client: ChangeFeedClient, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.config = config
         self.terminal = terminal
@@ -55,15 +56,13 @@ final class AppRunner {
         apply(.started)
         present()
         while !state.shouldQuit {
-            switch terminal.wait(timeoutMilliseconds: nextTimeout()) {
-            case .input:
-                for input in terminal.readInput() { apply(.input(input)) }
-            case .woken, .timeout:
-                break
-            case .terminate(let signal):
+            if case .terminate(let signal) = terminal.wait(timeoutMilliseconds: nextTimeout()) {
                 status = 128 + signal
                 state.shouldQuit = true
+                break
             }
+            // Wakes coalesce and a resize may come without a key: always drain both sources.
+            for input in terminal.readInput() { apply(.input(input)) }
             apply(.tick(clock()))
             for event in events.drain() { apply(event) }
             if !state.shouldQuit { present() }

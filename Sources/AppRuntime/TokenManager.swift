@@ -1,48 +1,34 @@
 import AppCore
 import ChangeFeedClient
 import Foundation
+import TokenSource
 
-/// A token as obtained: the secret, and what the UI may know of it.
-struct ObtainedToken: Sendable {
-    let secret: String
-    let info: TokenInfo
-}
-
-/// Something that can get a token (az, the demo source). Throws `Problem` on failure.
-protocol TokenObtaining: Sendable {
-    func obtain() async throws(ProblemError) -> ObtainedToken
-}
-
-struct ProblemError: Error, Sendable {
-    let problem: Problem
-}
-
-/// The one place that holds the token. Gets a token when asked or when the fetcher needs one,
-/// lets concurrent callers share one request, and tells the UI what happens. The secret
-/// never leaves this actor except as the value of the Authorization header.
-actor TokenManager: BearerTokenSource {
-    private let source: TokenObtaining
+/// The one place in the app that holds the token. Gets a token when the user asks or the
+/// fetcher needs one, lets concurrent callers share one request, and tells the UI what
+/// happens as events. The secret leaves this actor only as the Authorization header value.
+actor TokenManager: AuthorizationSource {
+    private let source: any TokenProvider
     private let events: EventQueue
-    private var current: ObtainedToken?
-    private var inflight: Task<ObtainedToken, Error>?
+    private var current: AccessToken?
+    private var inflight: Task<AccessToken, Error>?
     /// A token this close to expiry is not handed out; a fresh one is fetched.
     private let minimumLifetime: TimeInterval = 30
 
-    init(source: TokenObtaining, events: EventQueue) {
+    init(source: any TokenProvider, events: EventQueue) {
         self.source = source
         self.events = events
     }
 
-    /// Gets a new token now (the `r` key, startup). Reports the outcome as events.
+    /// Gets a new token now (startup, the `r` key). The outcome arrives as events.
     func refresh() async {
-        _ = try? await acquire()
+        _ = try? await acquire(force: true)
     }
 
-    // MARK: BearerTokenSource
+    // MARK: AuthorizationSource
 
-    func token() async throws -> String {
-        if let t = current, t.info.expiresOn.timeIntervalSinceNow > minimumLifetime { return t.secret }
-        return try await acquire().secret
+    func authorization() async throws -> String {
+        if let t = current, t.isUsable(at: Date(), margin: minimumLifetime) { return t.authorizationHeaderValue }
+        return try await acquire(force: current != nil).authorizationHeaderValue
     }
 
     func rejected() async {
@@ -51,30 +37,36 @@ actor TokenManager: BearerTokenSource {
 
     // MARK: -
 
-    private func acquire() async throws -> ObtainedToken {
+    private func acquire(force: Bool) async throws -> AccessToken {
         if let running = inflight { return try await running.value }
         events.post(.tokenAcquiring)
         let source = self.source
-        let task = Task<ObtainedToken, Error> {
-            do {
-                return try await source.obtain()
-            } catch {
-                throw error
-            }
-        }
+        let task = Task<AccessToken, Error> { try await source.token(forceRefresh: force) }
         inflight = task
         defer { inflight = nil }
         do {
-            let t = try await task.value
-            current = t
-            events.post(.tokenAcquired(t.info))
-            return t
-        } catch let e as ProblemError {
-            events.post(.tokenFailed(e.problem))
+            let token = try await task.value
+            current = token
+            events.post(.tokenAcquired(Self.info(token, source: source.description)))
+            return token
+        } catch let e as TokenError {
+            events.post(.tokenFailed(Problem(e.message, hint: e.hint)))
             throw e
         } catch {
             events.post(.tokenFailed(Problem("Getting a token failed: \(error)")))
             throw error
         }
+    }
+
+    /// What the UI may know of a token: claims and expiry, and the masked form.
+    static func info(_ token: AccessToken, source: String) -> TokenInfo {
+        let claims = token.claims
+        return TokenInfo(expiresOn: token.expiresOn,
+                         identity: claims?.identity ?? "unknown identity",
+                         tenant: token.tenant ?? claims?.tid,
+                         objectId: claims?.oid,
+                         audience: claims?.aud,
+                         masked: token.masked,
+                         source: source)
     }
 }

@@ -62,15 +62,16 @@ public final class ChangeFeedClient: Sendable {
         "\(endpoint.baseURL)/\(apiVersion.rawValue)/changefeed/latest?includeMetadata=false"
     }
 
-    /// One page of entries, in the order the service sent them.
-    public func page(_ query: PageQuery, token: String) async throws(ChangeFeedError) -> [EntryResult] {
-        let body = try await get(pageURL(query), token: token)
+    /// One page of entries, in the order the service sent them. `authorization` is the whole
+    /// header value (`Bearer …`).
+    public func page(_ query: PageQuery, authorization: String) async throws(ChangeFeedError) -> [EntryResult] {
+        let body = try await get(pageURL(query), authorization: authorization)
         return try Self.decodePage(body)
     }
 
     /// The newest entry, or nil for an empty feed (204).
-    public func latest(token: String) async throws(ChangeFeedError) -> ChangeFeedEntry? {
-        let body = try await get(latestURL, token: token)
+    public func latest(authorization: String) async throws(ChangeFeedError) -> ChangeFeedEntry? {
+        let body = try await get(latestURL, authorization: authorization)
         if body.isEmpty { return nil }
         do {
             return try JSONDecoder().decode(ChangeFeedEntry.self, from: body)
@@ -99,10 +100,10 @@ public final class ChangeFeedClient: Sendable {
 
     // MARK: - HTTP
 
-    private func get(_ url: String, token: String) async throws(ChangeFeedError) -> Data {
+    private func get(_ url: String, authorization: String) async throws(ChangeFeedError) -> Data {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Authorization", value: authorization)
         request.headers.add(name: "Accept", value: "application/json")
         request.headers.add(name: "User-Agent", value: userAgent)
         let response: HTTPClientResponse

@@ -16,10 +16,11 @@ public enum FetchEvent: Sendable, Equatable {
     case stopped(ChangeFeedError)
 }
 
-/// Supplies bearer tokens to the fetcher. `token()` returns a usable token (getting one if
-/// needed); `rejected()` is called after a 401 so the next `token()` gets a fresh one.
-public protocol BearerTokenSource: Sendable {
-    func token() async throws -> String
+/// Supplies the Authorization header to the fetcher. `authorization()` returns `Bearer …` for a
+/// usable token (getting one if needed); `rejected()` is called after a 401 so the next call
+/// gets a fresh token.
+public protocol AuthorizationSource: Sendable {
+    func authorization() async throws -> String
     func rejected() async
 }
 
@@ -36,9 +37,9 @@ public struct Fetcher: Sendable {
     public var endTime: Date?
 
     let client: ChangeFeedClient
-    let tokens: BearerTokenSource
+    let tokens: AuthorizationSource
 
-    public init(client: ChangeFeedClient, tokens: BearerTokenSource, pageSize: Int? = nil, includeMetadata: Bool = false) {
+    public init(client: ChangeFeedClient, tokens: AuthorizationSource, pageSize: Int? = nil, includeMetadata: Bool = false) {
         self.client = client
         self.tokens = tokens
         self.pageSize = min(pageSize ?? client.apiVersion.maxLimit, client.apiVersion.maxLimit)
@@ -49,7 +50,7 @@ public struct Fetcher: Sendable {
     public func run(_ emit: @Sendable (FetchEvent) -> Void) async {
         emit(.started)
         do {
-            let latest = try await withRetries(emit) { token in try await client.latest(token: token) }
+            let latest = try await withRetries(emit) { token in try await client.latest(authorization: token) }
             emit(.latest(latest?.sequence))
             if client.apiVersion.isSequenceMode {
                 try await runSequenceWindows(latest: latest?.sequence ?? 0, emit)
@@ -69,7 +70,7 @@ public struct Fetcher: Sendable {
         while true {
             try Task.checkCancellation()
             let q = PageQuery(offset: offset, limit: pageSize, includeMetadata: includeMetadata, startTime: startTime, endTime: endTime)
-            let results = try await withRetries(emit) { token in try await client.page(q, token: token) }
+            let results = try await withRetries(emit) { token in try await client.page(q, authorization: token) }
             emit(Self.pageEvent(results))
             offset += Int64(results.count)
             if results.count < pageSize { return }
@@ -81,7 +82,7 @@ public struct Fetcher: Sendable {
         while cursor < latest {
             try Task.checkCancellation()
             let q = PageQuery(offset: cursor, limit: pageSize, includeMetadata: includeMetadata)
-            let results = try await withRetries(emit) { token in try await client.page(q, token: token) }
+            let results = try await withRetries(emit) { token in try await client.page(q, authorization: token) }
             let event = Self.pageEvent(results)
             if case .page(let entries, _) = event, let last = entries.last {
                 cursor = max(cursor + 1, last.sequence)
@@ -117,7 +118,7 @@ public struct Fetcher: Sendable {
             try Task.checkCancellation()
             let token: String
             do {
-                token = try await tokens.token()
+                token = try await tokens.authorization()
             } catch is CancellationError {
                 throw CancellationError()
             } catch {

@@ -1,5 +1,6 @@
 import AppRuntime
 import ArgumentParser
+import Emulator
 import FeedModel
 import Foundation
 
@@ -132,19 +133,18 @@ struct EmulatorCommand: AsyncParsableCommand {
     var noAuth = false
 
     func run() async throws {
-        var o = EmulatorOptions()
-        o.port = port
-        o.entries = entries
-        o.seed = seed
-        o.audience = audience
-        o.noAuth = noAuth
-        if let path = tokenFile {
+        let auth: AuthPolicy
+        if noAuth {
+            auth = .none
+        } else if let path = tokenFile {
             guard let token = try? String(contentsOfFile: path, encoding: .utf8) else {
                 throw ValidationError("Cannot read the token file \(path).")
             }
-            o.token = token.trimmingCharacters(in: .whitespacesAndNewlines)
+            auth = .bearerToken(token.trimmingCharacters(in: .whitespacesAndNewlines))
+        } else {
+            auth = .jwt(JWTRequirements(audience: audience))
         }
-        try await Launcher.runEmulator(o)
+        try await Launcher.runEmulator(EmulatorOptions(port: port, entries: entries, seed: seed, auth: auth))
     }
 }
 

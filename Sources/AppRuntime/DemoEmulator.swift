@@ -1,0 +1,21 @@
+import Emulator
+import Foundation
+
+/// The emulator that `--demo` runs in-process on a loopback port. It checks tokens the way the
+/// service does (audience and expiry), so the demo token source is exercised for real.
+struct DemoEmulator: Sendable {
+    let server: EmulatorServer
+    let baseURL: String
+
+    static func start(entries: Int, audience: String) async throws -> DemoEmulator {
+        let options = EmulatorOptions(port: 0, entries: entries, seed: 1,
+                                      auth: .jwt(JWTRequirements(audience: audience)))
+        let server = EmulatorServer(options: options)
+        let url = try await server.start()
+        return DemoEmulator(server: server, baseURL: url.absoluteString)
+    }
+
+    func stop() async {
+        await server.stop()
+    }
+}

@@ -1,0 +1,127 @@
+import AppCore
+import ChangeFeedClient
+import Emulator
+import FeedModel
+import Foundation
+import Synchronization
+import Terminal
+import TokenSource
+
+/// The version `dicomtui --version` prints.
+public enum AppVersion {
+    public static let string = "0.1.0"
+}
+
+/// Options of the UI command, resolved by the executable (flags, then environment).
+public struct UIOptions: Sendable {
+    public var demo = false
+    public var url: String?
+    public var azPath: String?
+    public var resource = AzCLI.dicomResource
+    public var tenant: String?
+    public var apiVersion: APIVersion = .v2
+    public var pageSize: Int?
+    public var refreshBefore: TimeInterval = 300
+    public var color = true
+    public var mouse = true
+    public var utc = false
+    public var demoEntries = 2_000
+    public var demoTokenLifetime: TimeInterval = 3600
+    public init() {}
+}
+
+/// Starts things up and tears them down; the executable calls only this.
+public enum Launcher {
+    /// Runs the UI on the calling (main) thread until the user quits. Returns the exit status.
+    public static func runUI(_ o: UIOptions) -> Int32 {
+        // Set up what needs async work (the demo emulator) before the terminal is taken over.
+        let http = ChangeFeedClient.makeHTTPClient()
+        defer { blocking { try? await http.shutdown() } }
+
+        var demoServer: DemoEmulator?
+        let endpoint: ServiceEndpoint
+        let tokens: any TokenProvider
+        do {
+            if o.demo {
+                let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource) }
+                demoServer = server
+                endpoint = try ServiceEndpoint(server.baseURL)
+                tokens = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)
+            } else {
+                endpoint = try ServiceEndpoint(o.url ?? "")
+                tokens = AzTokenSource(resource: o.resource, tenant: o.tenant,
+                                       cli: AzCLI(locator: AzLocator(explicitPath: o.azPath)))
+            }
+        } catch let e as ServiceEndpoint.Invalid {
+            printError("dicomtui: \(e)")
+            return 2
+        } catch {
+            printError("dicomtui: could not start the demo emulator: \(error)")
+            return 1
+        }
+        defer { if let s = demoServer { blocking { await s.stop() } } }
+
+        let terminal: CursesTerminal
+        do {
+            terminal = try CursesTerminal(options: .init(color: o.color, mouse: o.mouse, stderrLogPath: Self.stderrLogPath()))
+        } catch {
+            printError("dicomtui: cannot open the terminal: \(error). dicomtui needs an interactive terminal (a TTY) with a known TERM.")
+            return 1
+        }
+        let config = RunConfiguration(endpoint: endpoint, apiVersion: o.apiVersion, pageSize: o.pageSize, isDemo: o.demo,
+                                      color: o.color, refreshBefore: o.refreshBefore,
+                                      timeZone: o.utc ? TimeZone(identifier: "UTC")! : .current)
+        let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,
+                                      userAgent: "dicomtui/\(AppVersion.string)")
+        let runner = AppRunner(config: config, terminal: terminal, tokenSource: tokens, client: client)
+        let status = runner.run()
+        terminal.shutdown()
+        if !terminal.localeIsUTF8 {
+            printError("dicomtui: the locale (\(terminal.localeCodeset)) is not UTF-8, so non-ASCII text was shown as '?'. Set LANG=C.UTF-8.")
+        }
+        return status
+    }
+
+    /// Runs the emulator in the foreground until SIGINT or SIGTERM, printing its URL once it listens.
+    public static func runEmulator(_ o: EmulatorOptions) async throws {
+        let server = EmulatorServer(options: o)
+        try await server.run { url in
+            print("dicomtui emulator: \(server.store.count) change-feed entries at \(url.absoluteString) (Ctrl-C stops it)")
+            fflush(stdout)
+        }
+    }
+
+    /// Where stderr goes while curses owns the screen, so a crash message is not lost
+    /// (printed again after the terminal is restored). Never holds a token: nothing logs one.
+    static func stderrLogPath() -> String? {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (env["HOME"].map { $0 + "/.local/state" } ?? NSTemporaryDirectory())
+        let dir = base + "/dicomtui"
+        guard (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
+                                                         attributes: [.posixPermissions: 0o700])) != nil else { return nil }
+        return dir + "/stderr.log"
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// Runs async work from synchronous code on the main thread, which must not block the task pool.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let result = Mutex<Result<T, Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        let r: Result<T, Error>
+        do { r = .success(try await body()) } catch { r = .failure(error) }
+        result.withLock { $0 = r }
+        done.signal()
+    }
+    done.wait()
+    return try result.withLock { $0! }.get()
+}
+
+func blocking(_ body: @escaping @Sendable () async -> Void) {
+    _ = try? blocking { await body(); return true }
+}
