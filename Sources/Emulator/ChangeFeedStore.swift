@@ -1,0 +1,362 @@
+import FeedModel
+import Foundation
+
+/// How big and which dataset to generate.
+public struct DatasetOptions: Sendable, Hashable {
+    /// Number of change-feed rows to generate.
+    public var entryCount: Int
+    /// Same seed, same dataset (byte for byte); different seed, different UIDs, names and timeline.
+    public var seed: UInt64
+
+    public init(entryCount: Int = 2000, seed: UInt64 = 1) {
+        self.entryCount = entryCount
+        self.seed = seed
+    }
+}
+
+/// How entries are written on the wire.
+public struct WireFormat: Sendable, Hashable {
+    /// `\uXXXX` for non-ASCII and HTML-sensitive characters, as System.Text.Json's default
+    /// encoder writes them (the service leaves `Encoder` null). False writes raw UTF-8.
+    public var escapeNonASCII: Bool
+    /// False: always 7 fraction digits (`…08.1234500+00:00`). True: trailing zeros trimmed
+    /// (`…08.12345+00:00`, `…08+00:00`), as System.Text.Json does for DateTimeOffset.
+    public var trimTimestampFraction: Bool
+    public var partitionName: String
+
+    public init(escapeNonASCII: Bool = true, trimTimestampFraction: Bool = false,
+                partitionName: String = "Microsoft.Default") {
+        self.escapeNonASCII = escapeNonASCII
+        self.trimTimestampFraction = trimTimestampFraction
+        self.partitionName = partitionName
+    }
+}
+
+/// One change-feed row as the store sees it now (state already resolved).
+public struct EmulatedEntry: Sendable, Hashable {
+    public var sequence: Int64
+    /// 100-ns ticks since 1970 (exact; see `FeedTime`).
+    public var timestampTicks: Int64
+    public var action: ChangeFeedAction
+    public var state: ChangeFeedState
+    public var studyInstanceUid: String
+    public var seriesInstanceUid: String
+    public var sopInstanceUid: String
+
+    public var timestamp: Date { FeedTime.date(timestampTicks) }
+    /// The timestamp as the wire writes it by default.
+    public var timestampText: String { FeedTime.format(timestampTicks) }
+
+    /// The shared model's form (no metadata).
+    public var changeFeedEntry: ChangeFeedEntry {
+        ChangeFeedEntry(sequence: sequence, studyInstanceUid: studyInstanceUid, seriesInstanceUid: seriesInstanceUid,
+                        sopInstanceUid: sopInstanceUid, action: action, timestamp: timestamp, state: state)
+    }
+}
+
+/// A row copied out under the lock, with what encoding needs.
+struct RowSnapshot: Sendable {
+    var row: ChangeRow
+    var state: ChangeFeedState
+    var studyUID: String
+    var seriesUID: String
+    var sopUID: String
+    var instance: InstanceSnapshot?
+}
+
+/// The emulated change feed: rows, per-instance watermarks, queries and live changes.
+/// Thread-safe; every method may be called from any task or thread.
+public final class ChangeFeedStore: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data: FeedData
+    public let seed: UInt64
+
+    /// Generates `options.entryCount` rows from `options.seed`.
+    public init(options: DatasetOptions = DatasetOptions()) {
+        seed = options.seed
+        var d = FeedData(seed: options.seed)
+        d.generate(until: max(0, options.entryCount))
+        data = d
+    }
+
+    /// An empty feed (latest answers 204), to be filled with `append…` calls.
+    public static func empty(seed: UInt64 = 1) -> ChangeFeedStore {
+        ChangeFeedStore(options: DatasetOptions(entryCount: 0, seed: seed))
+    }
+
+    private func locked<T>(_ body: (inout FeedData) throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&data)
+    }
+
+    // MARK: Inspection
+
+    /// Number of rows.
+    public var count: Int { locked { $0.rows.count } }
+    /// Number of distinct instances ever created.
+    public var instanceCount: Int { locked { $0.instances.count } }
+
+    /// Every row in sequence order (for tests and tools; a copy).
+    public func allEntries() -> [EmulatedEntry] {
+        locked { d in d.rows.indices.map { entry(d, $0) } }
+    }
+
+    /// The row with this sequence, if any.
+    public func entry(sequence: Int64) -> EmulatedEntry? {
+        locked { d in
+            let i = lowerBound(d.rows, sequence)
+            return i < d.rows.count && d.rows[i].sequence == sequence ? entry(d, i) : nil
+        }
+    }
+
+    // MARK: Queries (the service's SQL, row for row)
+
+    /// v1: `WHERE Sequence BETWEEN offset+1 AND offset+limit ORDER BY Sequence`.
+    public func entriesV1(offset: Int64, limit: Int) -> [EmulatedEntry] {
+        locked { d in v1Indices(d, offset: offset, limit: limit).map { entry(d, $0) } }
+    }
+
+    /// v2: `WHERE Timestamp >= start AND Timestamp < end ORDER BY Timestamp, Sequence
+    /// OFFSET offset ROWS FETCH NEXT limit ROWS`. Times are ticks (see `FeedTime`).
+    public func entriesV2(startTicks: Int64 = FeedTime.minTicks, endTicks: Int64 = FeedTime.maxTicks,
+                          offset: Int64 = 0, limit: Int) -> [EmulatedEntry] {
+        locked { d in v2Indices(d, start: startTicks, end: endTicks, offset: offset, limit: limit).map { entry(d, $0) } }
+    }
+
+    /// v2 with `Date` bounds (rounded to the nearest tick).
+    public func entriesV2(start: Date?, end: Date?, offset: Int64 = 0, limit: Int) -> [EmulatedEntry] {
+        entriesV2(startTicks: start.map(FeedTime.ticks) ?? FeedTime.minTicks,
+                  endTicks: end.map(FeedTime.ticks) ?? FeedTime.maxTicks, offset: offset, limit: limit)
+    }
+
+    /// latest: v1 and v1.0-prerelease by sequence; v2 by (timestamp, sequence). Nil when empty.
+    public func latest(_ version: APIVersion) -> EmulatedEntry? {
+        locked { d in latestIndex(d, version).map { entry(d, $0) } }
+    }
+
+    /// The current metadata of an instance as DICOM JSON bytes, nil when unknown or deleted.
+    public func metadataJSON(sopInstanceUid: String, bulkDataBase: String = "http://127.0.0.1/v2",
+                             format: WireFormat = WireFormat()) -> [UInt8]? {
+        let snap: InstanceSnapshot? = locked { d in
+            guard let i = instanceIndex(d, sop: sopInstanceUid), d.instances[Int(i)].currentWatermark != 0 else { return nil }
+            return instanceSnapshot(d, i)
+        }
+        guard let snap else { return nil }
+        var w = JSONWriter(capacity: 2048, escapeNonASCII: format.escapeNonASCII)
+        DicomMetadata.write(snap, seed: seed, bulkDataBase: bulkDataBase, into: &w)
+        return w.bytes
+    }
+
+    // MARK: Live changes
+
+    /// Stores (or re-stores after a delete) an instance. Known UIDs reuse the instance's record,
+    /// so create → delete → create reads Replaced, Replaced, Current. New UIDs get a new
+    /// patient/study/series as needed. `at` defaults to now (never earlier than the newest row);
+    /// an explicit earlier time is allowed and is placed by (timestamp, sequence) for v2.
+    @discardableResult
+    public func appendCreate(studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
+                             at time: Date? = nil, skippingSequences skip: Int64 = 0) throws -> EmulatedEntry {
+        try locked { d in
+            let ticks = resolveTicks(d, time)
+            let i = try d.instanceForCreate(study: studyInstanceUid, series: seriesInstanceUid, sop: sopInstanceUid, ticks: ticks)
+            return entry(d, d.create(i, ticks: ticks, skip: skip))
+        }
+    }
+
+    /// Deletes an instance: a Delete row, and every row of the instance now reads Deleted.
+    @discardableResult
+    public func appendDelete(studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
+                             at time: Date? = nil, skippingSequences skip: Int64 = 0) throws -> EmulatedEntry {
+        try locked { d in
+            let i = try liveInstance(d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
+            return entry(d, d.delete(i, ticks: resolveTicks(d, time), skip: skip))
+        }
+    }
+
+    /// Updates an instance (v2 bulk update): an Update row; older rows read Replaced; the
+    /// metadata gets a new version (AccessionNumber gains a `-U<n>` suffix).
+    @discardableResult
+    public func appendUpdate(studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
+                             at time: Date? = nil, skippingSequences skip: Int64 = 0) throws -> EmulatedEntry {
+        try locked { d in
+            let i = try liveInstance(d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
+            return entry(d, d.update(i, ticks: resolveTicks(d, time), skip: skip))
+        }
+    }
+
+    /// Continues the seeded generator with `count` more rows (creates, deletes, updates,
+    /// re-creates, gaps) stamped at `at` (default now), e.g. to make a demo feed look alive.
+    @discardableResult
+    public func appendGeneratedChanges(count: Int, at time: Date? = nil) -> [EmulatedEntry] {
+        locked { d in
+            let first = d.rows.count
+            d.generate(until: first + max(0, count), clock: FeedTime.ticks(time ?? Date()))
+            return (first..<d.rows.count).map { entry(d, $0) }
+        }
+    }
+
+    // MARK: Wire encoding (used by the server)
+
+    enum Query: Sendable {
+        case v1(offset: Int64, limit: Int)
+        case v2(start: Int64, end: Int64, offset: Int64, limit: Int)
+        case latest(APIVersion)
+    }
+
+    /// Copies the rows of a query out under the lock; nil only for `latest` on an empty feed.
+    func snapshot(_ query: Query, includeMetadata: Bool) -> [RowSnapshot]? {
+        locked { d in
+            let indices: [Int]
+            switch query {
+            case .v1(let offset, let limit): indices = v1Indices(d, offset: offset, limit: limit)
+            case .v2(let start, let end, let offset, let limit):
+                indices = v2Indices(d, start: start, end: end, offset: offset, limit: limit)
+            case .latest(let version):
+                guard let i = latestIndex(d, version) else { return nil }
+                indices = [i]
+            }
+            return indices.map { i in
+                let row = d.rows[i]
+                let inst = d.instances[Int(row.instance)]
+                let series = d.series[Int(inst.series)]
+                let state = Self.state(row, inst)
+                return RowSnapshot(row: row, state: state, studyUID: d.studies[Int(series.study)].uid,
+                                   seriesUID: series.uid, sopUID: d.sopUID(row.instance),
+                                   instance: includeMetadata && state != .deleted ? instanceSnapshot(d, row.instance) : nil)
+            }
+        }
+    }
+
+    /// Writes one entry object.
+    func encode(_ r: RowSnapshot, into w: inout JSONWriter, format: WireFormat, bulkDataBase: String) {
+        w.raw("{\"sequence\":")
+        w.int(r.row.sequence)
+        w.raw(",\"partitionName\":")
+        w.string(format.partitionName)
+        w.raw(",\"studyInstanceUid\":")
+        w.string(r.studyUID)
+        w.raw(",\"seriesInstanceUid\":")
+        w.string(r.seriesUID)
+        w.raw(",\"sopInstanceUid\":")
+        w.string(r.sopUID)
+        switch r.row.action {
+        case 0: w.raw(",\"action\":\"Create\"")
+        case 1: w.raw(",\"action\":\"Delete\"")
+        default: w.raw(",\"action\":\"Update\"")
+        }
+        w.raw(",\"timestamp\":\"")
+        FeedTime.write(r.row.ticks, into: &w, trimFraction: format.trimTimestampFraction)
+        switch r.state {
+        case .current: w.raw("\",\"state\":\"Current\"")
+        case .replaced: w.raw("\",\"state\":\"Replaced\"")
+        case .deleted: w.raw("\",\"state\":\"Deleted\"")
+        }
+        if let inst = r.instance {
+            w.raw(",\"metadata\":")
+            DicomMetadata.write(inst, seed: seed, bulkDataBase: bulkDataBase, into: &w)
+        }
+        w.byte(125)
+    }
+
+    // MARK: Internals
+
+    static func state(_ row: ChangeRow, _ instance: InstanceRecord) -> ChangeFeedState {
+        if instance.currentWatermark == 0 { return .deleted }
+        return instance.currentWatermark != row.originalWatermark ? .replaced : .current
+    }
+
+    private func entry(_ d: FeedData, _ i: Int) -> EmulatedEntry {
+        let row = d.rows[i]
+        let inst = d.instances[Int(row.instance)]
+        let series = d.series[Int(inst.series)]
+        return EmulatedEntry(sequence: row.sequence, timestampTicks: row.ticks,
+                             action: row.action == 0 ? .create : row.action == 1 ? .delete : .update,
+                             state: Self.state(row, inst), studyInstanceUid: d.studies[Int(series.study)].uid,
+                             seriesInstanceUid: series.uid, sopInstanceUid: d.sopUID(row.instance))
+    }
+
+    private func instanceSnapshot(_ d: FeedData, _ i: Int32) -> InstanceSnapshot {
+        let inst = d.instances[Int(i)]
+        let series = d.series[Int(inst.series)]
+        let study = d.studies[Int(series.study)]
+        return InstanceSnapshot(index: i, patient: d.patients[Int(study.patient)], study: study, series: series,
+                                number: inst.number, version: inst.version, sopUID: d.sopUID(i),
+                                priorStudyUID: study.priorStudy >= 0 ? d.studies[Int(study.priorStudy)].uid : nil)
+    }
+
+    private func instanceIndex(_ d: FeedData, sop: String) -> Int32? {
+        if let i = d.instanceByCustomSOP[sop] { return i }
+        guard let dot = sop.lastIndex(of: "."), let si = d.seriesByUID[String(sop[..<dot])] else { return nil }
+        let s = d.series[Int(si)]
+        return (try? d.findInstance(study: d.studies[Int(s.study)].uid, series: s.uid, sop: sop)) ?? nil
+    }
+
+    private func liveInstance(_ d: FeedData, _ study: String, _ series: String, _ sop: String) throws -> Int32 {
+        guard let i = try d.findInstance(study: study, series: series, sop: sop) else {
+            throw ChangeFeedStoreError.instanceNotFound(sopInstanceUid: sop)
+        }
+        guard d.instances[Int(i)].currentWatermark != 0 else {
+            throw ChangeFeedStoreError.instanceDeleted(sopInstanceUid: sop)
+        }
+        return i
+    }
+
+    private func resolveTicks(_ d: FeedData, _ time: Date?) -> Int64 {
+        if let time { return FeedTime.ticks(time) }
+        return max(FeedTime.ticks(Date()), d.lastTicks)
+    }
+
+    private func lowerBound(_ rows: [ChangeRow], _ sequence: Int64) -> Int {
+        var lo = 0, hi = rows.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if rows[mid].sequence < sequence { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    private func v1Indices(_ d: FeedData, offset: Int64, limit: Int) -> [Int] {
+        guard limit > 0 else { return [] }
+        let (first, o1) = offset.addingReportingOverflow(1)
+        if o1 { return [] }
+        let (last, o2) = offset.addingReportingOverflow(Int64(limit))
+        let upper = o2 ? Int64.max : last
+        var i = lowerBound(d.rows, first)
+        var out: [Int] = []
+        while i < d.rows.count, d.rows[i].sequence <= upper {
+            out.append(i)
+            i += 1
+        }
+        return out
+    }
+
+    private func timeIndex(_ d: FeedData, _ k: Int) -> Int {
+        if let order = d.timeOrder { return Int(order[k]) }
+        return k
+    }
+
+    private func v2Indices(_ d: FeedData, start: Int64, end: Int64, offset: Int64, limit: Int) -> [Int] {
+        guard limit > 0, start < end else { return [] }
+        var lo = 0, hi = d.rows.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if d.rows[timeIndex(d, mid)].ticks < start { lo = mid + 1 } else { hi = mid }
+        }
+        guard offset < Int64(d.rows.count - lo) else { return [] }
+        var k = lo + Int(offset)
+        var out: [Int] = []
+        while k < d.rows.count, out.count < limit {
+            let i = timeIndex(d, k)
+            guard d.rows[i].ticks < end else { break }
+            out.append(i)
+            k += 1
+        }
+        return out
+    }
+
+    private func latestIndex(_ d: FeedData, _ version: APIVersion) -> Int? {
+        guard !d.rows.isEmpty else { return nil }
+        return version.isSequenceMode ? d.rows.count - 1 : timeIndex(d, d.rows.count - 1)
+    }
+}

@@ -1,0 +1,319 @@
+import FeedModel
+import Foundation
+import Hummingbird
+import Logging
+
+/// Everything `dicomtui emulator` (and `--demo`) needs to start an emulator.
+public struct EmulatorOptions: Sendable {
+    /// Always loopback by default; the emulator is not meant to be exposed.
+    public var host: String
+    /// 0 picks a free port; read it from `EmulatorServer.port` after `start()`.
+    public var port: Int
+    public var dataset: DatasetOptions
+    public var auth: AuthPolicy
+    public var wireFormat: WireFormat
+    /// When set, one generated change is appended per interval while the server runs.
+    public var liveChangeInterval: Duration?
+    public var logLevel: Logger.Level
+
+    public init(host: String = "127.0.0.1", port: Int = 0, entries: Int = 2000, seed: UInt64 = 1,
+                auth: AuthPolicy = .none, wireFormat: WireFormat = WireFormat(),
+                liveChangeInterval: Duration? = nil, logLevel: Logger.Level = .warning) {
+        self.host = host
+        self.port = port
+        self.dataset = DatasetOptions(entryCount: entries, seed: seed)
+        self.auth = auth
+        self.wireFormat = wireFormat
+        self.liveChangeInterval = liveChangeInterval
+        self.logLevel = logLevel
+    }
+}
+
+public enum EmulatorServerError: Error, Sendable, CustomStringConvertible {
+    case alreadyStarted
+    case failedToStart(String)
+
+    public var description: String {
+        switch self {
+        case .alreadyStarted: return "the emulator is already running"
+        case .failedToStart(let why): return "the emulator could not start: \(why)"
+        }
+    }
+}
+
+/// The change-feed REST API on Hummingbird, in-process.
+///
+/// ```swift
+/// let server = EmulatorServer(options: EmulatorOptions(entries: 2000, seed: 1))
+/// let url = try await server.start()          // http://127.0.0.1:<port>
+/// … GET \(url)/v2/changefeed?limit=200 …
+/// await server.stop()
+/// ```
+public final class EmulatorServer: @unchecked Sendable {
+    public let options: EmulatorOptions
+    public let store: ChangeFeedStore
+    public let requestLog = RequestLog()
+    public let faults = FaultInjector()
+
+    private let lock = NSLock()
+    private var authenticator: Authenticator
+    private var runTask: Task<Void, Error>?
+    private var liveTask: Task<Void, Never>?
+    private var boundPort: Int?
+
+    /// Generates `options.dataset` unless a store is given (e.g. `ChangeFeedStore.empty()`).
+    public init(options: EmulatorOptions = EmulatorOptions(), store: ChangeFeedStore? = nil) {
+        self.options = options
+        self.store = store ?? ChangeFeedStore(options: options.dataset)
+        self.authenticator = Authenticator(policy: options.auth)
+    }
+
+    /// The auth policy in force; may be changed while running.
+    public var authPolicy: AuthPolicy {
+        get { lock.withLock { authenticator.policy } }
+        set { lock.withLock { authenticator.policy = newValue } }
+    }
+
+    /// The bound port while running.
+    public var port: Int? { lock.withLock { boundPort } }
+
+    /// `http://127.0.0.1:<port>` while running; append `/v2/changefeed` etc.
+    public var baseURL: URL? {
+        port.map { URL(string: "http://\(Self.urlHost(options.host)):\($0)")! }
+    }
+
+    /// Starts listening and returns once the socket is bound, with the base URL.
+    @discardableResult
+    public func start() async throws -> URL {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        try lock.withLock {
+            guard runTask == nil else { throw EmulatorServerError.alreadyStarted }
+            let app = makeApplication { port in
+                continuation.yield(port)
+                continuation.finish()
+            }
+            runTask = Task {
+                defer { continuation.finish() }
+                try await app.run()
+            }
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            let task = lock.withLock { () -> Task<Void, Error>? in
+                defer { runTask = nil }
+                return runTask
+            }
+            do {
+                try await task?.value
+            } catch {
+                throw EmulatorServerError.failedToStart(String(describing: error))
+            }
+            throw EmulatorServerError.failedToStart("the server stopped before listening")
+        }
+        lock.withLock { boundPort = port }
+        startLiveChanges()
+        return URL(string: "http://\(Self.urlHost(options.host)):\(port)")!
+    }
+
+    /// Stops listening and waits for the server to finish.
+    public func stop() async {
+        let (task, live) = lock.withLock { () -> (Task<Void, Error>?, Task<Void, Never>?) in
+            defer {
+                runTask = nil
+                liveTask = nil
+                boundPort = nil
+            }
+            return (runTask, liveTask)
+        }
+        live?.cancel()
+        task?.cancel()
+        _ = try? await task?.value
+        await live?.value
+    }
+
+    /// Runs in the foreground until SIGINT or SIGTERM (for `dicomtui emulator`).
+    /// `onReady` gets the base URL once listening.
+    public func run(onReady: (@Sendable (URL) async -> Void)? = nil) async throws {
+        let host = Self.urlHost(options.host)
+        let app = makeApplication { [weak self] port in
+            self?.lock.withLock { self?.boundPort = port }
+            self?.startLiveChanges()
+            await onReady?(URL(string: "http://\(host):\(port)")!)
+        }
+        defer {
+            let live = lock.withLock { () -> Task<Void, Never>? in
+                defer { liveTask = nil; boundPort = nil }
+                return liveTask
+            }
+            live?.cancel()
+        }
+        try await app.runService()
+    }
+
+    private static func urlHost(_ host: String) -> String {
+        host.contains(":") ? "[\(host)]" : host
+    }
+
+    private func startLiveChanges() {
+        guard let interval = options.liveChangeInterval else { return }
+        let store = self.store
+        let task = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
+                store.appendGeneratedChanges(count: 1)
+            }
+        }
+        lock.withLock { liveTask = task }
+    }
+
+    private func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void)
+        -> Application<CallbackResponder<BasicRequestContext>> {
+        var logger = Logger(label: "dicomtui.emulator")
+        logger.logLevel = options.logLevel
+        let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
+            await self.respond(to: request)
+        }
+        return Application(
+            responder: responder,
+            configuration: ApplicationConfiguration(address: .hostname(options.host, port: options.port),
+                                                    serverName: nil),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    // MARK: Request handling
+
+    static let supportedVersions = "1.0-prerelease, 1.0, 2.0"
+    static let deprecatedVersions = "1.0-prerelease"
+    static let apiSupportedVersions = HTTPFields.Element.Name("api-supported-versions")!
+    static let apiDeprecatedVersions = HTTPFields.Element.Name("api-deprecated-versions")!
+    static let retryAfter = HTTPFields.Element.Name("Retry-After")!
+
+    enum Route: Equatable {
+        case feed(APIVersion)
+        case latest(APIVersion)
+    }
+
+    /// `/v{version}/changefeed[/latest]`, case-insensitive, trailing slash allowed. The version
+    /// segment accepts what an API-version route constraint does: `1.0-prerelease`,
+    /// `1-prerelease`, `1`, `1.0`, `2`, `2.0`.
+    static func route(_ path: String) -> Route? {
+        var p = Substring(path.lowercased())
+        while p.hasSuffix("/") { p = p.dropLast() }
+        let parts = p.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 3 || parts.count == 4, parts[0].isEmpty, parts[2] == "changefeed",
+              parts[1].hasPrefix("v") else { return nil }
+        let version: APIVersion
+        switch parts[1].dropFirst() {
+        case "1.0-prerelease", "1-prerelease": version = .v1Prerelease
+        case "1", "1.0": version = .v1
+        case "2", "2.0": version = .v2
+        default: return nil
+        }
+        if parts.count == 4 {
+            return parts[3] == "latest" ? .latest(version) : nil
+        }
+        return .feed(version)
+    }
+
+    func respond(to request: Request) async -> Response {
+        let path = request.uri.path
+        let query = request.uri.query
+        let authorization = request.headers[.authorization]
+        let response = await answer(request, path: path, query: query, authorization: authorization)
+        requestLog.record(LoggedRequest(method: request.method.rawValue, path: path, query: query,
+                                        authorization: authorization, status: Int(response.status.code)))
+        return response
+    }
+
+    private func answer(_ request: Request, path: String, query: String?, authorization: String?) async -> Response {
+        let (fault, latency) = faults.take()
+        if latency > 0 { try? await Task.sleep(for: .milliseconds(latency)) }
+        switch fault {
+        case .status(let code, let body, let retryAfter):
+            var headers = HTTPFields()
+            if let retryAfter { headers[Self.retryAfter] = String(retryAfter) }
+            return text(HTTPResponse.Status(code: code), body, headers: headers)
+        case .delay(let ms):
+            try? await Task.sleep(for: .milliseconds(ms))
+        case nil:
+            break
+        }
+
+        guard let route = Self.route(path) else { return Response(status: .notFound) }
+        guard request.method == .get else {
+            return Response(status: .methodNotAllowed, headers: [.allow: "GET"])
+        }
+        let auth = lock.withLock { authenticator }
+        if case .challenge(let value) = auth.check(authorization: authorization) {
+            return Response(status: .unauthorized, headers: [.wwwAuthenticate: value])
+        }
+
+        let parameters = QueryParameters(query)
+        let storeQuery: ChangeFeedStore.Query
+        let includeMetadata: Bool
+        let version: APIVersion
+        switch route {
+        case .feed(let v):
+            version = v
+            if v.isSequenceMode {
+                switch QueryBinding.bindV1(parameters) {
+                case .failure(let bad): return text(.badRequest, bad.message, headers: versionHeaders())
+                case .success(let p):
+                    storeQuery = .v1(offset: p.offset, limit: p.limit)
+                    includeMetadata = p.includeMetadata
+                }
+            } else {
+                switch QueryBinding.bindV2(parameters) {
+                case .failure(let bad): return text(.badRequest, bad.message, headers: versionHeaders())
+                case .success(let p):
+                    storeQuery = .v2(start: p.startTicks, end: p.endTicks, offset: p.offset, limit: p.limit)
+                    includeMetadata = p.includeMetadata
+                }
+            }
+        case .latest(let v):
+            version = v
+            switch QueryBinding.bindLatest(parameters) {
+            case .failure(let bad): return text(.badRequest, bad.message, headers: versionHeaders())
+            case .success(let include):
+                storeQuery = .latest(v)
+                includeMetadata = include
+            }
+        }
+
+        guard let rows = store.snapshot(storeQuery, includeMetadata: includeMetadata) else {
+            // latest on an empty feed: the controller returns 200 with null, which ASP.NET sends as 204.
+            return Response(status: .noContent, headers: versionHeaders())
+        }
+        let bulkBase = (baseURL?.absoluteString ?? "http://\(Self.urlHost(options.host))") + "/" + version.rawValue
+        let format = options.wireFormat
+        var w = JSONWriter(capacity: rows.count * (includeMetadata ? 2600 : 420) + 2, escapeNonASCII: format.escapeNonASCII)
+        if case .latest = storeQuery {
+            store.encode(rows[0], into: &w, format: format, bulkDataBase: bulkBase)
+        } else {
+            w.byte(91)
+            for (i, row) in rows.enumerated() {
+                if i > 0 { w.byte(44) }
+                store.encode(row, into: &w, format: format, bulkDataBase: bulkBase)
+            }
+            w.byte(93)
+        }
+        var headers = versionHeaders()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: w.bytes)))
+    }
+
+    private func versionHeaders() -> HTTPFields {
+        var headers = HTTPFields()
+        headers[Self.apiSupportedVersions] = Self.supportedVersions
+        headers[Self.apiDeprecatedVersions] = Self.deprecatedVersions
+        return headers
+    }
+
+    private func text(_ status: HTTPResponse.Status, _ body: String, headers: HTTPFields = HTTPFields()) -> Response {
+        var headers = headers
+        if !body.isEmpty { headers[.contentType] = "text/plain; charset=utf-8" }
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}
