@@ -73,7 +73,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "ChangeFeedClientTests", dependencies: ["ChangeFeedClient", "Emulator", "FeedModel"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Emulator", "FeedModel"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["Emulator", "FeedModel", "TokenSource"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -36,7 +36,7 @@ public enum Launcher {
     public static func runUI(_ o: UIOptions) -> Int32 {
         // Set up what needs async work (the demo emulator) before the terminal is taken over.
         let http = ChangeFeedClient.makeHTTPClient()
-        defer { blocking { try? await http.shutdown() } }
+        defer { blockingVoid { try? await http.shutdown() } }
 
         var demoServer: DemoEmulator?
         let endpoint: ServiceEndpoint
@@ -59,7 +59,7 @@ public enum Launcher {
             printError("dicomtui: could not start the demo emulator: \(error)")
             return 1
         }
-        defer { if let s = demoServer { blocking { await s.stop() } } }
+        defer { if let s = demoServer { blockingVoid { await s.stop() } } }
 
         let terminal: CursesTerminal
         do {
@@ -83,12 +83,12 @@ public enum Launcher {
     }
 
     /// Runs the emulator in the foreground until SIGINT or SIGTERM, printing its URL once it listens.
-    public static func runEmulator(_ o: EmulatorOptions) async throws {
+    public static func runEmulator(_ o: EmulatorOptions) throws {
         let server = EmulatorServer(options: o)
-        try await server.run { url in
-            print("dicomtui emulator: \(server.store.count) change-feed entries at \(url.absoluteString) (Ctrl-C stops it)")
-            fflush(stdout)
-        }
+        _ = try blocking { try await server.run { url in
+            let line = "dicomtui emulator: \(server.store.count) change-feed entries at \(url.absoluteString) (Ctrl-C stops it)\n"
+            FileHandle.standardOutput.write(Data(line.utf8))
+        } }
     }
 
     /// Where stderr goes while curses owns the screen, so a crash message is not lost
@@ -122,6 +122,6 @@ func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) thr
     return try result.withLock { $0! }.get()
 }
 
-func blocking(_ body: @escaping @Sendable () async -> Void) {
+func blockingVoid(_ body: @escaping @Sendable () async -> Void) {
     _ = try? blocking { await body(); return true }
 }

@@ -4,29 +4,23 @@ import Emulator
 import FeedModel
 import Foundation
 
-/// `dicomtui`: the terminal UI (default) and the standalone emulator.
-struct DicomTUI: AsyncParsableCommand {
+/// `dicomtui`: the terminal UI; `dicomtui emulator`: the change-feed API emulator on its own.
+struct DicomTUI: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dicomtui",
         abstract: "A terminal UI for the change feed of an Azure Health Data Services DICOM service.",
         discussion: """
-            Opens a full-screen view of the service's change feed. The token comes from the Azure CLI
-            (az account get-access-token); run `az login` first, or try `dicomtui --demo`, which needs no Azure.
+            Opens a full-screen view of the service's change feed. The token comes from the Azure CLI \
+            (az account get-access-token): run `az login` first. `dicomtui --demo` needs no Azure at all.
+
+            Keys: j/k or arrows move, PgUp/PgDn and Ctrl-d/Ctrl-u page, g/G or Home/End jump, \
+            r gets a new token, q quits.
+
+            Environment: DICOMTUI_URL (service URL), DICOMTUI_AZ (az executable), NO_COLOR (monochrome).
             """,
         version: AppVersion.string,
-        subcommands: [UI.self, EmulatorCommand.self],
-        defaultSubcommand: UI.self
+        subcommands: [EmulatorCommand.self]
     )
-}
-
-struct UI: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "ui",
-        abstract: "Browse the change feed (the default command).",
-        discussion: """
-            Keys: j/k or arrows move, PgUp/PgDn page, g/G or Home/End jump, r gets a new token, q quits.
-            Environment: DICOMTUI_URL (service URL), DICOMTUI_AZ (az executable), NO_COLOR (monochrome).
-            """)
 
     @Flag(help: "Run against a built-in emulator of the change-feed API with a demo token: no Azure, no network.")
     var demo = false
@@ -109,7 +103,7 @@ struct UI: ParsableCommand {
     }
 }
 
-struct EmulatorCommand: AsyncParsableCommand {
+struct EmulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "emulator",
         abstract: "Run the change-feed API emulator on its own (for development and for other tools' tests).")
@@ -132,7 +126,7 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-auth"), help: "Accept requests without a token.")
     var noAuth = false
 
-    func run() async throws {
+    func run() throws {
         let auth: AuthPolicy
         if noAuth {
             auth = .none
@@ -144,7 +138,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         } else {
             auth = .jwt(JWTRequirements(audience: audience))
         }
-        try await Launcher.runEmulator(EmulatorOptions(port: port, entries: entries, seed: seed, auth: auth))
+        try Launcher.runEmulator(EmulatorOptions(port: port, entries: entries, seed: seed, auth: auth))
     }
 }
 
@@ -160,15 +154,6 @@ extension Duration {
     }
 }
 
-// Parse here rather than through `main()`, so that the UI runs on the main thread (top-level
-// code runs there) and not on a task-pool thread.
-do {
-    var command = try DicomTUI.parseAsRoot()
-    if var asyncCommand = command as? AsyncParsableCommand {
-        try await asyncCommand.run()
-    } else {
-        try command.run()
-    }
-} catch {
-    DicomTUI.exit(withError: error)
-}
+// Every command runs on the main thread: the UI needs it (curses, signals, the poll loop),
+// while background work runs on the task pool.
+DicomTUI.main()

@@ -1,0 +1,190 @@
+import Emulator
+import Foundation
+import Testing
+import TokenSource
+
+/// A fake `az` for the tests: prints what the real one prints (azure-cli.md 2.1/2.3) and
+/// records its arguments, so a test can check how dicomtui called it.
+struct FakeAz {
+    let path: String
+    let argvLog: String
+
+    /// `az account get-access-token` succeeds with `token`.
+    static func succeeding(with token: AccessToken, in dir: URL) throws -> FakeAz {
+        let raw = String(token.authorizationHeaderValue.dropFirst("Bearer ".count))
+        let json = """
+            {
+              "accessToken": "\(raw)",
+              "expiresOn": "2099-01-01 00:00:00.000000",
+              "expires_on": \(Int(token.expiresOn.timeIntervalSince1970)),
+              "subscription": "00000000-1111-4222-8333-444444444444",
+              "tenant": "\(token.tenant ?? "")",
+              "tokenType": "Bearer"
+            }
+            """
+        return try write(in: dir, body: "cat <<'JSON'\n\(json)\nJSON\nexit 0\n")
+    }
+
+    /// Fails the way az does when nobody is logged in.
+    static func notLoggedIn(in dir: URL) throws -> FakeAz {
+        try write(in: dir, body: "echo \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n")
+    }
+
+    private static func write(in dir: URL, body: String) throws -> FakeAz {
+        let path = dir.appendingPathComponent("az").path
+        let log = dir.appendingPathComponent("az-argv.log").path
+        let script = "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '\(log)'\n" + body
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return FakeAz(path: path, argvLog: log)
+    }
+
+    var calls: [String] {
+        ((try? String(contentsOfFile: argvLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+}
+
+/// Starts the emulator in this process, checking tokens like the service (audience, expiry).
+func startEmulator(entries: Int) async throws -> (EmulatorServer, String) {
+    let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: entries, seed: 7,
+                                                         auth: .jwt(JWTRequirements())))
+    let url = try await server.start()
+    return (server, url.absoluteString)
+}
+
+@Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
+struct FeedEndToEndTests {
+    let resource = "https://dicom.healthcareapis.azure.com"
+    let tester = DemoTokenSource.Identity(tenantId: "72f988bf-0000-4000-8000-000000000001",
+                                          objectId: "0b6c8ad4-0000-4000-8000-00000000e2e0",
+                                          userPrincipalName: "e2e.tester@contoso.example",
+                                          displayName: "E2E Tester", subscriptionId: "00000000-1111-4222-8333-444444444444",
+                                          subscriptionName: "Test Subscription")
+
+    /// The user's path: az gives a token, the header shows it, entries load while keys scroll,
+    /// q exits with the terminal as it was.
+    @Test func browseTheFeedWithATokenFromAz() async throws {
+        let (server, url) = try await startEmulator(entries: 1_000)
+        defer { Task { await server.stop() } }
+        let tmux = try Tmux(cols: 100, rows: 30)
+        let token = DemoTokenSource.mint(resource: resource, identity: tester, issuedAt: Date(), lifetime: 3600)
+        let az = try FakeAz.succeeding(with: token, in: tmux.workDir)
+        let dir = tmux.workDir.path
+
+        try tmux.run("stty -g > \(dir)/stty.before; \(Build.dicomtui) --url \(url) --az \(az.path) --no-mouse; echo EXIT=$?; stty -g > \(dir)/stty.after")
+        try tmux.waitFor(text: "● valid")
+        let screen = try tmux.waitFor(text: "idle, at the end of the feed")
+        let header = screen.joined(separator: "\n")
+        #expect(header.contains("e2e.tester@contoso.example"))
+        #expect(header.contains("(in 59m") || header.contains("(in 1h 00m"))
+        #expect(!header.contains(String(token.authorizationHeaderValue.dropFirst(7))), "the token itself is never shown")
+        #expect(header.contains(token.masked))
+        let total = server.store.count
+        #expect(header.contains("\(formatted(total)) loaded"))
+        #expect(screen.contains { $0.contains("1 / \(formatted(total))") })
+
+        try tmux.keys("j", "j", "Down")
+        try tmux.waitFor(text: "4 / \(formatted(total))")
+        try tmux.keys("G")
+        try tmux.waitFor(text: "\(formatted(total)) / \(formatted(total))")
+        try tmux.keys("g")
+        try tmux.waitFor(text: "1 / \(formatted(total))")
+        try tmux.keys("NPage")
+        try tmux.waitFor(text: "26 / \(formatted(total))")   // 30 rows leave 25 list rows
+
+        try tmux.keys("q")
+        try tmux.waitFor(text: "EXIT=0")
+        #expect(try tmux.display("#{alternate_on}") == "0")
+        let before = try String(contentsOfFile: "\(dir)/stty.before", encoding: .utf8)
+        let after = try String(contentsOfFile: "\(dir)/stty.after", encoding: .utf8)
+        #expect(before == after, "stty settings are restored")
+
+        #expect(az.calls.contains { $0.contains("account get-access-token") && $0.contains(resource) && $0.contains("json") })
+        #expect(!az.calls.joined().contains(String(token.authorizationHeaderValue.dropFirst(7))))
+        // Every request carried the token az gave.
+        #expect(server.requestLog.requests.allSatisfy { $0.authorization == token.authorizationHeaderValue })
+    }
+
+    /// az fails: its own message is on screen with what to do, and the app keeps running.
+    @Test func azNotLoggedInIsExplainedAndTheAppKeepsRunning() async throws {
+        let (server, url) = try await startEmulator(entries: 10)
+        defer { Task { await server.stop() } }
+        let tmux = try Tmux(cols: 100, rows: 24)
+        let az = try FakeAz.notLoggedIn(in: tmux.workDir)
+        try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
+        try tmux.waitFor(text: "Please run 'az login'")
+        try tmux.waitFor(text: "✗ error")
+        try tmux.keys("r")
+        try tmux.waitFor("a second az call") { _ in az.calls.count >= 2 }
+        try tmux.waitFor(text: "Please run 'az login'")
+        #expect(server.requestLog.count == 0, "nothing is sent to the service without a token")
+        try tmux.keys("q")
+        try tmux.waitFor(text: "EXIT=0")
+    }
+
+    /// `--demo` needs nothing but the binary.
+    @Test func demoRunsWithoutAzure() throws {
+        let tmux = try Tmux(cols: 120, rows: 30)
+        try tmux.run("\(Build.dicomtui) --demo --demo-entries 300; echo EXIT=$?")
+        try tmux.waitFor(text: "DEMO")
+        try tmux.waitFor(text: "demo.user@contoso.example")
+        try tmux.waitFor(text: "idle, at the end of the feed")
+        try tmux.keys("q")
+        try tmux.waitFor(text: "EXIT=0")
+    }
+
+    /// SIGTERM and Ctrl-C end the app cleanly: terminal restored, the usual exit status.
+    @Test func signalsRestoreTheTerminal() throws {
+        let tmux = try Tmux(cols: 100, rows: 24)
+        let dir = tmux.workDir.path
+        try tmux.run("stty -g > \(dir)/a; \(Build.dicomtui) --demo --demo-entries 50 & echo PID=$!; wait $!; echo EXIT=$?; stty -g > \(dir)/b")
+        let screen = try tmux.waitFor(text: "idle, at the end of the feed")
+        _ = screen
+        let pid = try #require(try findPID(tmux))
+        kill(pid, SIGTERM)
+        try tmux.waitFor(text: "EXIT=143")
+        #expect(try tmux.display("#{alternate_on}") == "0")
+        try tmux.waitFor("stty saved") { _ in FileManager.default.fileExists(atPath: "\(dir)/b") }
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(try String(contentsOfFile: "\(dir)/a", encoding: .utf8) == String(contentsOfFile: "\(dir)/b", encoding: .utf8))
+
+        try tmux.run("clear; \(Build.dicomtui) --demo --demo-entries 50; echo EXIT=$?")
+        try tmux.waitFor(text: "idle, at the end of the feed")
+        try tmux.keys("C-c")
+        try tmux.waitFor(text: "EXIT=130")
+        #expect(try tmux.display("#{alternate_on}") == "0")
+    }
+
+    /// A resize while running redraws at the new size with the narrow layout.
+    @Test func resizeRedraws() throws {
+        let tmux = try Tmux(cols: 120, rows: 30)
+        try tmux.run("\(Build.dicomtui) --demo --demo-entries 100 --utc; echo EXIT=$?")
+        try tmux.waitFor(text: "SERIES UID")
+        try tmux.resize(cols: 50, rows: 14)
+        let narrow = try tmux.waitFor("the narrow layout") { lines in
+            lines.contains { $0.contains("SEQ TIME") } && !lines.contains { $0.contains("SERIES UID") }
+        }
+        #expect(narrow.allSatisfy { $0.count <= 50 })
+        try tmux.resize(cols: 20, rows: 6)
+        try tmux.waitFor(text: "too small")
+        try tmux.resize(cols: 100, rows: 24)
+        try tmux.waitFor(text: "SEQ TIME")
+        try tmux.keys("q")
+        try tmux.waitFor(text: "EXIT=0")
+    }
+
+    func findPID(_ tmux: Tmux) throws -> Int32? {
+        for line in try tmux.screen() {
+            if let r = line.range(of: "PID=") { return Int32(line[r.upperBound...].prefix { $0.isNumber }) }
+        }
+        return nil
+    }
+}
+
+func formatted(_ n: Int) -> String {
+    let f = NumberFormatter()
+    f.numberStyle = .decimal
+    f.groupingSeparator = ","
+    f.locale = Locale(identifier: "en_US_POSIX")
+    return f.string(from: NSNumber(value: n)) ?? String(n)
+}
