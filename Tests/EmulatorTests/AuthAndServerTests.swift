@@ -113,6 +113,29 @@ struct ServerTests {
         try await client.shutdown()
     }
 
+    @Test("run() serves in the foreground, reports its URL once listening, and ends when cancelled")
+    func foregroundRun() async throws {
+        let server = EmulatorServer(options: EmulatorOptions(entries: 15, seed: 4, logLevel: .critical))
+        let (urls, continuation) = AsyncStream<URL>.makeStream()
+        let running = Task { try await server.run { url in continuation.yield(url) } }
+        var iterator = urls.makeAsyncIterator()
+        let url = try #require(await iterator.next())
+        #expect(server.port == url.port)
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        do {
+            let response = try await client.execute(HTTPClientRequest(url: url.absoluteString + "/v1/changefeed/latest"),
+                                                    timeout: .seconds(10))
+            #expect(response.status.code == 200)
+            _ = try await response.body.collect(upTo: 1 << 20)
+        } catch {
+            Issue.record(error)
+        }
+        try await client.shutdown()
+        running.cancel()
+        _ = try? await running.value
+        #expect(server.port == nil)
+    }
+
     @Test("a port already in use makes start() throw instead of hanging")
     func portInUse() async throws {
         let first = EmulatorServer(options: EmulatorOptions(entries: 1))
