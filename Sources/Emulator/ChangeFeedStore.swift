@@ -160,7 +160,8 @@ public final class ChangeFeedStore: @unchecked Sendable {
         try locked { d in
             let ticks = resolveTicks(d, time)
             let i = try d.instanceForCreate(study: studyInstanceUid, series: seriesInstanceUid, sop: sopInstanceUid, ticks: ticks)
-            return entry(d, d.create(i, ticks: ticks, skip: skip))
+            let row = d.create(i, ticks: ticks, skip: skip)
+            return entry(d, row)
         }
     }
 
@@ -170,7 +171,8 @@ public final class ChangeFeedStore: @unchecked Sendable {
                              at time: Date? = nil, skippingSequences skip: Int64 = 0) throws -> EmulatedEntry {
         try locked { d in
             let i = try liveInstance(d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
-            return entry(d, d.delete(i, ticks: resolveTicks(d, time), skip: skip))
+            let row = d.delete(i, ticks: resolveTicks(d, time), skip: skip)
+            return entry(d, row)
         }
     }
 
@@ -181,7 +183,8 @@ public final class ChangeFeedStore: @unchecked Sendable {
                              at time: Date? = nil, skippingSequences skip: Int64 = 0) throws -> EmulatedEntry {
         try locked { d in
             let i = try liveInstance(d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
-            return entry(d, d.update(i, ticks: resolveTicks(d, time), skip: skip))
+            let row = d.update(i, ticks: resolveTicks(d, time), skip: skip)
+            return entry(d, row)
         }
     }
 

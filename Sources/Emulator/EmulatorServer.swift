@@ -2,6 +2,7 @@ import FeedModel
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 
 /// Everything `dicomtui emulator` (and `--demo`) needs to start an emulator.
 public struct EmulatorOptions: Sendable {
@@ -58,6 +59,7 @@ public final class EmulatorServer: @unchecked Sendable {
     private let lock = NSLock()
     private var authenticator: Authenticator
     private var runTask: Task<Void, Error>?
+    private var serviceGroup: ServiceGroup?
     private var liveTask: Task<Void, Never>?
     private var boundPort: Int?
 
@@ -92,9 +94,11 @@ public final class EmulatorServer: @unchecked Sendable {
                 continuation.yield(port)
                 continuation.finish()
             }
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [app], logger: makeLogger()))
+            serviceGroup = group
             runTask = Task {
                 defer { continuation.finish() }
-                try await app.run()
+                try await group.run()
             }
         }
         var iterator = ports.makeAsyncIterator()
@@ -115,19 +119,28 @@ public final class EmulatorServer: @unchecked Sendable {
         return URL(string: "http://\(Self.urlHost(options.host)):\(port)")!
     }
 
-    /// Stops listening and waits for the server to finish.
+    /// Stops listening (graceful shutdown: open connections are closed once idle) and waits
+    /// for the server to finish; after 3 seconds it cancels whatever is still running.
     public func stop() async {
-        let (task, live) = lock.withLock { () -> (Task<Void, Error>?, Task<Void, Never>?) in
+        let (task, group, live) = lock.withLock { () -> (Task<Void, Error>?, ServiceGroup?, Task<Void, Never>?) in
             defer {
                 runTask = nil
+                serviceGroup = nil
                 liveTask = nil
                 boundPort = nil
             }
-            return (runTask, liveTask)
+            return (runTask, serviceGroup, liveTask)
         }
         live?.cancel()
-        task?.cancel()
-        _ = try? await task?.value
+        await group?.triggerGracefulShutdown()
+        if let task {
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(3))
+                task.cancel()
+            }
+            _ = try? await task.value
+            watchdog.cancel()
+        }
         await live?.value
     }
 
@@ -167,10 +180,15 @@ public final class EmulatorServer: @unchecked Sendable {
         lock.withLock { liveTask = task }
     }
 
-    private func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void)
-        -> Application<CallbackResponder<BasicRequestContext>> {
+    private func makeLogger() -> Logger {
         var logger = Logger(label: "dicomtui.emulator")
         logger.logLevel = options.logLevel
+        return logger
+    }
+
+    private func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void)
+        -> Application<CallbackResponder<BasicRequestContext>> {
+        let logger = makeLogger()
         let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
             await self.respond(to: request)
         }
