@@ -128,6 +128,12 @@ enum SignalRouting {
             p.initialize(repeating: SigAction(), count: 65)
             sigOldActions = p
         }
+        // A parent may have started us with signals blocked (a thread pool's mask is inherited
+        // through fork and exec): unblock the ones the UI depends on on this thread.
+        var wanted = sigset_t()
+        sigemptyset(&wanted)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGWINCH, SIGCONT, SIGTSTP] { sigaddset(&wanted, sig) }
+        _ = pthread_sigmask(SIG_UNBLOCK, &wanted, nil)
         // Touch the atomics so any lazy initialisation happens here, not in a handler.
         sigPendingTerminate.store(0, ordering: .sequentiallyConsistent)
         sigTerminateCount.store(0, ordering: .sequentiallyConsistent)

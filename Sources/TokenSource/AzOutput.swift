@@ -147,7 +147,7 @@ extension AzOutput {
             || text.contains("does not exist in MSAL token cache")
             || text.contains("Can't find token from MSAL cache")
         {
-            return .notLoggedIn
+            return .notLoggedIn(azMessage: trim(errorBlock(stderrLines)))
         }
         if text.contains("Interactive authentication is needed")
             || text.contains("Run the command below to authenticate interactively")

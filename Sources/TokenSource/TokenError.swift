@@ -11,7 +11,8 @@ public enum TokenError: Error, Sendable, Equatable {
     /// az could not be started for another reason (bad interpreter line, ...).
     case launchFailed(path: String, reason: String)
     /// az says nobody is signed in.
-    case notLoggedIn
+    /// `azMessage` is az's own error text, e.g. `ERROR: Please run 'az login' to setup account.`
+    case notLoggedIn(azMessage: String)
     /// Sign-in must be repeated interactively (expired refresh token, MFA, Conditional Access).
     /// `aadMessage` is az's error text, e.g. the `AADSTS700082: ...` line.
     case interactionRequired(aadMessage: String)
@@ -33,8 +34,8 @@ public enum TokenError: Error, Sendable, Equatable {
             return "The Azure CLI at \(path) is not an executable file."
         case .launchFailed(let path, let reason):
             return "Could not start the Azure CLI at \(path): \(reason)."
-        case .notLoggedIn:
-            return "The Azure CLI is not signed in."
+        case .notLoggedIn(let azMessage):
+            return "The Azure CLI is not signed in: \(azMessage)"
         case .interactionRequired(let aadMessage):
             return "Azure sign-in needs to be renewed interactively: \(aadMessage)"
         case .timedOut(let seconds):
@@ -63,9 +64,9 @@ public enum TokenError: Error, Sendable, Equatable {
         case .launchFailed:
             return "Check that this file is the Azure CLI and that it runs from a shell (`az version`)."
         case .notLoggedIn:
-            return "Press l to sign in (az login --use-device-code), or run `az login` in another terminal."
+            return "Run `az login` in another terminal, then press r."
         case .interactionRequired:
-            return "Press l to sign in again, or run `az login` in another terminal."
+            return "Run `az login` in another terminal to sign in again, then press r."
         case .timedOut:
             return "Check the network and run `az account get-access-token` in a shell to see what it waits for."
         case .badOutput:

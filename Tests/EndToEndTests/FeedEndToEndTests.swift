@@ -66,7 +66,7 @@ struct FeedEndToEndTests {
     @Test func browseTheFeedWithATokenFromAz() async throws {
         let (server, url) = try await startEmulator(entries: 1_000)
         defer { Task { await server.stop() } }
-        let tmux = try Tmux(cols: 100, rows: 30)
+        let tmux = try Tmux(cols: 140, rows: 30)
         let token = DemoTokenSource.mint(resource: resource, identity: tester, issuedAt: Date(), lifetime: 3600)
         let az = try FakeAz.succeeding(with: token, in: tmux.workDir)
         let dir = tmux.workDir.path
@@ -137,10 +137,9 @@ struct FeedEndToEndTests {
     @Test func signalsRestoreTheTerminal() throws {
         let tmux = try Tmux(cols: 100, rows: 24)
         let dir = tmux.workDir.path
-        try tmux.run("stty -g > \(dir)/a; \(Build.dicomtui) --demo --demo-entries 50 & echo PID=$!; wait $!; echo EXIT=$?; stty -g > \(dir)/b")
-        let screen = try tmux.waitFor(text: "idle, at the end of the feed")
-        _ = screen
-        let pid = try #require(try findPID(tmux))
+        try tmux.run("stty -g > \(dir)/a; sh -c 'echo $$ > \(dir)/pid; exec \(Build.dicomtui) --demo --demo-entries 50'; echo EXIT=$?; stty -g > \(dir)/b")
+        try tmux.waitFor(text: "idle, at the end of the feed")
+        let pid = try #require(Int32(String(contentsOfFile: "\(dir)/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGTERM)
         try tmux.waitFor(text: "EXIT=143")
         #expect(try tmux.display("#{alternate_on}") == "0")
@@ -171,13 +170,6 @@ struct FeedEndToEndTests {
         try tmux.waitFor(text: "SEQ TIME")
         try tmux.keys("q")
         try tmux.waitFor(text: "EXIT=0")
-    }
-
-    func findPID(_ tmux: Tmux) throws -> Int32? {
-        for line in try tmux.screen() {
-            if let r = line.range(of: "PID=") { return Int32(line[r.upperBound...].prefix { $0.isNumber }) }
-        }
-        return nil
     }
 }
 

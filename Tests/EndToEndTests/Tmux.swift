@@ -83,20 +83,15 @@ final class Tmux {
 
     @discardableResult
     private func tmux(_ args: [String]) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["tmux", "-u", "-L", socket] + args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        if p.terminationStatus != 0 && args.first != "kill-server" {
-            throw TmuxError.failed("tmux \(args.joined(separator: " ")): \(String(decoding: errData, as: UTF8.self))")
+        // Output goes through a file, not a pipe: the tmux server that the first command starts
+        // inherits the descriptors and would hold a pipe open forever.
+        let out = workDir.appendingPathComponent("tmux.out").path
+        let status = try spawnAndWait(["tmux", "-u", "-L", socket] + args, stdoutPath: out)
+        let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+        if status != 0 && args.first != "kill-server" {
+            throw TmuxError.failed("tmux \(args.joined(separator: " ")) exited with \(status)")
         }
-        return String(decoding: data, as: UTF8.self)
+        return text
     }
 
     static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
@@ -120,4 +115,35 @@ enum Build {
     static var tmuxAvailable: Bool {
         FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/tmux")
     }
+}
+
+/// Runs a program (found on PATH) with stdout to a file and stderr to /dev/null; returns its
+/// exit status. posix_spawn and waitpid: Foundation's Process can miss a child's exit when
+/// called from a test's task.
+func spawnAndWait(_ argv: [String], stdoutPath: String) throws -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var cArgs = argv.map { strdup($0) } + [nil]
+    defer { for a in cArgs { free(a) } }
+    // The test runs on a pool thread whose mask blocks signals; the tmux server (and so the app
+    // under test) would inherit it. Start children with nothing blocked and default handlers.
+    var attr = posix_spawnattr_t()
+    posix_spawnattr_init(&attr)
+    defer { posix_spawnattr_destroy(&attr) }
+    var empty = sigset_t(), all = sigset_t()
+    sigemptyset(&empty)
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attr, &empty)
+    posix_spawnattr_setsigdefault(&attr, &all)
+    posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var pid: pid_t = 0
+    let rc = posix_spawnp(&pid, argv[0], &actions, &attr, &cArgs, environ)
+    guard rc == 0 else { throw Tmux.TmuxError.failed("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
 }

@@ -100,7 +100,7 @@ final class ScriptedRunner: ProcessRunning, @unchecked Sendable {
         let (source, runner, _) = Self.make()
         runner.failNext = ProcessOutput(
             status: .exited(1), stdout: Data(), stderrLines: ["ERROR: Please run 'az login' to setup account."])
-        await #expect(throws: TokenError.notLoggedIn) { try await source.token() }
+        await #expect(throws: TokenError.notLoggedIn(azMessage: "Please run 'az login' to setup account.")) { try await source.token() }
         _ = try await source.token()
         #expect(runner.runCount == 2)
     }

@@ -73,8 +73,8 @@ import Testing
             echo "ERROR: Please run 'az login' to setup account." >&2
             exit 1
             """)
-        await #expect(throws: TokenError.notLoggedIn) { try await Self.cli(fake).getAccessToken() }
-        await #expect(throws: TokenError.notLoggedIn) { try await Self.cli(fake).accountShow() }
+        await #expect(throws: TokenError.notLoggedIn(azMessage: "Please run 'az login' to setup account.")) { try await Self.cli(fake).getAccessToken() }
+        await #expect(throws: TokenError.notLoggedIn(azMessage: "Please run 'az login' to setup account.")) { try await Self.cli(fake).accountShow() }
     }
 
     @Test func interactionRequired() async throws {

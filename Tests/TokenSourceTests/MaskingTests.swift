@@ -65,7 +65,7 @@ import Testing
         // Every TokenError's text, built from realistic inputs, stays token-free.
         let errors: [TokenError] = [
             .azNotFound(searched: "az on PATH"), .azNotExecutable(path: "/x/az"),
-            .launchFailed(path: "/x/az", reason: "Exec format error"), .notLoggedIn,
+            .launchFailed(path: "/x/az", reason: "Exec format error"), .notLoggedIn(azMessage: "ERROR: Please run 'az login' to setup account."),
             .interactionRequired(aadMessage: "AADSTS700082: expired"), .timedOut(seconds: 60),
             .badOutput(reason: "stdout is not JSON (42 bytes)"), .failed(exitCode: 1, stderrSummary: "boom"), .cancelled,
         ]
@@ -81,7 +81,8 @@ import Testing
         #expect(notFound.hint.contains("--az"))
         #expect(notFound.hint.contains("DICOMTUI_AZ"))
         #expect(notFound.hint.contains("install"))
-        #expect(TokenError.notLoggedIn.hint.contains("Press l"))
+        #expect(TokenError.notLoggedIn(azMessage: "").hint.contains("az login"))
+        #expect(TokenError.notLoggedIn(azMessage: "ERROR: Please run 'az login' to setup account.").message.contains("Please run 'az login'"))
         #expect(TokenError.timedOut(seconds: 0.5).message.contains("0.5 s"))
         #expect(TokenError.timedOut(seconds: 60).message.contains("60 s"))
     }
