@@ -93,7 +93,7 @@ public enum MainScreen {
             let y = Layout.headerRows + i
             drawRow(state.entries[index], cols, y: y, &c, t, zone: state.timeZone)
             if index == state.selected {
-                c.restyle(row: y) { $0.reverse = true; $0.dim = false }
+                c.restyle(row: y) { $0 = Style(bold: $0.bold, reverse: true) }
             }
         }
     }
