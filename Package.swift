@@ -76,6 +76,8 @@ let package = Package(
         ]),
         .testTarget(name: "ChangeFeedClientTests", dependencies: ["ChangeFeedClient", "Emulator", "FeedModel"]),
         .testTarget(name: "EndToEndTests", dependencies: ["Emulator", "FeedModel", "TokenSource"]),
+        // The real Azure CLI, offline: local managed-identity and sign-in services (Fixtures/).
+        .testTarget(name: "RealAzTests", dependencies: ["TokenSource"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -154,6 +154,15 @@ extension Duration {
     }
 }
 
+// A crash must never leave the user at Swift's interactive backtrace prompt inside a broken
+// terminal. The runtime reads SWIFT_BACKTRACE at start-up, so set it and start again (same pid).
+if getenv("SWIFT_BACKTRACE") == nil {
+    setenv("SWIFT_BACKTRACE", "interactive=no", 1)
+    let argv = CommandLine.unsafeArgv
+    execv("/proc/self/exe", argv)
+    // exec failed (no /proc): carry on; the crash guard still restores the terminal.
+}
+
 // Every command runs on the main thread: the UI needs it (curses, signals, the poll loop),
 // while background work runs on the task pool.
 DicomTUI.main()
