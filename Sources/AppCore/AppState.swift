@@ -25,6 +25,8 @@ public struct FetchState: Sendable, Equatable {
     public var problem: Problem?
     /// Set while a failed request is being retried.
     public var retryAttempt: Int?
+    /// The fetcher stopped for want of an accepted token: a new token restarts it.
+    public var stoppedForToken = false
 
     public init() {}
 }
@@ -53,12 +55,20 @@ public struct AppState: Sendable, Equatable {
     public var top = 0
     /// A one-line message for the status line (what a key did).
     public var flash: String?
+    /// The sign-in dialog, while it is open.
+    public var signIn: SignInState?
     public var shouldQuit = false
 
     public init(serviceURL: String, apiVersion: APIVersion, isDemo: Bool = false,
                 screenRows: Int = 24, screenCols: Int = 80, now: Date, timeZone: TimeZone = .current) {
         self.serviceURL = serviceURL; self.apiVersion = apiVersion; self.isDemo = isDemo
         self.screenRows = screenRows; self.screenCols = screenCols; self.now = now; self.timeZone = timeZone
+    }
+
+    /// Where a restarted fetcher continues: v2 skips the entries already loaded, v1 starts
+    /// after the last sequence loaded.
+    public var resumePoint: ResumePoint {
+        ResumePoint(offset: Int64(entries.count), afterSequence: entries.last?.sequence ?? 0)
     }
 
     /// Appends entries in the order given (the fetcher hands them over in feed order).
@@ -69,8 +79,8 @@ public struct AppState: Sendable, Equatable {
 
 /// Screen geometry shared by `update` (paging) and the views (layout).
 public enum Layout {
-    /// Rows above the list: title, token line, column heading.
-    public static let headerRows = 3
+    /// Rows above the list: title, token line, identity line, column heading.
+    public static let headerRows = 4
     /// Rows below the list: status line and key hints.
     public static let footerRows = 2
     /// Below this size the app shows "terminal too small" instead of the UI.
@@ -81,4 +91,12 @@ public enum Layout {
 
     /// Rows available to list entries.
     public static func listRows(screenRows: Int) -> Int { max(1, screenRows - headerRows - footerRows) }
+}
+
+/// Where the fetcher starts: nothing is fetched twice and nothing is skipped.
+public struct ResumePoint: Sendable, Equatable {
+    public var offset: Int64
+    public var afterSequence: Int64
+    public init(offset: Int64, afterSequence: Int64) { self.offset = offset; self.afterSequence = afterSequence }
+    public static let start = ResumePoint(offset: 0, afterSequence: 0)
 }

@@ -3,17 +3,32 @@ import FeedModel
 import TerminalKit
 
 /// Everything that can happen to the app: input from the user, time passing, and results of
-/// background work (token requests, change-feed pages).
+/// background work (token requests, sign-in, change-feed pages).
 public enum AppEvent: Sendable, Equatable {
     /// The app has started: ask for a token.
     case started
     case input(InputEvent)
-    /// The clock moved (for the countdown).
+    /// The clock moved (for the countdown, automatic refresh and the sign-in spinner).
     case tick(Date)
 
     case tokenAcquiring
     case tokenAcquired(TokenInfo)
     case tokenFailed(Problem)
+    /// `az account show` (or the demo source) described the signed-in account.
+    case accountLoaded(String)
+
+    /// The device-code sign-in printed its code.
+    case signInPrompt(url: String, code: String, message: String)
+    case signInSucceeded
+    case signInFailed(Problem)
+    /// The terminal came back from `az login` (`L`) with this exit status.
+    case handOverFinished(status: Int32)
+    /// `L` could not start az (not installed, the demo): shown in the sign-in dialog.
+    case handOverFailed(Problem)
+
+    /// A value was copied (or could not be).
+    case copied(String)
+    case copyFailed(String)
 
     case fetchStarted
     /// A page arrived: its entries in feed order and how many elements did not decode.
@@ -23,13 +38,21 @@ public enum AppEvent: Sendable, Equatable {
     case caughtUp
     /// A request failed and is being retried (attempt counts from 1).
     case fetchRetrying(Problem, attempt: Int)
-    /// The fetcher stopped on an error that retrying will not fix.
-    case fetchStopped(Problem)
+    /// The fetcher stopped on an error that retrying will not fix. `needsToken`: it was the
+    /// token (none could be had, or the service rejected a fresh one); a new token restarts it.
+    case fetchStopped(Problem, needsToken: Bool)
 }
 
 /// Work `update` asks the runtime to do. The core never does I/O itself.
 public enum Effect: Sendable, Equatable {
     case acquireToken
-    case startFetching
+    case startFetching(ResumePoint)
+    /// Run `az login --use-device-code` in the background and report through events.
+    case startSignIn
+    case cancelSignIn
+    /// Suspend the UI and hand the terminal to `az login`.
+    case handOverSignIn
+    /// Put `text` on the clipboard (OSC 52, and the tmux buffer inside tmux).
+    case copy(String, label: String)
     case quit
 }

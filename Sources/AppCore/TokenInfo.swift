@@ -13,6 +13,8 @@ public struct TokenInfo: Sendable, Equatable {
     public var masked: String
     /// Where the token came from: `az`, `demo`.
     public var source: String
+    /// The signed-in account as `az account show` reports it (subscription, user), when known.
+    public var account: String?
 
     public init(expiresOn: Date, identity: String, tenant: String? = nil, objectId: String? = nil,
                 audience: String? = nil, masked: String, source: String) {
@@ -59,17 +61,35 @@ public struct TokenState: Sendable, Equatable {
     public var problem: Problem?
     /// Below this remaining lifetime the token counts as expiring soon (and a later issue refreshes it).
     public var refreshBefore: TimeInterval = 300
+    /// When the last token request started: automatic refreshes wait `retryAfterFailure`
+    /// after a failed one instead of hammering az.
+    public var lastAttempt: Date?
+    public static let retryAfterFailure: TimeInterval = 30
 
     public init() {}
 
-    /// The status at `now`.
+    /// The status at `now`. With a token in hand, its lifetime decides (a refresh running or
+    /// failed is shown beside it); without one, the request does.
     public func status(at now: Date) -> TokenStatus {
-        if acquiring { return .acquiring }
-        if problem != nil { return .error }
-        guard let info else { return .none }
+        guard let info else {
+            if acquiring { return .acquiring }
+            return problem != nil ? .error : .none
+        }
         let left = info.expiresOn.timeIntervalSince(now)
-        if left <= 0 { return .expired }
+        if left <= 0 { return problem != nil ? .error : .expired }
         if left < refreshBefore { return .expiringSoon }
         return .valid
+    }
+
+    /// True when the token should be renewed without the user asking: it is about to expire
+    /// (or has), no request is running, and the last attempt was not a moment ago.
+    public func needsAutomaticRefresh(at now: Date) -> Bool {
+        guard let info, !acquiring else { return false }
+        guard info.expiresOn.timeIntervalSince(now) < refreshBefore else { return false }
+        if let last = lastAttempt {
+            let wait = problem != nil ? Self.retryAfterFailure : 5
+            if now.timeIntervalSince(last) < wait { return false }
+        }
+        return true
     }
 }

@@ -7,11 +7,13 @@ import TerminalKit
 public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
     switch event {
     case .started:
-        state.token.acquiring = true
-        return [.acquireToken]
+        return requestToken(&state)
 
     case .tick(let now):
         state.now = now
+        if state.token.needsAutomaticRefresh(at: now) {
+            return requestToken(&state)
+        }
         return []
 
     case .input(let input):
@@ -22,18 +24,57 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return []
 
     case .tokenAcquired(let info):
+        let account = state.token.info?.account
         state.token.info = info
+        if state.token.info?.account == nil { state.token.info?.account = account }
         state.token.acquiring = false
         state.token.problem = nil
-        if state.fetch.phase == .waiting {
+        if state.fetch.phase == .waiting || (state.fetch.phase == .stopped && state.fetch.stoppedForToken) {
             state.fetch.phase = .fetching
-            return [.startFetching]
+            state.fetch.stoppedForToken = false
+            state.fetch.problem = nil
+            return [.startFetching(state.resumePoint)]
         }
         return []
 
     case .tokenFailed(let problem):
         state.token.acquiring = false
         state.token.problem = problem
+        return []
+
+    case .accountLoaded(let account):
+        state.token.info?.account = account
+        return []
+
+    case .signInPrompt(let url, let code, let message):
+        if state.signIn?.isRunning == true {
+            state.signIn?.phase = .waiting(url: url, code: code, message: message)
+        }
+        return []
+
+    case .signInSucceeded:
+        state.signIn = nil
+        state.flash = "Signed in. Getting a token…"
+        return requestToken(&state)
+
+    case .signInFailed(let problem):
+        if state.signIn != nil { state.signIn?.phase = .failed(problem) }
+        return []
+
+    case .handOverFinished(let status):
+        state.flash = status == 0 ? "az login finished. Getting a token…" : "az login exited with status \(status)."
+        return requestToken(&state)
+
+    case .handOverFailed(let problem):
+        state.signIn = SignInState(phase: .failed(problem), startedAt: state.now)
+        return []
+
+    case .copied(let what):
+        state.flash = "Copied \(what) to the clipboard."
+        return []
+
+    case .copyFailed(let why):
+        state.flash = "Could not copy: \(why)"
         return []
 
     case .fetchStarted:
@@ -66,12 +107,21 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.fetch.retryAttempt = attempt
         return []
 
-    case .fetchStopped(let problem):
+    case .fetchStopped(let problem, let needsToken):
         state.fetch.phase = .stopped
         state.fetch.problem = problem
         state.fetch.retryAttempt = nil
+        state.fetch.stoppedForToken = needsToken
         return []
     }
+}
+
+/// Asks for a token unless a request is already running.
+private func requestToken(_ state: inout AppState) -> [Effect] {
+    if state.token.acquiring { return [] }
+    state.token.acquiring = true
+    state.token.lastAttempt = state.now
+    return [.acquireToken]
 }
 
 private func handle(_ input: InputEvent, _ state: inout AppState) -> [Effect] {
@@ -82,6 +132,7 @@ private func handle(_ input: InputEvent, _ state: inout AppState) -> [Effect] {
         keepSelectionVisible(&state)
         return []
     case .mouse(let m):
+        if state.signIn != nil { return [] }
         switch m.kind {
         case .wheelDown: move(&state, by: 3)
         case .wheelUp: move(&state, by: -3)
@@ -95,6 +146,7 @@ private func handle(_ input: InputEvent, _ state: inout AppState) -> [Effect] {
         return []
     case .key(let key):
         state.flash = nil
+        if state.signIn != nil { return handleSignIn(key, &state) }
         return handle(key, &state)
     }
 }
@@ -118,13 +170,38 @@ private func handle(_ key: Key, _ state: inout AppState) -> [Effect] {
             state.flash = "A token request is already running."
             return []
         }
-        state.token.acquiring = true
         state.flash = "Requesting a new token…"
-        return [.acquireToken]
+        return requestToken(&state)
+    case .char("l"):
+        state.signIn = SignInState(startedAt: state.now)
+        return [.startSignIn]
+    case .char("L"):
+        return [.handOverSignIn]
     default:
         break
     }
     return []
+}
+
+/// Keys while the sign-in dialog is open: Esc cancels (or closes after a failure), y copies the code.
+private func handleSignIn(_ key: Key, _ state: inout AppState) -> [Effect] {
+    guard let signIn = state.signIn else { return [] }
+    switch (key, signIn.phase) {
+    case (.char("y"), .waiting(_, let code, _)):
+        return [.copy(code, label: "the sign-in code")]
+    case (.escape, _) where signIn.isRunning, (.char("q"), _) where signIn.isRunning:
+        state.signIn = nil
+        state.flash = "Sign-in cancelled."
+        return [.cancelSignIn]
+    case (.escape, .failed), (.enter, .failed), (.char("q"), .failed):
+        state.signIn = nil
+        return []
+    case (.char("l"), .failed):
+        state.signIn = SignInState(startedAt: state.now)
+        return [.startSignIn]
+    default:
+        return []
+    }
 }
 
 private func move(_ state: inout AppState, by delta: Int) {

@@ -34,6 +34,8 @@ final class AppRunner {
     private var state: AppState
     private var fetchTask: Task<Void, Never>?
     private var tokenTask: Task<Void, Never>?
+    private var signInTask: Task<Void, Never>?
+    private let tokenSource: any TokenProvider
     private let clock: @Sendable () -> Date
 
     init(config: RunConfiguration, terminal: any TerminalDevice, tokenSource: any TokenProvider,
@@ -42,6 +44,7 @@ final class AppRunner {
         self.terminal = terminal
         self.events = EventQueue(waker: terminal.waker)
         self.tokens = TokenManager(source: tokenSource, events: events)
+        self.tokenSource = tokenSource
         self.client = client
         self.clock = clock
         let size = terminal.size
@@ -69,6 +72,7 @@ final class AppRunner {
         }
         fetchTask?.cancel()
         tokenTask?.cancel()
+        signInTask?.cancel()
         return status
     }
 
@@ -76,8 +80,10 @@ final class AppRunner {
         terminal.present(MainScreen.render(state, theme: Theme(color: config.color && terminal.hasColor)))
     }
 
-    /// Sleep until the countdown text changes; with no token there is nothing to wait for.
+    /// Sleep until something on screen changes by itself: the sign-in spinner (5 frames a
+    /// second), else the countdown text; with neither there is nothing to wait for.
     private func nextTimeout() -> Int? {
+        if state.signIn?.isRunning == true { return 200 }
         guard let info = state.token.info else { return nil }
         return Format.millisecondsUntilCountdownChanges(info.expiresOn.timeIntervalSince(clock()))
     }
@@ -91,16 +97,79 @@ final class AppRunner {
         case .acquireToken:
             let tokens = self.tokens
             tokenTask = Task.detached { await tokens.refresh() }
-        case .startFetching:
+        case .startFetching(let resume):
             fetchTask?.cancel()
-            let fetcher = Fetcher(client: client, tokens: tokens, pageSize: config.pageSize)
+            var fetcher = Fetcher(client: client, tokens: tokens, pageSize: config.pageSize)
+            fetcher.resumeOffset = resume.offset
+            fetcher.resumeAfterSequence = resume.afterSequence
             let events = self.events
-            fetchTask = Task.detached {
+            fetchTask = Task.detached { [fetcher] in
                 await fetcher.run { event in events.post(AppRunner.appEvent(event)) }
+            }
+        case .startSignIn:
+            startSignIn()
+        case .cancelSignIn:
+            signInTask?.cancel()
+            signInTask = nil
+        case .handOverSignIn:
+            handOverSignIn()
+        case .copy(let text, let label):
+            if let why = terminal.copyToClipboard(text) {
+                apply(.copyFailed(why))
+            } else {
+                apply(.copied(label))
             }
         case .quit:
             break
         }
+    }
+
+    /// `l`: a device-code sign-in in the background; the dialog follows its events.
+    private func startSignIn() {
+        signInTask?.cancel()
+        guard let source = tokenSource as? any SignInCapable else {
+            apply(.signInFailed(Problem("This token source cannot sign in.")))
+            return
+        }
+        let events = self.events
+        let tokens = self.tokens
+        signInTask = Task.detached {
+            do throws(TokenError) {
+                try await source.signInWithDeviceCode { prompt in
+                    events.post(.signInPrompt(url: prompt.url, code: prompt.code, message: prompt.message))
+                }
+                await tokens.rejected()
+                events.post(.signInSucceeded)
+            } catch .cancelled {
+                // Esc: the dialog is already closed.
+            } catch {
+                events.post(.signInFailed(Problem(error.message, hint: error.hint)))
+            }
+        }
+    }
+
+    /// `L`: hand the terminal to a plain `az login` (browser or its own device-code text and
+    /// subscription picker), then take it back and redraw.
+    private func handOverSignIn() {
+        guard let source = tokenSource as? any SignInCapable else {
+            apply(.handOverFinished(status: 127))
+            return
+        }
+        let command: (path: String, arguments: [String])
+        do {
+            command = try source.interactiveSignInCommand()
+        } catch {
+            apply(.handOverFailed(Problem(error.message, hint: error.hint)))
+            return
+        }
+        let status = terminal.suspend { () -> Int32 in
+            let banner = "dicomtui: running \(([command.path] + command.arguments).joined(separator: " ")); the UI comes back when it ends.\n"
+            FileHandle.standardError.write(Data(banner.utf8))
+            return ForegroundProcess.run(path: command.path, arguments: command.arguments)
+        }
+        let tokens = self.tokens
+        blockingVoid { await tokens.rejected(); await source.signedIn() }
+        apply(.handOverFinished(status: status))
     }
 
     static func appEvent(_ event: FetchEvent) -> AppEvent {
@@ -111,7 +180,8 @@ final class AppRunner {
         case .caughtUp: .caughtUp
         case .retrying(let e, let attempt, let delay):
             .fetchRetrying(Problem(e.message + " (next try in \(Int(delay.rounded(.up))) s)", hint: e.hint), attempt: attempt)
-        case .stopped(let e): .fetchStopped(Problem(e.message, hint: e.hint))
+        case .stopped(let e):
+            .fetchStopped(Problem(e.message, hint: e.hint), needsToken: e.needsToken)
         }
     }
 }

@@ -11,6 +11,8 @@ actor TokenManager: AuthorizationSource {
     private let events: EventQueue
     private var current: AccessToken?
     private var inflight: Task<AccessToken, Error>?
+    /// The identity whose account was last described (`az account show` runs once per identity).
+    private var describedIdentity: String?
     /// A token this close to expiry is not handed out; a fresh one is fetched.
     private let minimumLifetime: TimeInterval = 30
 
@@ -47,7 +49,9 @@ actor TokenManager: AuthorizationSource {
         do {
             let token = try await task.value
             current = token
-            events.post(.tokenAcquired(Self.info(token, source: source.description)))
+            let info = Self.info(token, source: source.description)
+            events.post(.tokenAcquired(info))
+            describeAccount(for: info.identity)
             return token
         } catch let e as TokenError {
             events.post(.tokenFailed(Problem(e.message, hint: e.hint)))
@@ -55,6 +59,19 @@ actor TokenManager: AuthorizationSource {
         } catch {
             events.post(.tokenFailed(Problem("Getting a token failed: \(error)")))
             throw error
+        }
+    }
+
+    /// Best effort, in the background: the account's subscription and user for the header.
+    private func describeAccount(for identity: String) {
+        guard describedIdentity != identity else { return }
+        describedIdentity = identity
+        let source = self.source
+        let events = self.events
+        Task.detached {
+            if let account = try? await source.account() {
+                events.post(.accountLoaded(account.summary))
+            }
         }
     }
 

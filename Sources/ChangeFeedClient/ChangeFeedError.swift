@@ -25,6 +25,14 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
     /// No token could be had.
     case noToken(String)
 
+    /// The token was the problem: a new token (after signing in, say) may fix it.
+    public var needsToken: Bool {
+        switch self {
+        case .unauthorized, .noToken: true
+        default: false
+        }
+    }
+
     /// Worth trying again after a pause.
     public var isRetryable: Bool {
         switch self {
@@ -54,7 +62,7 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
 
     public var hint: String? {
         switch self {
-        case .unauthorized: "Press r for a new token; check --resource matches the service's audience and the tenant is right."
+        case .unauthorized: "A fresh token was refused too: check that --resource is the service's audience, that --tenant is the service's tenant, and that this identity may use the service. Press r to try again, l to sign in as someone else."
         case .forbidden: "The identity needs the DICOM Data Reader (or Data Owner) role on this DICOM service."
         case .notFound: "Check the service URL (https://<workspace>-<service>.dicom.azurehealthcareapis.com) and --api-version."
         case .badRequest: "The service rejected a parameter; check --api-version and the time options."
@@ -63,7 +71,7 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
         case .network: "Check the network and the service URL; dicomtui retries with backoff."
         case .redirect: "Use the service's final URL with --url."
         case .malformed, .unexpectedStatus: "Check that --url points at a DICOM service."
-        case .noToken: "Press r to try again."
+        case .noToken: "Fix the token problem shown above, then press r (or l to sign in); loading resumes where it stopped."
         }
     }
 

@@ -35,6 +35,10 @@ public struct Fetcher: Sendable {
     public var backoffCap: TimeInterval = 30
     public var startTime: Date?
     public var endTime: Date?
+    /// Where to continue after a restart: v2 skips this many rows of the window; v1 starts
+    /// after this sequence. Zero means from the start.
+    public var resumeOffset: Int64 = 0
+    public var resumeAfterSequence: Int64 = 0
 
     let client: ChangeFeedClient
     let tokens: AuthorizationSource
@@ -66,7 +70,7 @@ public struct Fetcher: Sendable {
     }
 
     private func runTimeWindow(_ emit: @Sendable (FetchEvent) -> Void) async throws {
-        var offset: Int64 = 0
+        var offset: Int64 = resumeOffset
         while true {
             try Task.checkCancellation()
             let q = PageQuery(offset: offset, limit: pageSize, includeMetadata: includeMetadata, startTime: startTime, endTime: endTime)
@@ -78,7 +82,7 @@ public struct Fetcher: Sendable {
     }
 
     private func runSequenceWindows(latest: Int64, _ emit: @Sendable (FetchEvent) -> Void) async throws {
-        var cursor: Int64 = 0
+        var cursor: Int64 = resumeAfterSequence
         while cursor < latest {
             try Task.checkCancellation()
             let q = PageQuery(offset: cursor, limit: pageSize, includeMetadata: includeMetadata)
@@ -121,6 +125,8 @@ public struct Fetcher: Sendable {
                 token = try await tokens.authorization()
             } catch is CancellationError {
                 throw CancellationError()
+            } catch let error as ChangeFeedError {
+                throw error
             } catch {
                 throw ChangeFeedError.noToken(String(describing: error))
             }

@@ -314,6 +314,15 @@ public final class CursesTerminal: TerminalDevice {
     /// Forces a full repaint on the next `present` (for a "redraw" key such as Ctrl-L).
     public func invalidate() { needsFullRepaint = true }
 
+    public func copyToClipboard(_ text: String) -> String? {
+        assertOwnerThread()
+        Clipboard.writeOSC52(text)
+        if getenv("TMUX") != nil {
+            return Clipboard.setTmuxBuffer(text)
+        }
+        return nil
+    }
+
     // MARK: - Drawing
 
     private func draw(_ text: String, cells: Int, style: Style, y: Int, x: Int, win: UnsafeMutablePointer<WINDOW>) {

@@ -82,6 +82,13 @@ public final class MemoryTerminal: TerminalDevice {
     }
 
     public func shutdown() { shutdownCount += 1 }
+
+    /// What the app copied, in order.
+    public private(set) var clipboard: [String] = []
+    public func copyToClipboard(_ text: String) -> String? {
+        clipboard.append(text)
+        return nil
+    }
 }
 
 /// The waker of a `MemoryTerminal`: counts wakes; `wait` consumes them.

@@ -35,4 +35,7 @@ public protocol TerminalDevice: AnyObject {
     func suspend<T>(_ body: () throws -> T) rethrows -> T
     /// Restores the terminal as it was before the UI started. Safe to call twice.
     func shutdown()
+    /// Puts `text` on the user's clipboard: OSC 52 (works over SSH in most terminals) and,
+    /// inside tmux, the tmux buffer. Returns a reason when it could not.
+    func copyToClipboard(_ text: String) -> String?
 }

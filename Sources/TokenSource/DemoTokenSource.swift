@@ -136,3 +136,30 @@ public actor DemoTokenSource: TokenProvider {
         var ver: String
     }
 }
+
+extension DemoTokenSource: SignInCapable {
+    /// A simulated device-code sign-in: shows a code, "signs in" after `demoSignInDelay`.
+    public func signInWithDeviceCode(onPrompt: @escaping @Sendable (DeviceCodePrompt) -> Void) async throws(TokenError) {
+        let url = "https://microsoft.com/devicelogin"
+        let code = "DEMO" + String(Int.random(in: 1000...9999))
+        onPrompt(DeviceCodePrompt(url: url, code: code,
+                                  message: "To sign in, use a web browser to open the page \(url) and enter the code \(code) to authenticate. (Demo: this signs in by itself.)"))
+        do {
+            try await Task.sleep(for: Self.demoSignInDelay)
+        } catch {
+            throw .cancelled
+        }
+        cached = nil
+    }
+
+    public nonisolated func interactiveSignInCommand() throws(TokenError) -> (path: String, arguments: [String]) {
+        throw .launchFailed(path: "az", reason: "the demo has no Azure CLI to hand the terminal to; press l for the simulated device-code sign-in")
+    }
+
+    public func signedIn() async {
+        cached = nil
+    }
+
+    /// How long the simulated sign-in takes.
+    public static let demoSignInDelay: Duration = .seconds(4)
+}

@@ -13,9 +13,13 @@ public enum MainScreen {
         }
         drawTitle(state, &canvas, theme)
         drawToken(state, &canvas, theme)
+        drawIdentity(state, &canvas, theme)
         drawList(state, &canvas, theme)
         drawStatus(state, &canvas, theme)
         drawHints(state, &canvas, theme)
+        if let signIn = state.signIn {
+            SignInDialog.draw(signIn, now: state.now, into: &canvas, theme: theme)
+        }
         return canvas
     }
 
@@ -56,17 +60,39 @@ public enum MainScreen {
             let when = Format.time(info.expiresOn, in: state.timeZone)
             let countdown = left >= 0 ? "in \(Format.countdown(left))" : "\(Format.countdown(-left)) ago"
             parts.append(("expires \(when) (\(countdown))", status == .valid ? t.plain : t.tokenStyle(look)))
-            parts.append((info.identity, t.emphasis))
-            if let tenant = info.tenant { parts.append(("tenant \(shortID(tenant))", t.label)) }
+            if state.token.acquiring { parts.append(("refreshing…", t.label)) }
             parts.append((info.masked, t.label))
-        } else if let problem = state.token.problem {
+        }
+        if let problem = state.token.problem {
             parts.append((problem.message, t.error))
         }
+        drawParts(parts, row: 1, from: x, &c, t)
+    }
+
+    /// Who the token belongs to, from its claims (and `az account show`): never the token.
+    static func drawIdentity(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
+        let x = c.draw("Identity ", row: 2, col: 0, style: t.label)
+        guard let info = state.token.info else {
+            c.draw(state.token.acquiring ? "…" : "unknown until a token is obtained", row: 2, col: x, style: t.label)
+            return
+        }
+        var parts: [(String, Style)] = [(info.identity, t.emphasis)]
+        if let tenant = info.tenant { parts.append(("tenant \(shortID(tenant))", t.plain)) }
+        if let oid = info.objectId { parts.append(("object \(shortID(oid))", t.label)) }
+        if let aud = info.audience { parts.append(("audience \(aud)", t.label)) }
+        if let account = info.account { parts.append((account, t.label)) }
+        c.draw(parts[0].0, row: 2, col: x, maxWidth: c.cols - x, style: parts[0].1)
+        drawParts(Array(parts.dropFirst()), row: 2, from: x + TextWidth.of(TextWidth.truncate(parts[0].0, to: c.cols - x)), &c, t)
+    }
+
+    /// Draws ` · `-separated parts after `x`, cutting the last that fits and dropping the rest.
+    static func drawParts(_ parts: [(String, Style)], row: Int, from start: Int, _ c: inout Canvas, _ t: Theme) {
+        var x = start
         for (text, style) in parts {
             let room = c.cols - x - 3
             if room < 6 { break }
-            x += c.draw(" · ", row: 1, col: x, style: t.label)
-            x += c.draw(TextWidth.truncate(text, to: room), row: 1, col: x, style: style)
+            x += c.draw(" · ", row: row, col: x, style: t.label)
+            x += c.draw(TextWidth.truncate(text, to: room), row: row, col: x, style: style)
         }
     }
 
@@ -76,10 +102,10 @@ public enum MainScreen {
         let maxSeq = max(state.fetch.latestSequence ?? 0, state.entries.last?.sequence ?? 0)
         let cols = Columns.fit(width: c.cols, sequenceDigits: String(maxSeq).count)
         var x = 0
-        c.fill(row: 2, style: t.heading)
+        c.fill(row: Layout.headerRows - 1, style: t.heading)
         for col in cols.columns {
             let title = TextWidth.pad(col.title, to: col.width, alignRight: col.kind == .sequence)
-            c.draw(title, row: 2, col: x, style: t.heading)
+            c.draw(title, row: Layout.headerRows - 1, col: x, style: t.heading)
             x += col.width + 1
         }
         let rows = Layout.listRows(screenRows: state.screenRows)
@@ -127,7 +153,7 @@ public enum MainScreen {
             if let hint = p.hint { lines.append(("", t.plain)); lines.append(contentsOf: wrap(hint, width: c.cols - 4).map { ($0, t.emphasis) }) }
         } else {
             switch state.fetch.phase {
-            case .waiting: lines.append((state.token.acquiring ? "Getting a token…" : "Waiting for a token (press r to get one).", t.label))
+            case .waiting: lines.append((state.token.acquiring ? "Getting a token…" : "Waiting for a token (r gets one, l signs in).", t.label))
             case .fetching: lines.append(("Loading the change feed…", t.label))
             case .idle: lines.append(("The change feed is empty.", t.label))
             case .stopped: lines.append(("The fetcher has stopped.", t.label))
@@ -176,7 +202,7 @@ public enum MainScreen {
     }
 
     static let hints: [(String, String)] = [
-        ("q", "quit"), ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "top/end"), ("r", "new token"),
+        ("q", "quit"), ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "top/end"), ("r", "new token"), ("l", "sign in"),
     ]
 
     static func drawHints(_ state: AppState, _ c: inout Canvas, _ t: Theme) {

@@ -14,7 +14,7 @@ import Testing
     @Test func firstTokenStartsTheFetcherOnce() {
         var s = makeState()
         _ = update(&s, .started)
-        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching])
+        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(.start)])
         #expect(s.fetch.phase == .fetching)
         #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [])
     }
@@ -167,7 +167,7 @@ import Testing
 
     @Test func stoppedAndCaughtUp() {
         var s = makeState()
-        _ = update(&s, .fetchStopped(Problem("403 Forbidden: Authorization failed.", hint: "role")))
+        _ = update(&s, .fetchStopped(Problem("403 Forbidden: Authorization failed.", hint: "role"), needsToken: false))
         #expect(s.fetch.phase == .stopped)
         #expect(s.fetch.problem?.hint == "role")
         var t = makeState()

@@ -189,7 +189,11 @@ struct ServerTests {
         options.liveChangeInterval = .milliseconds(20)
         try await withEmulator(options) { h async throws in
             let before = h.store.count
-            try await Task.sleep(for: .milliseconds(400))
+            // Poll (bounded): on a loaded 2-core machine the first append can take a while.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while h.store.count == before && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             #expect(h.store.count > before)
             let latest = try await h.get("/v1/changefeed/latest").object()
             #expect((latest["sequence"] as? NSNumber)?.int64Value ?? 0 > 100)

@@ -72,8 +72,8 @@ struct FeedEndToEndTests {
         let dir = tmux.workDir.path
 
         try tmux.run("stty -g > \(dir)/stty.before; \(Build.dicomtui) --url \(url) --az \(az.path) --no-mouse; echo EXIT=$?; stty -g > \(dir)/stty.after")
-        try tmux.waitFor(text: "● valid")
-        let screen = try tmux.waitFor(text: "idle, at the end of the feed")
+        try await tmux.waitFor(text: "● valid")
+        let screen = try await tmux.waitFor(text: "idle, at the end of the feed")
         let header = screen.joined(separator: "\n")
         #expect(header.contains("e2e.tester@contoso.example"))
         #expect(header.contains("(in 59m") || header.contains("(in 1h 00m"))
@@ -84,16 +84,16 @@ struct FeedEndToEndTests {
         #expect(screen.contains { $0.contains("1 / \(formatted(total))") })
 
         try tmux.keys("j", "j", "Down")
-        try tmux.waitFor(text: "4 / \(formatted(total))")
+        try await tmux.waitFor(text: "4 / \(formatted(total))")
         try tmux.keys("G")
-        try tmux.waitFor(text: "\(formatted(total)) / \(formatted(total))")
+        try await tmux.waitFor(text: "\(formatted(total)) / \(formatted(total))")
         try tmux.keys("g")
-        try tmux.waitFor(text: "1 / \(formatted(total))")
+        try await tmux.waitFor(text: "1 / \(formatted(total))")
         try tmux.keys("NPage")
-        try tmux.waitFor(text: "26 / \(formatted(total))")   // 30 rows leave 25 list rows
+        try await tmux.waitFor(text: "25 / \(formatted(total))")   // 30 rows leave 24 list rows
 
         try tmux.keys("q")
-        try tmux.waitFor(text: "EXIT=0")
+        try await tmux.waitFor(text: "EXIT=0")
         #expect(try tmux.display("#{alternate_on}") == "0")
         let before = try String(contentsOfFile: "\(dir)/stty.before", encoding: .utf8)
         let after = try String(contentsOfFile: "\(dir)/stty.after", encoding: .utf8)
@@ -112,64 +112,64 @@ struct FeedEndToEndTests {
         let tmux = try Tmux(cols: 100, rows: 24)
         let az = try FakeAz.notLoggedIn(in: tmux.workDir)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
-        try tmux.waitFor(text: "Please run 'az login'")
-        try tmux.waitFor(text: "✗ error")
+        try await tmux.waitFor(text: "Please run 'az login'")
+        try await tmux.waitFor(text: "✗ error")
         try tmux.keys("r")
-        try tmux.waitFor("a second az call") { _ in az.calls.count >= 2 }
-        try tmux.waitFor(text: "Please run 'az login'")
+        try await tmux.waitFor("a second az call") { _ in az.calls.count >= 2 }
+        try await tmux.waitFor(text: "Please run 'az login'")
         #expect(server.requestLog.count == 0, "nothing is sent to the service without a token")
         try tmux.keys("q")
-        try tmux.waitFor(text: "EXIT=0")
+        try await tmux.waitFor(text: "EXIT=0")
     }
 
     /// `--demo` needs nothing but the binary.
-    @Test func demoRunsWithoutAzure() throws {
+    @Test func demoRunsWithoutAzure() async throws {
         let tmux = try Tmux(cols: 120, rows: 30)
         try tmux.run("\(Build.dicomtui) --demo --demo-entries 300; echo EXIT=$?")
-        try tmux.waitFor(text: "DEMO")
-        try tmux.waitFor(text: "demo.user@contoso.example")
-        try tmux.waitFor(text: "idle, at the end of the feed")
+        try await tmux.waitFor(text: "DEMO")
+        try await tmux.waitFor(text: "demo.user@contoso.example")
+        try await tmux.waitFor(text: "idle, at the end of the feed")
         try tmux.keys("q")
-        try tmux.waitFor(text: "EXIT=0")
+        try await tmux.waitFor(text: "EXIT=0")
     }
 
     /// SIGTERM and Ctrl-C end the app cleanly: terminal restored, the usual exit status.
-    @Test func signalsRestoreTheTerminal() throws {
+    @Test func signalsRestoreTheTerminal() async throws {
         let tmux = try Tmux(cols: 100, rows: 24)
         let dir = tmux.workDir.path
         try tmux.run("stty -g > \(dir)/a; sh -c 'echo $$ > \(dir)/pid; exec \(Build.dicomtui) --demo --demo-entries 50'; echo EXIT=$?; stty -g > \(dir)/b")
-        try tmux.waitFor(text: "idle, at the end of the feed")
+        try await tmux.waitFor(text: "idle, at the end of the feed")
         let pid = try #require(Int32(String(contentsOfFile: "\(dir)/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGTERM)
-        try tmux.waitFor(text: "EXIT=143")
+        try await tmux.waitFor(text: "EXIT=143")
         #expect(try tmux.display("#{alternate_on}") == "0")
-        try tmux.waitFor("stty saved") { _ in FileManager.default.fileExists(atPath: "\(dir)/b") }
-        Thread.sleep(forTimeInterval: 0.2)
+        try await tmux.waitFor("stty saved") { _ in FileManager.default.fileExists(atPath: "\(dir)/b") }
+        try await Task.sleep(for: .milliseconds(200))
         #expect(try String(contentsOfFile: "\(dir)/a", encoding: .utf8) == String(contentsOfFile: "\(dir)/b", encoding: .utf8))
 
         try tmux.run("clear; \(Build.dicomtui) --demo --demo-entries 50; echo EXIT=$?")
-        try tmux.waitFor(text: "idle, at the end of the feed")
+        try await tmux.waitFor(text: "idle, at the end of the feed")
         try tmux.keys("C-c")
-        try tmux.waitFor(text: "EXIT=130")
+        try await tmux.waitFor(text: "EXIT=130")
         #expect(try tmux.display("#{alternate_on}") == "0")
     }
 
     /// A resize while running redraws at the new size with the narrow layout.
-    @Test func resizeRedraws() throws {
+    @Test func resizeRedraws() async throws {
         let tmux = try Tmux(cols: 120, rows: 30)
         try tmux.run("\(Build.dicomtui) --demo --demo-entries 100 --utc; echo EXIT=$?")
-        try tmux.waitFor(text: "SERIES UID")
+        try await tmux.waitFor(text: "SERIES UID")
         try tmux.resize(cols: 50, rows: 14)
-        let narrow = try tmux.waitFor("the narrow layout") { lines in
+        let narrow = try await tmux.waitFor("the narrow layout") { lines in
             lines.contains { $0.contains("SEQ TIME") } && !lines.contains { $0.contains("SERIES UID") }
         }
         #expect(narrow.allSatisfy { $0.count <= 50 })
         try tmux.resize(cols: 20, rows: 6)
-        try tmux.waitFor(text: "too small")
+        try await tmux.waitFor(text: "too small")
         try tmux.resize(cols: 100, rows: 24)
-        try tmux.waitFor(text: "SEQ TIME")
+        try await tmux.waitFor(text: "SEQ TIME")
         try tmux.keys("q")
-        try tmux.waitFor(text: "EXIT=0")
+        try await tmux.waitFor(text: "EXIT=0")
     }
 }
 

@@ -61,13 +61,13 @@ final class Tmux {
     /// Waits until `predicate` holds for the screen; fails the test with the last screen otherwise.
     @discardableResult
     func waitFor(_ what: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation,
-                 _ predicate: ([String]) -> Bool) throws -> [String] {
+                 _ predicate: ([String]) -> Bool) async throws -> [String] {
         let deadline = Date().addingTimeInterval(timeout)
         var last: [String] = []
         while Date() < deadline {
             last = try screen()
             if predicate(last) { return last }
-            Thread.sleep(forTimeInterval: 0.1)
+            try await Task.sleep(for: .milliseconds(100))
         }
         Issue.record("Timed out waiting for \(what). Screen:\n\(last.joined(separator: "\n"))", sourceLocation: sourceLocation)
         throw TmuxError.timeout(what)
@@ -75,8 +75,8 @@ final class Tmux {
 
     /// Waits until some line contains `text`.
     @discardableResult
-    func waitFor(text: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String] {
-        try waitFor("'\(text)'", timeout: timeout, sourceLocation: sourceLocation) { $0.contains { $0.contains(text) } }
+    func waitFor(text: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String] {
+        try await waitFor("'\(text)'", timeout: timeout, sourceLocation: sourceLocation) { $0.contains { $0.contains(text) } }
     }
 
     enum TmuxError: Error { case failed(String), timeout(String) }

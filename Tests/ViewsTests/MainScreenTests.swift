@@ -64,7 +64,7 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
     @Test func hostileAndJapaneseServerTextIsShownNotObeyed() {
         var s = state(rows: 24, cols: 80)
         _ = update(&s, .fetchStopped(Problem("403 Forbidden: 認証に失敗しました\u{1b}]52;c;cHduZWQ=\u{07}\u{1b}[2J\u{9b}31m\u{202e}evil",
-                                             hint: "The identity needs the DICOM Data Reader role.")))
+                                             hint: "The identity needs the DICOM Data Reader role."), needsToken: false))
         let canvas = MainScreen.render(s, theme: Theme(color: true))
         assertSnapshot(canvas, named: "hostile-server-text-80x24")
         for row in canvas.lines() {
@@ -123,10 +123,34 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
 
     @Test func headerShowsExpiryCountdownAndIdentityButNeverMoreThanTheMask() {
         let s = state(rows: 24, cols: 160)
-        let header = MainScreen.render(s, theme: Theme(color: true)).line(1)
+        let canvas = MainScreen.render(s, theme: Theme(color: true))
+        let header = canvas.line(1) + "\n" + canvas.line(2)
         #expect(header.contains("● valid"))
         #expect(header.contains("expires 03:07:41 (in 52m 05s)"))
         #expect(header.contains("taro.yamada@contoso.example"))
         #expect(header.contains("eyJ0…Q1xw"))
+    }
+}
+
+@Suite struct SignInDialogSnapshots {
+    @Test func waitingForTheUser80x24() {
+        var s = state(rows: 24, cols: 80)
+        _ = update(&s, .pageLoaded(entries: entries(30), undecodable: 0))
+        _ = update(&s, .input(.key(.char("l"))))
+        _ = update(&s, .signInPrompt(url: "https://microsoft.com/devicelogin", code: "FAKE1234",
+                                     message: "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code FAKE1234 to authenticate."))
+        _ = update(&s, .tick(t0.addingTimeInterval(75)))
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        assertSnapshot(c, named: "sign-in-waiting-80x24")
+        #expect(c.lines().contains { $0.contains("F A K E 1 2 3 4") })
+        #expect(c.lines().contains { $0.contains("1m 15s") })
+    }
+
+    @Test func declinedShowsAzsMessage40x12() {
+        var s = state(rows: 12, cols: 40)
+        _ = update(&s, .input(.key(.char("l"))))
+        _ = update(&s, .signInFailed(Problem("Azure sign-in needs to be renewed interactively: AADSTS70000: The user declined to authorize the application.",
+                                             hint: "Run `az login` in another terminal to sign in again, then press r.")))
+        assertSnapshot(MainScreen.render(s, theme: Theme(color: true)), named: "sign-in-declined-40x12")
     }
 }

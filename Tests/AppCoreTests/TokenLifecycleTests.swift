@@ -1,0 +1,125 @@
+import AppCore
+import FeedModel
+import Foundation
+import TerminalKit
+import Testing
+
+@Suite struct AutomaticRefreshTests {
+    func validState(expiresIn: TimeInterval) -> AppState {
+        var s = makeState(entries: 10)
+        _ = update(&s, .started)
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: expiresIn)))
+        return s
+    }
+
+    @Test func refreshesWhenTheLifetimeFallsUnderTheThreshold() {
+        var s = validState(expiresIn: 600)
+        #expect(update(&s, .tick(t0.addingTimeInterval(299))) == [], "10 minutes left: nothing to do")
+        #expect(update(&s, .tick(t0.addingTimeInterval(301))) == [.acquireToken])
+        #expect(s.token.acquiring)
+        #expect(update(&s, .tick(t0.addingTimeInterval(302))) == [], "one request at a time")
+    }
+
+    @Test func theThresholdIsConfigurable() {
+        var s = validState(expiresIn: 600)
+        s.token.refreshBefore = 60
+        #expect(update(&s, .tick(t0.addingTimeInterval(500))) == [])
+        #expect(update(&s, .tick(t0.addingTimeInterval(541))) == [.acquireToken])
+    }
+
+    @Test func aFailedRefreshIsRetriedAfterAPauseNotInALoop() {
+        var s = validState(expiresIn: 100)
+        #expect(update(&s, .tick(t0.addingTimeInterval(1))) == [], "the token was just obtained")
+        #expect(update(&s, .tick(t0.addingTimeInterval(6))) == [.acquireToken])
+        _ = update(&s, .tokenFailed(Problem("ERROR: network")))
+        #expect(update(&s, .tick(t0.addingTimeInterval(7))) == [])
+        #expect(update(&s, .tick(t0.addingTimeInterval(30))) == [])
+        #expect(update(&s, .tick(t0.addingTimeInterval(36.5))) == [.acquireToken])
+    }
+
+    @Test func aRefreshedTokenKeepsTheStateValidAndTheAccount() {
+        var s = validState(expiresIn: 100)
+        _ = update(&s, .accountLoaded("Test Subscription (someone@contoso.example)"))
+        _ = update(&s, .tick(t0.addingTimeInterval(6)))
+        #expect(s.token.status(at: s.now) == .expiringSoon, "the old token still shows while the refresh runs")
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600, now: t0.addingTimeInterval(2))))
+        #expect(s.token.status(at: t0.addingTimeInterval(3)) == .valid)
+        #expect(s.token.info?.account == "Test Subscription (someone@contoso.example)")
+    }
+
+    @Test func aFetcherStoppedForTheTokenResumesWhereItStopped() {
+        var s = validState(expiresIn: 3600)
+        _ = update(&s, .pageLoaded(entries: makeEntries(11...20), undecodable: 0))
+        _ = update(&s, .fetchStopped(Problem("401 Unauthorized"), needsToken: true))
+        #expect(s.fetch.phase == .stopped)
+        let effects = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        #expect(effects == [.startFetching(ResumePoint(offset: 20, afterSequence: 20))])
+        #expect(s.fetch.phase == .fetching && s.fetch.problem == nil)
+    }
+
+    @Test func aFetcherStoppedForAnotherReasonStaysStopped() {
+        var s = validState(expiresIn: 3600)
+        _ = update(&s, .fetchStopped(Problem("403 Forbidden"), needsToken: false))
+        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [])
+        #expect(s.fetch.phase == .stopped)
+    }
+}
+
+@Suite struct SignInDialogTests {
+    func key(_ s: inout AppState, _ k: Key) -> [Effect] { update(&s, .input(.key(k))) }
+
+    @Test func lOpensTheDialogAndStartsSignIn() {
+        var s = makeState()
+        #expect(key(&s, .char("l")) == [.startSignIn])
+        #expect(s.signIn?.phase == .starting)
+        _ = update(&s, .signInPrompt(url: "https://microsoft.com/devicelogin", code: "FAKE1234", message: "To sign in…"))
+        #expect(s.signIn?.phase == .waiting(url: "https://microsoft.com/devicelogin", code: "FAKE1234", message: "To sign in…"))
+    }
+
+    @Test func yCopiesTheCodeAndNavigationKeysAreIgnored() {
+        var s = makeState(entries: 10)
+        _ = key(&s, .char("l"))
+        _ = update(&s, .signInPrompt(url: "https://x", code: "ABCD1234", message: ""))
+        #expect(key(&s, .char("y")) == [.copy("ABCD1234", label: "the sign-in code")])
+        #expect(key(&s, .char("j")) == [])
+        #expect(s.selected == 0)
+        #expect(key(&s, .char("q")) == [.cancelSignIn], "q inside the dialog cancels it, it does not quit")
+        #expect(!s.shouldQuit)
+    }
+
+    @Test func escCancels() {
+        var s = makeState()
+        _ = key(&s, .char("l"))
+        #expect(key(&s, .escape) == [.cancelSignIn])
+        #expect(s.signIn == nil)
+        #expect(s.flash == "Sign-in cancelled.")
+    }
+
+    @Test func successClosesTheDialogAndGetsATokenAtOnce() {
+        var s = makeState()
+        _ = key(&s, .char("l"))
+        #expect(update(&s, .signInSucceeded) == [.acquireToken])
+        #expect(s.signIn == nil)
+    }
+
+    @Test func failureShowsAzsMessageUntilClosedAndLRetries() {
+        var s = makeState()
+        _ = key(&s, .char("l"))
+        _ = update(&s, .signInFailed(Problem("AADSTS70000: The user declined.")))
+        #expect(s.signIn?.phase == .failed(Problem("AADSTS70000: The user declined.")))
+        #expect(key(&s, .char("l")) == [.startSignIn])
+        _ = update(&s, .signInFailed(Problem("expired")))
+        #expect(key(&s, .escape) == [])
+        #expect(s.signIn == nil)
+    }
+
+    @Test func handingTheTerminalToAzThenGettingAToken() {
+        var s = makeState()
+        #expect(key(&s, .char("L")) == [.handOverSignIn])
+        #expect(update(&s, .handOverFinished(status: 0)) == [.acquireToken])
+        #expect(s.flash?.contains("az login finished") == true)
+        var t = makeState()
+        _ = update(&t, .handOverFailed(Problem("The Azure CLI (az) was not found.")))
+        #expect(t.signIn?.phase == .failed(Problem("The Azure CLI (az) was not found.")))
+    }
+}
