@@ -14,7 +14,7 @@ final class Tmux {
         workDir = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
         let conf = workDir.appendingPathComponent("tmux.conf")
-        try "set -g default-terminal tmux-256color\nset -g status off\nset -g history-limit 100\n"
+        try "set -g default-terminal tmux-256color\nset -g status off\nset -g history-limit 100\nset -g set-clipboard on\n"
             .write(to: conf, atomically: true, encoding: .utf8)
         var env = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": workDir.path, "PS1": "$ "]
         env.merge(environment) { _, new in new }
@@ -52,6 +52,11 @@ final class Tmux {
     /// A tmux format value for the pane (`#{alternate_on}`, `#{cursor_flag}`).
     func display(_ format: String) throws -> String {
         try tmux(["display-message", "-p", "-t", session, format]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The newest tmux paste buffer (what the app copied inside tmux).
+    func buffer() throws -> String {
+        try tmux(["show-buffer"])
     }
 
     func resize(cols: Int, rows: Int) throws {
