@@ -41,6 +41,9 @@ public final class ChangeFeedClient: Sendable {
         var config = HTTPClient.Configuration(redirectConfiguration: .disallow)
         config.timeout = .init(connect: .seconds(10), read: .seconds(60))
         config.httpVersion = .automatic
+        // Fail a refused connection at once: the fetcher retries with its own backoff and
+        // reports each attempt, instead of the pool retrying silently until the connect timeout.
+        config.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 

@@ -133,6 +133,8 @@ public struct Fetcher: Sendable {
             do {
                 return try await request(token)
             } catch let error as ChangeFeedError {
+                // A request abandoned because the fetcher was cancelled is not a network error.
+                if Task.isCancelled { throw CancellationError() }
                 if case .unauthorized = error, !refreshedAfter401 {
                     refreshedAfter401 = true
                     await tokens.rejected()

@@ -48,6 +48,12 @@ public struct ServiceEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     static func isLoopbackHost(_ host: String) -> Bool {
         let h = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return h == "localhost" || h == "::1" || h.hasPrefix("127.") && h.split(separator: ".").count == 4
+        if h == "localhost" || h == "::1" { return true }
+        // 127.0.0.0/8 as a dotted quad of numbers only: `127.evil.example.com` is a DNS name
+        // that can resolve anywhere.
+        let parts = h.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts[0] == "127" && parts.allSatisfy { p in
+            (1...3).contains(p.count) && p.allSatisfy { $0.isASCII && $0.isNumber } && Int(p)! <= 255
+        }
     }
 }

@@ -1,0 +1,119 @@
+@testable import ChangeFeedClient
+import Emulator
+import FeedModel
+import Foundation
+import Testing
+
+/// Errors retrying cannot fix: the fetcher stops at once with the service's own words and a hint.
+@Suite struct FetcherErrorTests {
+    @Test func forbiddenStopsWithTheServiceTextAndARoleHint() async throws {
+        try await withFeed { feed in
+            feed.server.faults.failNext(1, status: 403, body: "Authorization failed.")
+            let log = await feed.fetcher().collect()
+            #expect(log.stopped == .forbidden("Authorization failed."))
+            #expect(log.stopped?.message.contains("Authorization failed.") == true)
+            #expect(log.stopped?.hint?.contains("DICOM Data Reader") == true)
+            #expect(feed.server.requestLog.count == 1, "no retry")
+            #expect(log.retries.isEmpty && log.caughtUpCount == 0)
+        }
+    }
+
+    @Test func aBadRequestFromTheServiceStopsWithItsMessage() async throws {
+        try await withFeed { feed in
+            // A window that ends before it starts: the emulator's own 400.
+            var fetcher = feed.fetcher()
+            fetcher.startTime = Date(timeIntervalSince1970: 1_800_000_000)
+            fetcher.endTime = Date(timeIntervalSince1970: 1_700_000_000)
+            let log = await fetcher.collect()
+            guard case .badRequest(let text) = log.stopped else {
+                Issue.record("expected 400, got \(log.events)")
+                return
+            }
+            #expect(text.contains("must occur strictly before the end time"))
+            #expect(log.stopped?.message.contains(text) == true)
+            #expect(log.stopped?.hint?.isEmpty == false)
+            let pages = feed.pageRequests
+            #expect(pages.count == 1 && pages.first?.status == 400, "no retry")
+        }
+    }
+
+    @Test func aWrongPathIsNotFoundWithAURLHint() async throws {
+        try await withFeed(pathPrefix: "/dicom") { feed in
+            let log = await feed.fetcher().collect()
+            guard case .notFound = log.stopped else {
+                Issue.record("expected 404, got \(log.events)")
+                return
+            }
+            #expect(log.stopped?.message.hasPrefix("404") == true)
+            #expect(log.stopped?.hint?.contains("--api-version") == true)
+            #expect(feed.server.requestLog.requests.map(\.path) == ["/dicom/v2/changefeed/latest"])
+        }
+    }
+
+    @Test func notFoundKeepsTheServiceText() async throws {
+        try await withFeed(version: .v1) { feed in
+            feed.server.faults.enqueue(.delay(milliseconds: 0))
+            feed.server.faults.failNext(1, status: 404, body: "The requested resource was not found.")
+            let log = await feed.fetcher().collect()
+            #expect(log.stopped == .notFound("The requested resource was not found."))
+            #expect(log.stopped?.message.contains("The requested resource was not found.") == true)
+            #expect(feed.server.requestLog.count == 2)
+        }
+    }
+
+    @Test(arguments: ["<html><body>Sign in</body></html>", "[{\"sequence\":1", "{\"sequence\":1}"])
+    func aPageThatIsNotAJSONArrayStopsAsMalformed(body: String) async throws {
+        try await withFeed { feed in
+            feed.server.faults.enqueue(.delay(milliseconds: 0))
+            feed.server.faults.failNext(1, status: 200, body: body)
+            let log = await feed.fetcher().collect()
+            guard case .malformed = log.stopped else {
+                Issue.record("expected malformed, got \(log.events)")
+                return
+            }
+            #expect(log.stopped?.hint?.isEmpty == false)
+            #expect(feed.server.requestLog.count == 2)
+            #expect(log.entries.isEmpty && log.caughtUpCount == 0)
+        }
+    }
+
+    @Test func aMalformedLatestStopsAsMalformed() async throws {
+        try await withFeed(version: .v1) { feed in
+            feed.server.faults.failNext(1, status: 200, body: "not json")
+            let log = await feed.fetcher().collect()
+            guard case .malformed = log.stopped else {
+                Issue.record("expected malformed, got \(log.events)")
+                return
+            }
+        }
+    }
+
+    @Test func oneUndecodableEntryIsCountedAndTheRestOfTheFeedStillLoads() async throws {
+        try await withFeed(EmulatorOptions(entries: 60, seed: 12, auth: .bearerToken("t"))) { feed in
+            let truth = v2Truth(feed.store)
+            // The first page (offset 0, 10 rows) comes back with its third element broken.
+            var page = truth.prefix(10).map(entryJSON)
+            page[2] = #"{"sequence":"three","action":"Explode"}"#
+            feed.server.faults.enqueue(.delay(milliseconds: 0))
+            feed.server.faults.failNext(1, status: 200, body: "[" + page.joined(separator: ",") + "]")
+
+            let log = await feed.fetcher(pageSize: 10).collect()
+
+            #expect(log.stopped == nil)
+            #expect(log.undecodable == 1)
+            var expected = truth
+            expected.remove(at: 2)
+            expectSameEntries(log.entries, expected)
+            // The broken element still counted as a row: the next page starts at 10, not 9.
+            #expect(feed.pageRequests.map { queryItems($0)["offset"] }.prefix(2) == ["0", "10"])
+            #expect(log.caughtUpCount == 1)
+        }
+    }
+}
+
+/// An entry as the service writes it (camelCase keys, C# enum names, `+00:00`).
+func entryJSON(_ e: EmulatedEntry) -> String {
+    #"{"sequence":\#(e.sequence),"partitionName":"Microsoft.Default","studyInstanceUid":"\#(e.studyInstanceUid)","#
+        + #""seriesInstanceUid":"\#(e.seriesInstanceUid)","sopInstanceUid":"\#(e.sopInstanceUid)","#
+        + #""action":"\#(e.action.rawValue)","timestamp":"\#(e.timestampText)","state":"\#(e.state.rawValue)"}"#
+}

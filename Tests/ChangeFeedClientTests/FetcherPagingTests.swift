@@ -1,0 +1,168 @@
+@testable import ChangeFeedClient
+import Emulator
+import FeedModel
+import Foundation
+import Testing
+
+/// The fetcher against the emulator, happy paths: what it delivers is exactly the emulator's feed.
+@Suite struct FetcherPagingTests {
+    @Test func v2DeliversTheWholeFeedInTimestampThenSequenceOrderWithDefaultPageSize() async throws {
+        try await withFeed(EmulatorOptions(entries: 450, seed: 21, auth: .bearerToken("t"))) { feed in
+            // A row stamped earlier than newer rows: (timestamp, sequence) order is no longer sequence order.
+            let early = try #require(feed.store.allEntries().dropFirst(100).first)
+            try feed.store.appendCreate(studyInstanceUid: "1.2.3.900", seriesInstanceUid: "1.2.3.900.1",
+                                        sopInstanceUid: "1.2.3.900.1.1", at: early.timestamp)
+            let truth = v2Truth(feed.store)
+            #expect(truth.map(\.sequence) != feed.store.allEntries().map(\.sequence), "precondition: orders differ")
+            #expect(zip(truth, truth.dropFirst()).contains { $0.timestampTicks == $1.timestampTicks },
+                    "precondition: equal timestamps in the dataset")
+
+            let log = await feed.fetcher().collect()
+
+            #expect(log.stopped == nil)
+            expectSameEntries(log.entries, truth)
+            #expect(Set(log.entries.map(\.sequence)).count == log.entries.count)
+            #expect(log.latestEvents == [feed.store.latest(.v2)?.sequence])
+            // Every page request asked for 200 rows, stepping the offset by 200.
+            let queries = feed.pageRequests.map(queryItems)
+            #expect(queries.map { $0["limit"] } == Array(repeating: "200", count: queries.count))
+            #expect(queries.map { $0["offset"] } == (0..<queries.count).map { String($0 * 200) })
+            #expect(queries.count == truth.count / 200 + 1)
+            #expect(log.pages.map(\.count).dropLast().allSatisfy { $0 == 200 })
+            // caughtUp once, and last.
+            #expect(log.caughtUpCount == 1)
+            #expect(log.events.last == .caughtUp)
+            #expect(log.events.first == .started)
+        }
+    }
+
+    @Test func v2PagesAcrossARunOfEqualTimestamps() async throws {
+        try await withFeed(EmulatorOptions(entries: 500, seed: 3, auth: .bearerToken("t"))) { feed in
+            let truth = v2Truth(feed.store)
+            // A page size that puts a page boundary between two rows with the same timestamp.
+            let tie = try #require((1..<min(truth.count, 200)).first { i in
+                i >= 2 && truth[i - 1].timestampTicks == truth[i].timestampTicks
+            }, "precondition: a tie within the first 200 rows")
+            let log = await feed.fetcher(pageSize: tie).collect()
+
+            #expect(log.stopped == nil)
+            expectSameEntries(log.entries, truth)
+            #expect(log.pages.first?.last?.sequence == truth[tie - 1].sequence)
+            #expect(log.pages.dropFirst().first?.first?.sequence == truth[tie].sequence)
+            let queries = feed.pageRequests.map(queryItems)
+            #expect(queries.allSatisfy { $0["limit"] == String(tie) })
+            #expect(queries.count == truth.count / tie + 1)
+            #expect(log.caughtUpCount == 1 && log.events.last == .caughtUp)
+        }
+    }
+
+    @Test func v2WithATimeWindowDeliversExactlyTheWindow() async throws {
+        try await withFeed(EmulatorOptions(entries: 600, seed: 23, auth: .bearerToken("t"))) { feed in
+            let all = v2Truth(feed.store)
+            // Whole seconds, so that the bounds survive Date exactly.
+            let start = Date(timeIntervalSince1970: all[100].timestamp.timeIntervalSince1970.rounded(.down))
+            let end = Date(timeIntervalSince1970: all[450].timestamp.timeIntervalSince1970.rounded(.down))
+            let truth = v2Truth(feed.store, start: start, end: end)
+            #expect(truth.count > 200 && truth.count < all.count, "precondition: more than a page, less than the feed")
+            var fetcher = feed.fetcher(pageSize: 100)
+            fetcher.startTime = start
+            fetcher.endTime = end
+            let log = await fetcher.collect()
+            #expect(log.stopped == nil)
+            expectSameEntries(log.entries, truth)
+            #expect(log.caughtUpCount == 1)
+            #expect(feed.pageRequests.allSatisfy { r in
+                let q = queryItems(r)
+                return q["startTime"].flatMap(Timestamp.parse) == start && q["endTime"].flatMap(Timestamp.parse) == end
+            })
+        }
+    }
+
+    @Test(arguments: APIVersion.allCases)
+    func aPageSizeAboveTheServiceMaximumIsClamped(version: APIVersion) async throws {
+        try await withFeed(EmulatorOptions(entries: 250, seed: 23, auth: .bearerToken("t")), version: version) { feed in
+            let log = await feed.fetcher(pageSize: 1000).collect()
+            #expect(log.stopped == nil)
+            expectSameEntries(log.entries, version.isSequenceMode ? feed.store.allEntries() : v2Truth(feed.store))
+            #expect(feed.pageRequests.allSatisfy { queryItems($0)["limit"] == String(version.maxLimit) })
+        }
+    }
+
+    @Test(arguments: [APIVersion.v1, .v1Prerelease])
+    func sequenceModeWalksPastEveryGapIncludingOneLongerThanAPage(version: APIVersion) async throws {
+        try await withFeed(EmulatorOptions(entries: 600, seed: 5, auth: .bearerToken("t")), version: version) { feed in
+            let truth = feed.store.allEntries()
+            let gaps = sequenceGaps(truth)
+            let longest = try #require(gaps.max())
+            #expect(longest > 100, "precondition: a gap longer than a v1 page")
+            // The long gap sits in the middle of the feed, not at its end.
+            let at = try #require(gaps.firstIndex(of: longest))
+            #expect(at > 0 && at < truth.count - 10)
+
+            let log = await feed.fetcher().collect()
+
+            #expect(log.stopped == nil)
+            expectSameEntries(log.entries, truth)
+            #expect(Set(log.entries.map(\.sequence)).count == log.entries.count)
+            #expect(log.latestEvents == [truth.last?.sequence])
+            #expect(log.caughtUpCount == 1 && log.events.last == .caughtUp)
+            // Windows of 100 whose starts only move forward: nothing read twice, nothing past the end.
+            let queries = feed.pageRequests.map(queryItems)
+            #expect(queries.allSatisfy { $0["limit"] == "100" })
+            let offsets = queries.compactMap { $0["offset"].flatMap { Int64($0) } }
+            #expect(offsets.count == queries.count)
+            #expect(zip(offsets, offsets.dropFirst()).allSatisfy { $0 < $1 })
+            #expect(offsets.first == 0)
+            #expect((offsets.last ?? 0) < truth.last!.sequence)
+            // At least one window fell entirely inside the long gap, and the walk went on.
+            let before = truth[at].sequence, after = truth[at + 1].sequence
+            #expect(offsets.contains { $0 >= before && $0 + 100 < after })
+        }
+    }
+
+    @Test func sequenceModeWithSmallWindowsCrossesManyGaps() async throws {
+        try await withFeed(EmulatorOptions(entries: 400, seed: 9, auth: .bearerToken("t")), version: .v1) { feed in
+            let truth = feed.store.allEntries()
+            #expect(sequenceGaps(truth).filter { $0 >= 5 }.count >= 2, "precondition: several gaps wider than a window")
+            let log = await feed.fetcher(pageSize: 5).collect()
+            #expect(log.stopped == nil)
+            expectSameEntries(log.entries, truth)
+            #expect(feed.pageRequests.allSatisfy { queryItems($0)["limit"] == "5" })
+            #expect(log.caughtUpCount == 1)
+        }
+    }
+
+    @Test(arguments: APIVersion.allCases)
+    func anEmptyFeedIsCaughtUpAtOnce(version: APIVersion) async throws {
+        try await withFeed(store: ChangeFeedStore.empty(seed: 2), version: version) { feed in
+            let log = await feed.fetcher().collect()
+            #expect(feed.server.requestLog.requests.first.map { $0.path.hasSuffix("/latest") && $0.status == 204 } == true)
+            #expect(log.stopped == nil)
+            #expect(log.latestEvents == [nil])
+            #expect(log.entries.isEmpty)
+            #expect(log.caughtUpCount == 1 && log.events.last == .caughtUp)
+            #expect(log.retries.isEmpty)
+        }
+    }
+
+    @Test func metadataMatchesTheInstancesCurrentVersion() async throws {
+        try await withFeed(EmulatorOptions(entries: 150, seed: 13, auth: .bearerToken("t"))) { feed in
+            let log = await feed.fetcher(includeMetadata: true).collect()
+            #expect(log.stopped == nil)
+            let truth = v2Truth(feed.store)
+            #expect(log.entries.map(\.sequence) == truth.map(\.sequence))
+            #expect(truth.contains { $0.state == .deleted }, "precondition: deleted instances")
+            for (got, row) in zip(log.entries, truth) {
+                if row.state == .deleted {
+                    #expect(got.metadata == nil, "sequence \(row.sequence) is deleted")
+                    continue
+                }
+                let bytes = try #require(feed.store.metadataJSON(sopInstanceUid: row.sopInstanceUid,
+                                                                 bulkDataBase: feed.base.absoluteString + "/v2"))
+                let expected = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+                #expect(got.metadata == expected, "metadata of sequence \(row.sequence)")
+            }
+            #expect(feed.pageRequests.allSatisfy { queryItems($0)["includeMetadata"] == "true" })
+        }
+    }
+}

@@ -1,0 +1,163 @@
+@testable import ChangeFeedClient
+import Emulator
+import FeedModel
+import Foundation
+import Testing
+
+/// Transient failures: retried with backoff (or as the service says), nothing lost or repeated.
+@Suite struct FetcherRetryTests {
+    @Test(arguments: [503, 500, 408])
+    func transientStatusesAreRetriedWithGrowingBackoff(status: Int) async throws {
+        try await withFeed(EmulatorOptions(entries: 450, seed: 8, auth: .bearerToken("t"))) { feed in
+            // The first request is /latest; let it through, then fail the first page twice.
+            feed.server.faults.enqueue(.delay(milliseconds: 0))
+            feed.server.faults.failNext(2, status: status, body: "busy")
+            let log = await feed.fetcher().collect()
+
+            #expect(log.stopped == nil)
+            expectSameEntries(log.entries, v2Truth(feed.store))
+            #expect(Set(log.entries.map(\.sequence)).count == log.entries.count)
+            let retries = log.retries
+            #expect(retries.map(\.attempt) == [1, 2])
+            #expect(retries.allSatisfy { $0.error == .server(status: status, body: "busy") })
+            // base 0.01 s doubling, plus at most 25 % jitter.
+            if retries.count == 2 {
+                #expect(retries[0].delay >= 0.01 && retries[0].delay <= 0.0125)
+                #expect(retries[1].delay >= 0.02 && retries[1].delay <= 0.025)
+            }
+            // The failed page was asked for again at the same offset.
+            let offsets = feed.pageRequests.map { queryItems($0)["offset"] }
+            #expect(Array(offsets.prefix(3)) == ["0", "0", "0"])
+            #expect(feed.pageRequests.map(\.status).prefix(3) == [status, status, 200])
+            #expect(log.caughtUpCount == 1)
+        }
+    }
+
+    @Test func retriesOnLatestInSequenceModeToo() async throws {
+        try await withFeed(EmulatorOptions(entries: 300, seed: 8, auth: .bearerToken("t")), version: .v1) { feed in
+            feed.server.faults.failNext(2, status: 503)
+            let log = await feed.fetcher().collect()
+            #expect(log.retries.map(\.attempt) == [1, 2])
+            #expect(log.latestEvents == [feed.store.latest(.v1)?.sequence])
+            expectSameEntries(log.entries, feed.store.allEntries())
+        }
+    }
+
+    @Test func backoffIsCapped() async throws {
+        try await withFeed(EmulatorOptions(entries: 20, seed: 8, auth: .bearerToken("t"))) { feed in
+            feed.server.faults.failNext(6, status: 502)
+            var f = feed.fetcher()
+            f.backoffBase = 0.005
+            f.backoffCap = 0.02
+            let log = await f.collect()
+            #expect(log.retries.map(\.attempt) == [1, 2, 3, 4, 5, 6])
+            #expect(log.retries.allSatisfy { $0.delay <= 0.02 * 1.25 })
+            #expect(log.retries.suffix(3).allSatisfy { $0.delay >= 0.02 })
+            expectSameEntries(log.entries, v2Truth(feed.store))
+        }
+    }
+
+    @Test(arguments: [0, 1])
+    func throttlingWaitsAsLongAsRetryAfterSays(seconds: Int) async throws {
+        try await withFeed(EmulatorOptions(entries: 250, seed: 8, auth: .bearerToken("t"))) { feed in
+            feed.server.faults.enqueue(.delay(milliseconds: 0))
+            feed.server.faults.failNext(1, status: 429, retryAfter: seconds)
+            let clock = ContinuousClock()
+            let start = clock.now
+            let log = await feed.fetcher().collect()
+            let elapsed = clock.now - start
+
+            #expect(log.stopped == nil)
+            expectSameEntries(log.entries, v2Truth(feed.store))
+            #expect(log.retries.count == 1)
+            #expect(log.retries.first?.error == .throttled(retryAfter: TimeInterval(seconds)))
+            #expect(log.retries.first?.delay == TimeInterval(seconds))
+            #expect(elapsed >= .milliseconds(seconds * 1000 - 50))
+        }
+    }
+
+    @Test func aRequestThatTimesOutIsANetworkErrorAndIsRetried() async throws {
+        try await withFeed(EmulatorOptions(entries: 250, seed: 8, auth: .bearerToken("t")),
+                           requestTimeoutMilliseconds: 300) { feed in
+            feed.server.faults.enqueue(.delay(milliseconds: 0))
+            feed.server.faults.enqueue(.delay(milliseconds: 1500))
+            let log = await feed.fetcher().collect()
+
+            #expect(log.stopped == nil)
+            #expect(log.retries.count == 1)
+            if case .network = log.retries.first?.error {} else { Issue.record("expected a network error, got \(log.retries)") }
+            expectSameEntries(log.entries, v2Truth(feed.store))
+            #expect(Set(log.entries.map(\.sequence)).count == log.entries.count)
+        }
+    }
+
+    @Test func aRefusedConnectionIsRetriedUntilCancelledAndCancellationIsQuiet() async throws {
+        // A port that was just free: start an emulator, note its URL, stop it.
+        let gone = EmulatorServer(options: EmulatorOptions(entries: 0))
+        let url = try await gone.start()
+        await gone.stop()
+
+        let http = ChangeFeedClient.makeHTTPClient()
+        let client = ChangeFeedClient(endpoint: try ServiceEndpoint(url.absoluteString), apiVersion: .v2, http: http)
+        var fetcher = Fetcher(client: client, tokens: FixedToken("t"))
+        fetcher.backoffBase = 0.01
+        fetcher.backoffCap = 0.02
+        let log = EventLog()
+        let holder = TaskHolder()
+        log.onEvent = { event, _ in
+            if case .retrying(_, let attempt, _) = event, attempt == 3 { holder.cancel() }
+        }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let task = Task { [fetcher] in await fetcher.run { log.record($0) } }
+        holder.set(task)
+        await task.value
+        let elapsed = clock.now - start
+        try await http.shutdown()
+
+        // Each refusal is reported as it happens, not after the 10 s connect timeout.
+        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        #expect(log.retries.map(\.attempt) == [1, 2, 3])
+        #expect(log.retries.allSatisfy { if case .network = $0.error { true } else { false } })
+        #expect(log.stopped == nil && log.caughtUpCount == 0)
+    }
+
+    @Test func cancellingDuringARequestEmitsNoRetryOrStop() async throws {
+        try await withFeed(EmulatorOptions(entries: 250, seed: 8, auth: .bearerToken("t"))) { feed in
+            feed.server.faults.enqueue(.delay(milliseconds: 0))
+            feed.server.faults.enqueue(.delay(milliseconds: 2000))
+            let fetcher = feed.fetcher()
+            let log = EventLog()
+            let task = Task { await fetcher.run { log.record($0) } }
+            // Wait for the (slow) first page request to be under way.
+            while !log.events.contains(where: { if case .latest = $0 { true } else { false } }) {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            let clock = ContinuousClock()
+            let start = clock.now
+            task.cancel()
+            await task.value
+            #expect(clock.now - start < .milliseconds(1500), "the request was abandoned, not waited for")
+            #expect(log.retries.isEmpty, "cancellation is not a network error: \(log.events)")
+            #expect(log.stopped == nil && log.caughtUpCount == 0)
+        }
+    }
+}
+
+/// Lets an event handler cancel the task it runs in.
+final class TaskHolder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Void, Never>?
+    private var cancelled = false
+
+    func set(_ t: Task<Void, Never>) {
+        let cancelNow = lock.withLock { task = t; return cancelled }
+        if cancelNow { t.cancel() }
+    }
+
+    func cancel() {
+        let t = lock.withLock { cancelled = true; return task }
+        t?.cancel()
+    }
+}
