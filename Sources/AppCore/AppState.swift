@@ -53,8 +53,13 @@ public struct AppState: Sendable, Equatable {
     public var selected = 0
     /// Index of the first entry on screen.
     public var top = 0
-    /// A one-line message for the status line (what a key did).
-    public var flash: String?
+    /// A one-line message for the status line (what a key did); it goes away after
+    /// `Layout.flashSeconds`.
+    public var flash: String? {
+        didSet { flashSince = flash == nil ? nil : now }
+    }
+    /// When the flash appeared.
+    public private(set) var flashSince: Date?
     /// The sign-in dialog, while it is open.
     public var signIn: SignInState?
     public var shouldQuit = false
@@ -86,6 +91,9 @@ public enum Layout {
     /// Below this size the app shows "terminal too small" instead of the UI.
     public static let minCols = 32
     public static let minRows = 8
+
+    /// How long a flash message stays in the status line.
+    public static let flashSeconds: TimeInterval = 5
 
     public static func isTooSmall(rows: Int, cols: Int) -> Bool { rows < minRows || cols < minCols }
 

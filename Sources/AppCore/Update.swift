@@ -11,6 +11,7 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
 
     case .tick(let now):
         state.now = now
+        if let since = state.flashSince, now.timeIntervalSince(since) >= Layout.flashSeconds { state.flash = nil }
         if state.token.needsAutomaticRefresh(at: now) {
             return requestToken(&state)
         }

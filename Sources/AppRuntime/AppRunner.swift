@@ -84,8 +84,15 @@ final class AppRunner {
     /// second), else the countdown text; with neither there is nothing to wait for.
     private func nextTimeout() -> Int? {
         if state.signIn?.isRunning == true { return 200 }
-        guard let info = state.token.info else { return nil }
-        return Format.millisecondsUntilCountdownChanges(info.expiresOn.timeIntervalSince(clock()))
+        var wait: Int?
+        if let info = state.token.info {
+            wait = Format.millisecondsUntilCountdownChanges(info.expiresOn.timeIntervalSince(clock()))
+        }
+        if let since = state.flashSince {
+            let left = Int(((Layout.flashSeconds - clock().timeIntervalSince(since)) * 1000).rounded(.up)) + 1
+            wait = min(wait ?? Int.max, max(1, left))
+        }
+        return wait
     }
 
     private func apply(_ event: AppEvent) {

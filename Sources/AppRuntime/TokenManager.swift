@@ -69,8 +69,9 @@ actor TokenManager: AuthorizationSource {
         let source = self.source
         let events = self.events
         Task.detached {
-            if let account = try? await source.account() {
-                events.post(.accountLoaded(account.summary))
+            if let account = try? await source.account(),
+               let subscription = account.subscriptionName ?? account.subscriptionId {
+                events.post(.accountLoaded("subscription \(subscription)"))
             }
         }
     }

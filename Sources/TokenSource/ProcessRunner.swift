@@ -1,5 +1,9 @@
 import Foundation
 import Subprocess
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 #if canImport(System)
 import System
@@ -124,54 +128,58 @@ public struct SubprocessRunner: ProcessRunning {
         onStderrLine: (@Sendable (String) -> Void)?
     ) async throws(ProcessRunError) -> ProcessOutput {
         if Task.isCancelled { throw .cancelled }
-        let outcome: Result<ProcessOutput, ProcessRunError> = await withTaskGroup(
-            of: RaceResult.self
-        ) { group in
-            group.addTask {
-                do {
-                    return .finished(.success(try await Self.spawnAndCollect(request, onStderrLine: onStderrLine)))
-                } catch let error as ProcessRunError {
-                    return .finished(.failure(error))
-                } catch is CancellationError {
-                    return .finished(.failure(.cancelled))
-                } catch {
-                    return .finished(.failure(Self.mapSpawnError(error, path: request.executablePath)))
-                }
+        // The child runs in an unstructured task, so that cancelling the caller does not cancel
+        // swift-subprocess's own teardown (which then skips the grace period and kills at once).
+        // Stopping is ours: SIGTERM to the child's process group, SIGKILL after the grace period.
+        let stopper = ChildStopper(grace: request.terminationGrace)
+        let work = Task<Result<ProcessOutput, ProcessRunError>, Never> {
+            do {
+                return .success(try await Self.spawnAndCollect(request, onStderrLine: onStderrLine,
+                                                               onStart: { pid in stopper.started(pid) }))
+            } catch let error as ProcessRunError {
+                return .failure(error)
+            } catch {
+                return .failure(Self.mapSpawnError(error, path: request.executablePath))
             }
-            group.addTask {
-                do {
-                    try await Task.sleep(for: request.timeout)
-                    return .deadline
-                } catch {
-                    return .deadlineCancelled
-                }
-            }
-            var result: Result<ProcessOutput, ProcessRunError> = .failure(.cancelled)
-            var timedOut = false
-            while let next = await group.next() {
-                switch next {
-                case .deadline:
-                    // Cancelling the run makes swift-subprocess run the teardown sequence
-                    // (SIGTERM to the group, grace, SIGKILL) and then reap the child.
-                    timedOut = true
-                    group.cancelAll()
-                case .deadlineCancelled:
-                    break
-                case .finished(let finished):
-                    result = finished
-                    group.cancelAll()
-                }
-            }
-            if timedOut {
-                switch result {
-                case .success(let output): return .failure(.timedOut(pid: output.pid))
-                case .failure(.cancelled): return .failure(.timedOut(pid: nil))
-                case .failure(let other): return .failure(other)
-                }
-            }
-            return result
         }
-        return try outcome.get()
+        let outcome: Result<ProcessOutput, ProcessRunError> = await withTaskCancellationHandler {
+            await withTaskGroup(of: RaceResult.self) { group in
+                group.addTask { .finished(await work.value) }
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: request.timeout)
+                        return .deadline
+                    } catch {
+                        return .deadlineCancelled
+                    }
+                }
+                var result: Result<ProcessOutput, ProcessRunError> = .failure(.cancelled)
+                while let next = await group.next() {
+                    switch next {
+                    case .deadline:
+                        stopper.stop(.timedOut)
+                    case .deadlineCancelled:
+                        break
+                    case .finished(let finished):
+                        stopper.finished()
+                        result = finished
+                        group.cancelAll()
+                    }
+                }
+                return result
+            }
+        } onCancel: {
+            stopper.stop(.cancelled)
+        }
+        switch stopper.reason {
+        case .timedOut?:
+            if case .success(let output) = outcome { return try Result<ProcessOutput, ProcessRunError>.failure(.timedOut(pid: output.pid)).get() }
+            throw .timedOut(pid: nil)
+        case .cancelled?:
+            throw .cancelled
+        case nil:
+            return try outcome.get()
+        }
     }
 
     private enum RaceResult: Sendable {
@@ -182,7 +190,8 @@ public struct SubprocessRunner: ProcessRunning {
 
     private static func spawnAndCollect(
         _ request: ProcessRequest,
-        onStderrLine: (@Sendable (String) -> Void)?
+        onStderrLine: (@Sendable (String) -> Void)?,
+        onStart: @escaping @Sendable (Int32) -> Void
     ) async throws -> ProcessOutput {
         var options = PlatformOptions()
         options.createSession = true
@@ -203,6 +212,7 @@ public struct SubprocessRunner: ProcessRunning {
             output: .sequence,
             error: .sequence
         ) { execution -> Collected in
+            onStart(Int32(execution.processIdentifier.value))
             async let out = collectBytes(execution.standardOutput, limit: stdoutLimit)
             async let err = collectLines(execution.standardError, onLine: onStderrLine)
             let (stdout, truncated) = try await out
@@ -214,7 +224,6 @@ public struct SubprocessRunner: ProcessRunning {
         case .exited(let code): status = .exited(Int32(code))
         case .signaled(let signal): status = .signaled(Int32(signal))
         }
-        if Task.isCancelled { throw CancellationError() }
         let collected = result.closureResult
         return ProcessOutput(
             status: status, stdout: collected.stdout, stdoutTruncated: collected.truncated,
@@ -350,4 +359,59 @@ struct HeadTailKeeper {
     }
 
     var lines: [String] { first + last }
+}
+
+/// Stops a child (and its process group) once: SIGTERM now, SIGKILL after the grace period if
+/// it is still running. Safe to call before the child has started: it is stopped on start.
+final class ChildStopper: Sendable {
+    enum Reason: Sendable { case timedOut, cancelled }
+    private struct State {
+        var pid: Int32?
+        var reason: Reason?
+        var done = false
+    }
+    private let state = Mutex(State())
+    private let grace: Duration
+
+    init(grace: Duration) { self.grace = grace }
+
+    var reason: Reason? { state.withLock { $0.reason } }
+
+    func started(_ pid: Int32) {
+        let stopNow = state.withLock { s -> Bool in
+            s.pid = pid
+            return s.reason != nil
+        }
+        if stopNow { terminate() }
+    }
+
+    func stop(_ why: Reason) {
+        let pid = state.withLock { s -> Int32? in
+            if s.reason == nil { s.reason = why }
+            return s.done ? nil : s.pid
+        }
+        if pid != nil { terminate() }
+    }
+
+    func finished() {
+        state.withLock { $0.done = true }
+    }
+
+    /// The child leads its own session and process group: signal the group, and the child
+    /// itself in case it left the group.
+    static func signalGroup(_ pid: Int32, _ signal: Int32) {
+        _ = Glibc.kill(0 - pid, signal)
+        _ = Glibc.kill(pid, signal)
+    }
+
+    private func terminate() {
+        guard let pid = state.withLock({ $0.done ? nil : $0.pid }) else { return }
+        Self.signalGroup(pid, SIGTERM)
+        let grace = self.grace
+        Task.detached { [self] in
+            try? await Task.sleep(for: grace)
+            let alive: Int32? = state.withLock { $0.done ? nil : $0.pid }
+            if let pid = alive { ChildStopper.signalGroup(pid, SIGKILL) }
+        }
+    }
 }

@@ -79,8 +79,8 @@ public enum MainScreen {
         var parts: [(String, Style)] = [(info.identity, t.emphasis)]
         if let tenant = info.tenant { parts.append(("tenant \(shortID(tenant))", t.plain)) }
         if let oid = info.objectId { parts.append(("object \(shortID(oid))", t.label)) }
-        if let aud = info.audience { parts.append(("audience \(aud)", t.label)) }
         if let account = info.account { parts.append((account, t.label)) }
+        if let aud = info.audience { parts.append(("audience \(aud)", t.label)) }
         c.draw(parts[0].0, row: 2, col: x, maxWidth: c.cols - x, style: parts[0].1)
         drawParts(Array(parts.dropFirst()), row: 2, from: x + TextWidth.of(TextWidth.truncate(parts[0].0, to: c.cols - x)), &c, t)
     }

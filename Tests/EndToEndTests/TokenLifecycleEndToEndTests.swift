@@ -43,7 +43,7 @@ struct TokenLifecycleEndToEndTests {
     @Test func signInWithADeviceCodeFromInsideTheUI() async throws {
         let (server, url) = try await startEmulator(entries: 300)
         defer { Task { await server.stop() } }
-        let tmux = try Tmux(cols: 100, rows: 30)
+        let tmux = try Tmux(cols: 150, rows: 30)
         let az = try FakeAzCLI(in: tmux.workDir, signedIn: false)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "Please run 'az login'")
@@ -60,7 +60,7 @@ struct TokenLifecycleEndToEndTests {
         try await tmux.waitFor(text: "e2e.tester@contoso.example")
         try await tmux.waitFor(text: "idle, at the end of the feed")
         try await tmux.waitFor(text: "\(formatted(server.store.count)) loaded")
-        try await tmux.waitFor(text: "E2E Subscription")   // from az account show
+        try await tmux.waitFor(text: "subscription E2E Subscription")   // from az account show
         try tmux.keys("q")
         try await tmux.waitFor(text: "EXIT=0")
     }
