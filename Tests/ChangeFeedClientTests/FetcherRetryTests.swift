@@ -2,6 +2,9 @@
 import Emulator
 import FeedModel
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// Transient failures: retried with backoff (or as the service says), nothing lost or repeated.
@@ -84,7 +87,8 @@ import Testing
             let log = await feed.fetcher().collect()
 
             #expect(log.stopped == nil)
-            #expect(log.retries.count == 1)
+            // At least the delayed request timed out (on a loaded machine a later one may too).
+            #expect(log.retries.count >= 1)
             if case .network = log.retries.first?.error {} else { Issue.record("expected a network error, got \(log.retries)") }
             expectSameEntries(log.entries, v2Truth(feed.store))
             #expect(Set(log.entries.map(\.sequence)).count == log.entries.count)
@@ -92,13 +96,13 @@ import Testing
     }
 
     @Test func aRefusedConnectionIsRetriedUntilCancelledAndCancellationIsQuiet() async throws {
-        // A port that was just free: start an emulator, note its URL, stop it.
-        let gone = EmulatorServer(options: EmulatorOptions(entries: 0))
-        let url = try await gone.start()
-        await gone.stop()
+        // A port that refuses connections and that no other test can take meanwhile: bound,
+        // never listening.
+        let port = try ClosedPort()
+        defer { port.close() }
 
         let http = ChangeFeedClient.makeHTTPClient()
-        let client = ChangeFeedClient(endpoint: try ServiceEndpoint(url.absoluteString), apiVersion: .v2, http: http)
+        let client = ChangeFeedClient(endpoint: try ServiceEndpoint("http://127.0.0.1:\(port.number)"), apiVersion: .v2, http: http)
         var fetcher = Fetcher(client: client, tokens: FixedToken("t"))
         fetcher.backoffBase = 0.01
         fetcher.backoffCap = 0.02
@@ -116,7 +120,7 @@ import Testing
         try await http.shutdown()
 
         // Each refusal is reported as it happens, not after the 10 s connect timeout.
-        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        #expect(elapsed < .seconds(9), "took \(elapsed)")
         #expect(log.retries.map(\.attempt) == [1, 2, 3])
         #expect(log.retries.allSatisfy { if case .network = $0.error { true } else { false } })
         #expect(log.stopped == nil && log.caughtUpCount == 0)
@@ -160,4 +164,34 @@ final class TaskHolder: @unchecked Sendable {
         let t = lock.withLock { cancelled = true; return task }
         t?.cancel()
     }
+}
+
+/// A loopback TCP port bound but not listening: connecting to it is refused at once.
+final class ClosedPort {
+    let fd: Int32
+    let number: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            _ = Glibc.close(fd)
+            throw POSIXError(.EADDRINUSE)
+        }
+        var out = sockaddr_in()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &out) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
+        }
+        number = Int(UInt16(bigEndian: out.sin_port))
+    }
+
+    func close() { _ = Glibc.close(fd) }
 }
