@@ -64,9 +64,9 @@ public enum TokenError: Error, Sendable, Equatable {
         case .launchFailed:
             return "Check that this file is the Azure CLI and that it runs from a shell (`az version`)."
         case .notLoggedIn:
-            return "Run `az login` in another terminal, then press r."
+            return "Press l to sign in with a device code (az login --use-device-code), or L to run az login here."
         case .interactionRequired:
-            return "Run `az login` in another terminal to sign in again, then press r."
+            return "Press l to sign in again with a device code, or L to run az login here."
         case .timedOut:
             return "Check the network and run `az account get-access-token` in a shell to see what it waits for."
         case .badOutput:

@@ -5,7 +5,7 @@ import TerminalKit
 /// The device-code sign-in dialog: the URL, the code large enough to read across a room,
 /// elapsed time and a spinner while az waits, az's own message when it fails.
 enum SignInDialog {
-    static let spinner = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+    static let spinner = ["◐", "◓", "◑", "◒"]
 
     static func draw(_ s: SignInState, now: Date, into c: inout Canvas, theme t: Theme) {
         var lines: [(String, Style)] = []
