@@ -284,18 +284,19 @@ final class StandIn: @unchecked Sendable {
         throw LabError.serviceDidNotStart("the stand-in service did not start: \(output)")
     }
 
-    /// SIGTERM, up to 3 s, then SIGKILL; always reaped.
+    /// SIGTERM, up to 3 s, then SIGKILL; always reaped. (`waitUntilExit` runs the run loop that
+    /// updates `isRunning`; polling `isRunning` alone would not see the exit.)
     func stop() {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { return }
         stopped = true
-        guard process.isRunning else { process.waitUntilExit(); return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(3)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        let pid = process.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 3, execute: watchdog)
+        kill(pid, SIGTERM)
         process.waitUntilExit()
+        watchdog.cancel()
     }
 }
 

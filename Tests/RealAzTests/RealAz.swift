@@ -1,6 +1,12 @@
 import Foundation
 import Testing
 
+/// Every test that runs the real az, one at a time: each az start costs about 0.3 s of CPU, and
+/// a dozen at once on two cores slows the rest of the test run (whose timing tests run alongside)
+/// as much as it slows az. Skipped, with the reason, when DICOMTUI_REAL_AZ is not set.
+@Suite(.serialized, .enabled(if: RealAz.isConfigured, RealAz.skipReason), .timeLimit(.minutes(5)))
+enum RealAzSuite {}
+
 /// Where the real Azure CLI for these tests is, and what the run around them promised.
 ///
 /// - `DICOMTUI_REAL_AZ`: path of a real `az` (scripts/install-azure-cli prints one). Unset: every

@@ -451,6 +451,8 @@ def main():
 
     threading.Thread(target=watch_parent, args=(os.getppid(), time.time() + args.max_lifetime), daemon=True).start()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    # A parent may spawn us with signals blocked (Foundation's Process passes its thread's mask on).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
     ready = {"port": port, "pid": os.getpid(), "scheme": scheme, "base_url": state.base_url, "ca_bundle": ca_bundle,
              "trap_port": trap.server_address[1]}
