@@ -75,9 +75,11 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "ChangeFeedClientTests", dependencies: ["ChangeFeedClient", "Emulator", "FeedModel"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["Emulator", "FeedModel", "TokenSource"]),
+        // Drives the built dicomtui binary in a private tmux server (shared by the suites below).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "EndToEndTests", dependencies: ["Emulator", "FeedModel", "TokenSource", "TestSupport"]),
         // The real Azure CLI, offline: local managed-identity and sign-in services (Fixtures/).
-        .testTarget(name: "RealAzTests", dependencies: ["TokenSource"], exclude: ["Fixtures"]),
+        .testTarget(name: "RealAzTests", dependencies: ["TokenSource", "Emulator", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Emulator
 import Foundation
+import TestSupport
 import Testing
 
 /// The token lifecycle as a user meets it, in tmux, with the fake az of `FakeAzCLI`.

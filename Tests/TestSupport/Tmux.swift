@@ -3,13 +3,13 @@ import Testing
 
 /// Drives the real `dicomtui` binary inside a private tmux server: type keys, read the screen.
 /// Each session gets its own socket, so tests never touch the user's tmux.
-final class Tmux {
-    let socket: String
-    let session = "e2e"
-    let workDir: URL
+public final class Tmux {
+    public let socket: String
+    public let session = "e2e"
+    public let workDir: URL
 
     /// Starts a shell in a new detached tmux session of `cols` x `rows`.
-    init(cols: Int = 100, rows: Int = 30, environment: [String: String] = [:]) throws {
+    public init(cols: Int = 100, rows: Int = 30, environment: [String: String] = [:]) throws {
         socket = "dicomtui-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         workDir = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
@@ -29,43 +29,43 @@ final class Tmux {
     }
 
     /// Types a command line into the shell and presses Enter.
-    func run(_ commandLine: String) throws {
+    public func run(_ commandLine: String) throws {
         try tmux(["send-keys", "-t", session, "-l", commandLine])
         try tmux(["send-keys", "-t", session, "Enter"])
     }
 
     /// Sends tmux key names (`j`, `Down`, `NPage`, `C-d`, `q`).
-    func keys(_ names: String...) throws {
+    public func keys(_ names: String...) throws {
         for n in names { try tmux(["send-keys", "-t", session, n]) }
     }
 
     /// Sends bytes literally (mouse sequences and the like).
-    func literal(_ text: String) throws {
+    public func literal(_ text: String) throws {
         try tmux(["send-keys", "-t", session, "-l", text])
     }
 
     /// The visible screen as text lines.
-    func screen() throws -> [String] {
+    public func screen() throws -> [String] {
         try tmux(["capture-pane", "-p", "-t", session]).components(separatedBy: "\n")
     }
 
     /// A tmux format value for the pane (`#{alternate_on}`, `#{cursor_flag}`).
-    func display(_ format: String) throws -> String {
+    public func display(_ format: String) throws -> String {
         try tmux(["display-message", "-p", "-t", session, format]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The newest tmux paste buffer (what the app copied inside tmux).
-    func buffer() throws -> String {
+    public func buffer() throws -> String {
         try tmux(["show-buffer"])
     }
 
-    func resize(cols: Int, rows: Int) throws {
+    public func resize(cols: Int, rows: Int) throws {
         try tmux(["resize-window", "-t", session, "-x", "\(cols)", "-y", "\(rows)"])
     }
 
     /// Waits until `predicate` holds for the screen; fails the test with the last screen otherwise.
     @discardableResult
-    func waitFor(_ what: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation,
+    public func waitFor(_ what: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation,
                  _ predicate: ([String]) -> Bool) async throws -> [String] {
         let deadline = Date().addingTimeInterval(timeout)
         var last: [String] = []
@@ -80,11 +80,11 @@ final class Tmux {
 
     /// Waits until some line contains `text`.
     @discardableResult
-    func waitFor(text: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String] {
+    public func waitFor(text: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String] {
         try await waitFor("'\(text)'", timeout: timeout, sourceLocation: sourceLocation) { $0.contains { $0.contains(text) } }
     }
 
-    enum TmuxError: Error { case failed(String), timeout(String) }
+    public enum TmuxError: Error { case failed(String), timeout(String) }
 
     @discardableResult
     private func tmux(_ args: [String]) throws -> String {
@@ -99,13 +99,13 @@ final class Tmux {
         return text
     }
 
-    static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+    public static func quote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
 }
 
 /// Paths of the built products.
-enum Build {
+public enum Build {
     /// The `dicomtui` binary next to the test bundle (swift test builds every product), or `$DICOMTUI_BIN`.
-    static var dicomtui: String {
+    public static var dicomtui: String {
         if let p = ProcessInfo.processInfo.environment["DICOMTUI_BIN"] { return p }
         var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         for _ in 0..<4 {
@@ -117,7 +117,7 @@ enum Build {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/dicomtui").path
     }
 
-    static var tmuxAvailable: Bool {
+    public static var tmuxAvailable: Bool {
         FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/tmux")
     }
 }
@@ -125,7 +125,7 @@ enum Build {
 /// Runs a program (found on PATH) with stdout to a file and stderr to /dev/null; returns its
 /// exit status. posix_spawn and waitpid: Foundation's Process can miss a child's exit when
 /// called from a test's task.
-func spawnAndWait(_ argv: [String], stdoutPath: String) throws -> Int32 {
+public func spawnAndWait(_ argv: [String], stdoutPath: String) throws -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
