@@ -22,6 +22,8 @@ public struct UIOptions: Sendable {
     public var apiVersion: APIVersion = .v2
     public var pageSize: Int?
     public var refreshBefore: TimeInterval = 300
+    /// How long one az token request may take.
+    public var azTimeout: TimeInterval = 60
     public var color = true
     public var mouse = true
     public var utc = false
@@ -50,7 +52,8 @@ public enum Launcher {
             } else {
                 endpoint = try ServiceEndpoint(o.url ?? "")
                 tokens = AzTokenSource(resource: o.resource, tenant: o.tenant,
-                                       cli: AzCLI(locator: AzLocator(explicitPath: o.azPath)))
+                                       cli: AzCLI(locator: AzLocator(explicitPath: o.azPath),
+                                                  timeout: .milliseconds(Int64(o.azTimeout * 1000))))
             }
         } catch let e as ServiceEndpoint.Invalid {
             printError("dicomtui: \(e)")

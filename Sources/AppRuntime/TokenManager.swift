@@ -10,6 +10,8 @@ actor TokenManager: AuthorizationSource {
     private let source: any TokenProvider
     private let events: EventQueue
     private var current: AccessToken?
+    /// Set by a 401: the next token must be a new one, not the source's cached one.
+    private var mustRefresh = false
     private var inflight: Task<AccessToken, Error>?
     /// The identity whose account was last described (`az account show` runs once per identity).
     private var describedIdentity: String?
@@ -23,18 +25,22 @@ actor TokenManager: AuthorizationSource {
 
     /// Gets a new token now (startup, the `r` key). The outcome arrives as events.
     func refresh() async {
-        _ = try? await acquire(force: true)
+        if (try? await acquire(force: true)) != nil { mustRefresh = false }
     }
 
     // MARK: AuthorizationSource
 
     func authorization() async throws -> String {
-        if let t = current, t.isUsable(at: Date(), margin: minimumLifetime) { return t.authorizationHeaderValue }
-        return try await acquire(force: current != nil).authorizationHeaderValue
+        if let t = current, !mustRefresh, t.isUsable(at: Date(), margin: minimumLifetime) { return t.authorizationHeaderValue }
+        // After a 401 the source's cache must be skipped: the same token would fail again.
+        let token = try await acquire(force: mustRefresh || current != nil)
+        mustRefresh = false
+        return token.authorizationHeaderValue
     }
 
     func rejected() async {
         current = nil
+        mustRefresh = true
     }
 
     // MARK: -

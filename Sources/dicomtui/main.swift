@@ -43,6 +43,9 @@ struct DicomTUI: ParsableCommand {
     @Option(name: .customLong("page-size"), help: ArgumentHelp("Entries per request (default and maximum: 200 for v2, 100 for v1).", valueName: "n"))
     var pageSize: Int?
 
+    @Option(name: .customLong("az-timeout"), help: ArgumentHelp("How long an az token request may take before it is stopped, e.g. 60s.", valueName: "duration"))
+    var azTimeout = "60s"
+
     @Option(name: .customLong("refresh-before"), help: ArgumentHelp("Treat the token as expiring this long before it expires, e.g. 5m, 90s.", valueName: "duration"))
     var refreshBefore = "5m"
 
@@ -68,6 +71,9 @@ struct DicomTUI: ParsableCommand {
         guard Duration.seconds(parsing: refreshBefore) != nil else {
             throw ValidationError("--refresh-before takes a duration such as 5m, 90s or 1h (got '\(refreshBefore)').")
         }
+        guard let t = Duration.seconds(parsing: azTimeout), t > 0 else {
+            throw ValidationError("--az-timeout takes a duration such as 60s or 2m (got '\(azTimeout)').")
+        }
         guard Duration.seconds(parsing: demoTokenLifetime) != nil else {
             throw ValidationError("--demo-token-lifetime takes a duration such as 60m or 2m (got '\(demoTokenLifetime)').")
         }
@@ -87,6 +93,7 @@ struct DicomTUI: ParsableCommand {
         o.apiVersion = APIVersion(argument: apiVersion)!
         o.pageSize = pageSize
         o.refreshBefore = Duration.seconds(parsing: refreshBefore)!
+        o.azTimeout = Duration.seconds(parsing: azTimeout)!
         o.color = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         o.mouse = !noMouse
         o.utc = utc
