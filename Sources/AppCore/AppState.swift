@@ -47,8 +47,8 @@ public struct AppState: Sendable, Equatable {
 
     public var token = TokenState()
     public var fetch = FetchState()
-    /// The change-feed entries loaded so far, in feed order.
-    public private(set) var entries: [ChangeFeedEntry] = []
+    /// The change-feed entries loaded so far, in feed order (compact: see `EntryStore`).
+    public private(set) var entries = EntryStore()
     /// Index of the selected entry.
     public var selected = 0
     /// Index of the first entry on screen.
@@ -73,7 +73,7 @@ public struct AppState: Sendable, Equatable {
     /// Where a restarted fetcher continues: v2 skips the entries already loaded, v1 starts
     /// after the last sequence loaded.
     public var resumePoint: ResumePoint {
-        ResumePoint(offset: Int64(entries.count), afterSequence: entries.last?.sequence ?? 0)
+        ResumePoint(offset: Int64(entries.count), afterSequence: entries.lastSequence ?? 0)
     }
 
     /// Appends entries in the order given (the fetcher hands them over in feed order).

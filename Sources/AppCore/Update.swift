@@ -173,6 +173,20 @@ private func handle(_ key: Key, _ state: inout AppState) -> [Effect] {
         }
         state.flash = "Requesting a new token…"
         return requestToken(&state)
+    case .char("R"):
+        switch state.fetch.phase {
+        case .stopped, .idle:
+            state.fetch.phase = .fetching
+            state.fetch.problem = nil
+            state.fetch.stoppedForToken = false
+            state.flash = "Loading again from entry \(Format.count(state.entries.count + 1))…"
+            return [.startFetching(state.resumePoint)]
+        case .fetching:
+            state.flash = "Already loading."
+        case .waiting:
+            state.flash = "Waiting for a token first (r gets one, l signs in)."
+        }
+        return []
     case .char("l"):
         state.signIn = SignInState(startedAt: state.now)
         return [.startSignIn]

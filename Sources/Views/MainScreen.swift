@@ -99,7 +99,7 @@ public enum MainScreen {
     // MARK: - List
 
     static func drawList(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
-        let maxSeq = max(state.fetch.latestSequence ?? 0, state.entries.last?.sequence ?? 0)
+        let maxSeq = max(state.fetch.latestSequence ?? 0, state.entries.lastSequence ?? 0)
         let cols = Columns.fit(width: c.cols, sequenceDigits: String(maxSeq).count)
         var x = 0
         c.fill(row: Layout.headerRows - 1, style: t.heading)
@@ -124,7 +124,7 @@ public enum MainScreen {
         }
     }
 
-    static func drawRow(_ e: ChangeFeedEntry, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone) {
+    static func drawRow(_ e: FeedRow, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone) {
         var x = 0
         for col in cols.columns {
             let (text, style): (String, Style) = switch col.kind {
@@ -202,7 +202,7 @@ public enum MainScreen {
     }
 
     static let hints: [(String, String)] = [
-        ("q", "quit"), ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "top/end"), ("r", "new token"), ("l", "sign in"),
+        ("q", "quit"), ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "top/end"), ("r", "new token"), ("l", "sign in"), ("R", "reload"),
     ]
 
     static func drawHints(_ state: AppState, _ c: inout Canvas, _ t: Theme) {

@@ -123,3 +123,24 @@ import Testing
         #expect(t.signIn?.phase == .failed(Problem("The Azure CLI (az) was not found.")))
     }
 }
+
+@Suite struct RestartFetcherTests {
+    @Test func capitalRRestartsAStoppedFetcherWhereItStopped() {
+        var s = makeState()
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...7), undecodable: 0))
+        _ = update(&s, .fetchStopped(Problem("404 Not Found"), needsToken: false))
+        #expect(update(&s, .input(.key(.char("R")))) == [.startFetching(ResumePoint(offset: 7, afterSequence: 7))])
+        #expect(s.fetch.phase == .fetching && s.fetch.problem == nil)
+        #expect(update(&s, .input(.key(.char("R")))) == [], "not twice")
+        _ = update(&s, .caughtUp)
+        #expect(update(&s, .input(.key(.char("R")))) == [.startFetching(ResumePoint(offset: 7, afterSequence: 7))],
+                "at the end of the feed R looks for new entries")
+    }
+
+    @Test func capitalRWaitsForAToken() {
+        var s = makeState()
+        #expect(update(&s, .input(.key(.char("R")))) == [])
+        #expect(s.flash?.contains("token") == true)
+    }
+}
