@@ -62,6 +62,8 @@ let package = Package(
             "AppRuntime", "Emulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Rerunnable measurements (memory per entry, fetch throughput), each against a peer.
+        .executableTarget(name: "dicomtui-bench", dependencies: ["AppCore", "ChangeFeedClient", "Emulator", "FeedModel"]),
 
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TerminalKit"]),
