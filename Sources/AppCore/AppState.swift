@@ -70,10 +70,28 @@ public struct AppState: Sendable, Equatable {
         self.screenRows = screenRows; self.screenCols = screenCols; self.now = now; self.timeZone = timeZone
     }
 
-    /// Where a restarted fetcher continues: v2 skips the entries already loaded, v1 starts
-    /// after the last sequence loaded.
+    /// Where this run started reading the feed (a position saved by an earlier run, or the start).
+    public var origin: ResumePoint = .start
+
+    /// Where a restarted fetcher continues: v2 skips the entries already loaded (counted from
+    /// the origin's window start), v1 starts after the last sequence loaded.
     public var resumePoint: ResumePoint {
-        ResumePoint(offset: Int64(entries.count), afterSequence: entries.lastSequence ?? 0)
+        ResumePoint(offset: origin.offset + Int64(entries.count), afterSequence: entries.lastSequence ?? origin.afterSequence,
+                    startTime: origin.startTime)
+    }
+
+    /// The position to save for the next run: after the last entry loaded. For v2 the window
+    /// starts at the last entry's time and skips the entries already seen at that very time.
+    public var savePoint: ResumePoint? {
+        guard let last = entries.last else { return nil }
+        var sameTime: Int64 = 0
+        var i = entries.count - 1
+        while i >= 0, entries[i].timestamp == last.timestamp {
+            sameTime += 1
+            i -= 1
+        }
+        if i < 0, origin.startTime == last.timestamp { sameTime += origin.offset }
+        return ResumePoint(offset: sameTime, afterSequence: last.sequence, startTime: last.timestamp)
     }
 
     /// Appends entries in the order given (the fetcher hands them over in feed order).
@@ -102,9 +120,14 @@ public enum Layout {
 }
 
 /// Where the fetcher starts: nothing is fetched twice and nothing is skipped.
+/// v1 reads after `afterSequence`; v2 reads the window from `startTime` (nil: the feed's
+/// start, or the window the user asked for) skipping `offset` entries.
 public struct ResumePoint: Sendable, Equatable {
     public var offset: Int64
     public var afterSequence: Int64
-    public init(offset: Int64, afterSequence: Int64) { self.offset = offset; self.afterSequence = afterSequence }
+    public var startTime: Date?
+    public init(offset: Int64, afterSequence: Int64, startTime: Date? = nil) {
+        self.offset = offset; self.afterSequence = afterSequence; self.startTime = startTime
+    }
     public static let start = ResumePoint(offset: 0, afterSequence: 0)
 }

@@ -56,7 +56,8 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
 
     public mutating func append(_ e: ChangeFeedEntry) {
         sequences.append(e.sequence)
-        micros.append(Int64((e.timestamp.timeIntervalSince1970 * 1_000_000).rounded()))
+        // Rounded down, so a saved position's start time never passes the entry it came from.
+        micros.append(Int64((e.timestamp.timeIntervalSince1970 * 1_000_000).rounded(.down)))
         kinds.append(Self.kind(e.action, e.state))
         studies.append(studyUIDs.intern(e.studyInstanceUid))
         series.append(seriesUIDs.intern(e.seriesInstanceUid))

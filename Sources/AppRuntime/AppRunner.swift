@@ -15,6 +15,12 @@ public struct RunConfiguration: Sendable {
     public var color: Bool
     public var refreshBefore: TimeInterval
     public var timeZone: TimeZone
+    /// v2 time window asked for (--since, --start-time, --end-time).
+    public var startTime: Date?
+    public var endTime: Date?
+    /// Where to start (a saved position), and where the position is saved on exit.
+    public var origin: ResumePoint = .start
+    public var originNote: String?
 
     public init(endpoint: ServiceEndpoint, apiVersion: APIVersion, pageSize: Int? = nil, isDemo: Bool = false,
                 color: Bool = true, refreshBefore: TimeInterval = 300, timeZone: TimeZone = .current) {
@@ -51,7 +57,12 @@ final class AppRunner {
         state = AppState(serviceURL: config.endpoint.baseURL, apiVersion: config.apiVersion, isDemo: config.isDemo,
                          screenRows: size.rows, screenCols: size.cols, now: clock(), timeZone: config.timeZone)
         state.token.refreshBefore = config.refreshBefore
+        state.origin = config.origin
+        state.flash = config.originNote
     }
+
+    /// Where the next run should continue, if anything was loaded.
+    var savePoint: ResumePoint? { state.savePoint }
 
     /// Runs until the user quits or a terminating signal arrives. Returns the exit status.
     func run() -> Int32 {
@@ -109,6 +120,8 @@ final class AppRunner {
             var fetcher = Fetcher(client: client, tokens: tokens, pageSize: config.pageSize)
             fetcher.resumeOffset = resume.offset
             fetcher.resumeAfterSequence = resume.afterSequence
+            fetcher.startTime = resume.startTime ?? config.startTime
+            fetcher.endTime = config.endTime
             let events = self.events
             fetchTask = Task.detached { [fetcher] in
                 await fetcher.run { event in events.post(AppRunner.appEvent(event)) }

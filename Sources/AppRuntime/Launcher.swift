@@ -29,6 +29,11 @@ public struct UIOptions: Sendable {
     public var utc = false
     public var demoEntries = 2_000
     public var demoTokenLifetime: TimeInterval = 3600
+    /// Ignore the position saved by the last run.
+    public var fromStart = false
+    /// v2 time window.
+    public var startTime: Date?
+    public var endTime: Date?
     public init() {}
 }
 
@@ -71,14 +76,32 @@ public enum Launcher {
             printError("dicomtui: cannot open the terminal: \(error). dicomtui needs an interactive terminal (a TTY) with a known TERM.")
             return 1
         }
-        let config = RunConfiguration(endpoint: endpoint, apiVersion: o.apiVersion, pageSize: o.pageSize, isDemo: o.demo,
+        var config = RunConfiguration(endpoint: endpoint, apiVersion: o.apiVersion, pageSize: o.pageSize, isDemo: o.demo,
                                       color: o.color, refreshBefore: o.refreshBefore,
                                       timeZone: o.utc ? TimeZone(identifier: "UTC")! : .current)
+        config.startTime = o.startTime
+        config.endTime = o.endTime
+        // Continue where the last run stopped, unless told otherwise or a window was asked for.
+        let positions = o.demo ? nil : PositionStore.standard()
+        let windowAsked = o.startTime != nil || o.endTime != nil
+        if let positions, !o.fromStart, !windowAsked,
+           let (point, savedAt) = positions.position(for: endpoint.baseURL, o.apiVersion) {
+            config.origin = point
+            config.originNote = "Continuing after sequence \(Format.count(point.afterSequence)), where the run of "
+                + "\(Format.dateTime(savedAt, in: config.timeZone)) stopped; --from-start loads the whole feed."
+        }
         let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,
                                       userAgent: "dicomtui/\(AppVersion.string)")
         let runner = AppRunner(config: config, terminal: terminal, tokenSource: tokens, client: client)
         let status = runner.run()
         terminal.shutdown()
+        if let positions, let point = runner.savePoint {
+            do {
+                try positions.save(point, for: endpoint.baseURL, o.apiVersion)
+            } catch {
+                printError("dicomtui: could not save the feed position to \(positions.file.path): \(error.localizedDescription)")
+            }
+        }
         if !terminal.localeIsUTF8 {
             printError("dicomtui: the locale (\(terminal.localeCodeset)) is not UTF-8, so non-ASCII text was shown as '?'. Set LANG=C.UTF-8.")
         }

@@ -49,6 +49,9 @@ struct DicomTUI: ParsableCommand {
     @Option(name: .customLong("refresh-before"), help: ArgumentHelp("Treat the token as expiring this long before it expires, e.g. 5m, 90s.", valueName: "duration"))
     var refreshBefore = "5m"
 
+    @Flag(name: .customLong("from-start"), help: "Read the feed from its start, not from where the last run stopped (positions are kept per service URL and API version in $XDG_STATE_HOME/dicomtui).")
+    var fromStart = false
+
     @Flag(name: .customLong("no-color"), help: "Monochrome (also when NO_COLOR is set).")
     var noColor = false
 
@@ -96,6 +99,7 @@ struct DicomTUI: ParsableCommand {
         o.azTimeout = Duration.seconds(parsing: azTimeout)!
         o.color = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         o.mouse = !noMouse
+        o.fromStart = fromStart
         o.utc = utc
         o.demoEntries = demoEntries
         o.demoTokenLifetime = Duration.seconds(parsing: demoTokenLifetime)!

@@ -64,3 +64,36 @@ import Testing
         #expect(perEntry < 150, "\(perEntry) bytes per entry")
     }
 }
+
+@Suite struct SavedPositionTests {
+    func entry(_ seq: Int64, at t: Double) -> ChangeFeedEntry {
+        ChangeFeedEntry(sequence: seq, studyInstanceUid: "1", seriesInstanceUid: "1.1", sopInstanceUid: "1.1.\(seq)",
+                        action: .create, timestamp: Date(timeIntervalSince1970: t), state: .current)
+    }
+
+    @Test func theSavePointSkipsTheEntriesAlreadySeenAtTheLastTime() {
+        var s = makeState()
+        s.append([entry(1, at: 100), entry(2, at: 101), entry(4, at: 101.5), entry(5, at: 101.5)])
+        let p = s.savePoint
+        #expect(p == ResumePoint(offset: 2, afterSequence: 5, startTime: Date(timeIntervalSince1970: 101.5)))
+    }
+
+    @Test func aRunThatStartedFromASavedPointCarriesItsOffsetOn() {
+        var s = makeState()
+        s.origin = ResumePoint(offset: 3, afterSequence: 9, startTime: Date(timeIntervalSince1970: 200))
+        #expect(s.savePoint == nil, "nothing loaded: nothing to save")
+        #expect(s.resumePoint == ResumePoint(offset: 3, afterSequence: 9, startTime: Date(timeIntervalSince1970: 200)))
+        s.append([entry(10, at: 200), entry(11, at: 200)])
+        #expect(s.resumePoint == ResumePoint(offset: 5, afterSequence: 11, startTime: Date(timeIntervalSince1970: 200)))
+        #expect(s.savePoint == ResumePoint(offset: 5, afterSequence: 11, startTime: Date(timeIntervalSince1970: 200)))
+        s.append([entry(12, at: 201)])
+        #expect(s.savePoint == ResumePoint(offset: 1, afterSequence: 12, startTime: Date(timeIntervalSince1970: 201)))
+    }
+
+    @Test func theFirstFetchStartsAtTheOrigin() {
+        var s = makeState()
+        s.origin = ResumePoint(offset: 2, afterSequence: 40, startTime: Date(timeIntervalSince1970: 300))
+        _ = update(&s, .started)
+        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(s.origin)])
+    }
+}

@@ -181,3 +181,40 @@ func formatted(_ n: Int) -> String {
     f.locale = Locale(identifier: "en_US_POSIX")
     return f.string(from: NSNumber(value: n)) ?? String(n)
 }
+
+/// A second run continues where the first stopped: only the entries added since are loaded.
+@Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
+struct ResumeEndToEndTests {
+    @Test(arguments: ["v2", "v1"])
+    func aSecondRunContinuesWhereTheFirstStopped(version: String) async throws {
+        let (server, url) = try await startEmulator(entries: 300)
+        defer { Task { await server.stop() } }
+        let tmux = try Tmux(cols: 140, rows: 30)
+        let az = try FakeAzCLI(in: tmux.workDir, signedIn: true)
+        let command = "\(Build.dicomtui) --url \(url) --az \(az.path) --api-version \(version)"
+        try tmux.run("\(command); echo EXIT=$?")
+        try await tmux.waitFor(text: "idle, at the end of the feed")
+        try await tmux.waitFor(text: "\(formatted(server.store.count)) loaded")
+        try tmux.keys("q")
+        try await tmux.waitFor(text: "EXIT=0")
+        let saved = try String(contentsOf: tmux.workDir.appendingPathComponent(".local/state/dicomtui/positions.json"), encoding: .utf8)
+        #expect(!saved.contains("eyJ"), "positions only, never a token")
+
+        // New entries arrive while dicomtui is closed, some at the very same time as the last one.
+        let before = server.store.count
+        _ = server.store.appendGeneratedChanges(count: 7)
+        try tmux.run("clear; \(command); echo EXIT=$?")
+        try await tmux.waitFor(text: "Continuing after sequence")
+        try await tmux.waitFor(text: "idle, at the end of the feed")
+        try await tmux.waitFor(text: " 7 loaded")
+        try tmux.keys("q")
+        try await tmux.waitFor(text: "EXIT=0")
+        #expect(server.store.count == before + 7)
+
+        // --from-start reads everything again.
+        try tmux.run("clear; \(command) --from-start; echo EXIT=$?")
+        try await tmux.waitFor(text: "\(formatted(server.store.count)) loaded")
+        try tmux.keys("q")
+        try await tmux.waitFor(text: "EXIT=0")
+    }
+}

@@ -1,0 +1,53 @@
+import AppCore
+import FeedModel
+import Foundation
+
+/// Where the last run stopped reading, per service URL and API version, so the next run
+/// continues from there. Kept in `$XDG_STATE_HOME/dicomtui/positions.json` (default
+/// `~/.local/state`), readable by the user only. Only positions and times: never a token.
+struct PositionStore {
+    struct Saved: Codable, Equatable {
+        var afterSequence: Int64
+        var offset: Int64
+        var startTime: String?
+        var savedAt: String
+    }
+
+    let file: URL
+
+    init(file: URL) { self.file = file }
+
+    static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> PositionStore? {
+        let base = environment["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["HOME"].map { $0 + "/.local/state" }
+        guard let base else { return nil }
+        return PositionStore(file: URL(fileURLWithPath: base).appendingPathComponent("dicomtui/positions.json"))
+    }
+
+    static func key(_ url: String, _ version: APIVersion) -> String { "\(url) \(version.rawValue)" }
+
+    func load() -> [String: Saved] {
+        guard let data = try? Data(contentsOf: file) else { return [:] }
+        return (try? JSONDecoder().decode([String: Saved].self, from: data)) ?? [:]
+    }
+
+    func position(for url: String, _ version: APIVersion) -> (ResumePoint, savedAt: Date)? {
+        guard let saved = load()[Self.key(url, version)] else { return nil }
+        let start = saved.startTime.flatMap(Timestamp.parse)
+        return (ResumePoint(offset: saved.offset, afterSequence: saved.afterSequence, startTime: start),
+                Timestamp.parse(saved.savedAt) ?? Date(timeIntervalSince1970: 0))
+    }
+
+    func save(_ point: ResumePoint, for url: String, _ version: APIVersion, now: Date = Date()) throws {
+        var all = load()
+        all[Self.key(url, version)] = Saved(afterSequence: point.afterSequence, offset: point.offset,
+                                            startTime: point.startTime.map { Timestamp.format($0) },
+                                            savedAt: Timestamp.format(now, fractionDigits: 0))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let dir = file.deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try encoder.encode(all).write(to: file, options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+    }
+}
