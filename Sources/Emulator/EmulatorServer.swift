@@ -16,10 +16,15 @@ public struct EmulatorOptions: Sendable {
     /// When set, one generated change is appended per interval while the server runs.
     public var liveChangeInterval: Duration?
     public var logLevel: Logger.Level
+    /// Faults queued (and latency set) when the server is created, e.g. from
+    /// `try FaultPlan(spec: "503%20@page,latency=50")` for `--faults`. More can be added at
+    /// run time through `EmulatorServer.faults`.
+    public var faults: FaultPlan
 
     public init(host: String = "127.0.0.1", port: Int = 0, entries: Int = 2000, seed: UInt64 = 1,
                 auth: AuthPolicy = .none, wireFormat: WireFormat = WireFormat(),
-                liveChangeInterval: Duration? = nil, logLevel: Logger.Level = .warning) {
+                liveChangeInterval: Duration? = nil, logLevel: Logger.Level = .warning,
+                faults: FaultPlan = FaultPlan()) {
         self.host = host
         self.port = port
         self.dataset = DatasetOptions(entryCount: entries, seed: seed)
@@ -27,6 +32,7 @@ public struct EmulatorOptions: Sendable {
         self.wireFormat = wireFormat
         self.liveChangeInterval = liveChangeInterval
         self.logLevel = logLevel
+        self.faults = faults
     }
 }
 
@@ -68,6 +74,7 @@ public final class EmulatorServer: @unchecked Sendable {
         self.options = options
         self.store = store ?? ChangeFeedStore(options: options.dataset)
         self.authenticator = Authenticator(policy: options.auth)
+        faults.apply(options.faults)
     }
 
     /// The auth policy in force; may be changed while running.
@@ -132,6 +139,7 @@ public final class EmulatorServer: @unchecked Sendable {
             return (runTask, serviceGroup, liveTask)
         }
         live?.cancel()
+        faults.releaseHangs()
         await group?.triggerGracefulShutdown()
         if let task {
             let watchdog = Task {
@@ -187,10 +195,10 @@ public final class EmulatorServer: @unchecked Sendable {
     }
 
     private func makeApplication(onRunning: @escaping @Sendable (Int) async -> Void)
-        -> Application<CallbackResponder<BasicRequestContext>> {
+        -> Application<CallbackResponder<EmulatorRequestContext>> {
         let logger = makeLogger()
-        let responder = CallbackResponder<BasicRequestContext> { [self] request, _ in
-            await self.respond(to: request)
+        let responder = CallbackResponder<EmulatorRequestContext> { [self] request, context in
+            await self.respond(to: request, connection: context.connection)
         }
         return Application(
             responder: responder,
@@ -235,37 +243,90 @@ public final class EmulatorServer: @unchecked Sendable {
         return .feed(version)
     }
 
-    func respond(to request: Request) async -> Response {
+    func respond(to request: Request, connection: ConnectionControl) async -> Response {
         let path = request.uri.path
         let query = request.uri.query
         let authorization = request.headers[.authorization]
-        let response = await answer(request, path: path, query: query, authorization: authorization)
-        requestLog.record(LoggedRequest(method: request.method.rawValue, path: path, query: query,
-                                        authorization: authorization, status: Int(response.status.code)))
-        return response
-    }
-
-    private func answer(_ request: Request, path: String, query: String?, authorization: String?) async -> Response {
-        let (fault, latency) = faults.take()
+        let route = Self.route(path)
+        let kind: RequestKind
+        switch route {
+        case .feed: kind = .page
+        case .latest: kind = .latest
+        case nil: kind = .other
+        }
+        let (fault, latency) = faults.take(for: kind)
         if latency > 0 { try? await Task.sleep(for: .milliseconds(latency)) }
+        func log(_ status: Int) {
+            requestLog.record(LoggedRequest(method: request.method.rawValue, path: path, query: query,
+                                            authorization: authorization, status: status, fault: fault))
+        }
+
+        let response: Response
         switch fault {
         case .status(let code, let body, let retryAfter):
             var headers = HTTPFields()
             if let retryAfter { headers[Self.retryAfter] = String(retryAfter) }
-            return text(HTTPResponse.Status(code: code), body, headers: headers)
+            response = text(HTTPResponse.Status(code: code), body, headers: headers).response
+        case .statusRetryAfter(let code, let body, let retryAfter):
+            var headers = HTTPFields()
+            headers[Self.retryAfter] = retryAfter.headerValue()
+            response = text(HTTPResponse.Status(code: code), body, headers: headers).response
+        case .malformedJSON:
+            var headers = versionHeaders()
+            headers[.contentType] = "application/json; charset=utf-8"
+            response = Response(status: .ok, headers: headers,
+                                body: ResponseBody(byteBuffer: ByteBuffer(string: InjectedFault.malformedJSONBody)))
+        case .reset:
+            log(0)
+            return await connection.reset()
+        case .hang(let ms):
+            log(0)
+            await hang(milliseconds: ms, connection: connection)
+            return await connection.reset()
         case .delay(let ms):
             try? await Task.sleep(for: .milliseconds(ms))
+            response = await answer(request, route: route, query: query, authorization: authorization).response
+        case .slowBody(let bytes, let ms):
+            response = await answer(request, route: route, query: query, authorization: authorization)
+                .slowResponse(bytesPerChunk: bytes, delayMilliseconds: ms)
+        case .truncatedBody:
+            response = await answer(request, route: route, query: query, authorization: authorization)
+                .truncatedResponse(connection: connection)
+        case .badEntry(let index):
+            response = await answer(request, route: route, query: query, authorization: authorization,
+                                    badEntry: index).response
         case nil:
-            break
+            response = await answer(request, route: route, query: query, authorization: authorization).response
         }
+        log(Int(response.status.code))
+        return response
+    }
 
-        guard let route = Self.route(path) else { return Response(status: .notFound) }
+    /// Waits until `milliseconds` pass (nil: forever), the client closes the connection, the
+    /// task is cancelled or the faults are reset (or the server stops).
+    private func hang(milliseconds: Int?, connection: ConnectionControl) async {
+        let generation = faults.currentHangGeneration
+        let deadline = milliseconds.map { ContinuousClock.now + .milliseconds($0) }
+        while !Task.isCancelled && connection.isActive && faults.currentHangGeneration == generation {
+            var step = Duration.milliseconds(25)
+            if let deadline {
+                let left = deadline - ContinuousClock.now
+                if left <= .zero { break }
+                step = min(step, left)
+            }
+            try? await Task.sleep(for: step)
+        }
+    }
+
+    private func answer(_ request: Request, route: Route?, query: String?, authorization: String?,
+                        badEntry: Int? = nil) async -> Reply {
+        guard let route else { return Reply(status: .notFound) }
         guard request.method == .get else {
-            return Response(status: .methodNotAllowed, headers: [.allow: "GET"])
+            return Reply(status: .methodNotAllowed, headers: [.allow: "GET"])
         }
         let auth = lock.withLock { authenticator }
         if case .challenge(let value) = auth.check(authorization: authorization) {
-            return Response(status: .unauthorized, headers: [.wwwAuthenticate: value])
+            return Reply(status: .unauthorized, headers: [.wwwAuthenticate: value])
         }
 
         let parameters = QueryParameters(query)
@@ -302,24 +363,33 @@ public final class EmulatorServer: @unchecked Sendable {
 
         guard let rows = store.snapshot(storeQuery, includeMetadata: includeMetadata) else {
             // latest on an empty feed: the controller returns 200 with null, which ASP.NET sends as 204.
-            return Response(status: .noContent, headers: versionHeaders())
+            return Reply(status: .noContent, headers: versionHeaders())
         }
         let bulkBase = (baseURL?.absoluteString ?? "http://\(Self.urlHost(options.host))") + "/" + version.rawValue
         let format = options.wireFormat
         var w = JSONWriter(capacity: rows.count * (includeMetadata ? 2600 : 420) + 2, escapeNonASCII: format.escapeNonASCII)
+        let broken = badEntry.map { min(max(0, $0), rows.count - 1) }
         if case .latest = storeQuery {
-            store.encode(rows[0], into: &w, format: format, bulkDataBase: bulkBase)
+            if broken != nil {
+                store.encodeBroken(rows[0], into: &w, format: format)
+            } else {
+                store.encode(rows[0], into: &w, format: format, bulkDataBase: bulkBase)
+            }
         } else {
             w.byte(91)
             for (i, row) in rows.enumerated() {
                 if i > 0 { w.byte(44) }
-                store.encode(row, into: &w, format: format, bulkDataBase: bulkBase)
+                if i == broken {
+                    store.encodeBroken(row, into: &w, format: format)
+                } else {
+                    store.encode(row, into: &w, format: format, bulkDataBase: bulkBase)
+                }
             }
             w.byte(93)
         }
         var headers = versionHeaders()
         headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: w.bytes)))
+        return Reply(status: .ok, headers: headers, body: w.bytes)
     }
 
     private func versionHeaders() -> HTTPFields {
@@ -329,9 +399,9 @@ public final class EmulatorServer: @unchecked Sendable {
         return headers
     }
 
-    private func text(_ status: HTTPResponse.Status, _ body: String, headers: HTTPFields = HTTPFields()) -> Response {
+    private func text(_ status: HTTPResponse.Status, _ body: String, headers: HTTPFields = HTTPFields()) -> Reply {
         var headers = headers
         if !body.isEmpty { headers[.contentType] = "text/plain; charset=utf-8" }
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+        return Reply(status: status, headers: headers, body: Array(body.utf8))
     }
 }
