@@ -7,9 +7,10 @@ struct DemoEmulator: Sendable {
     let server: EmulatorServer
     let baseURL: String
 
-    static func start(entries: Int, audience: String) async throws -> DemoEmulator {
-        let options = EmulatorOptions(port: 0, entries: entries, seed: 1,
+    static func start(entries: Int, audience: String, faults: String? = nil) async throws -> DemoEmulator {
+        var options = EmulatorOptions(port: 0, entries: entries, seed: 1,
                                       auth: .jwt(JWTRequirements(audience: audience)))
+        if let faults { options.faults = try FaultPlan(spec: faults) }
         let server = EmulatorServer(options: options)
         let url = try await server.start()
         return DemoEmulator(server: server, baseURL: url.absoluteString)

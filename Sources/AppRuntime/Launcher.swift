@@ -29,6 +29,8 @@ public struct UIOptions: Sendable {
     public var utc = false
     public var demoEntries = 2_000
     public var demoTokenLifetime: TimeInterval = 3600
+    /// With --demo: a fault spec for the emulator (see `FaultPlan`).
+    public var demoFaults: String?
     /// Ignore the position saved by the last run.
     public var fromStart = false
     /// v2 time window.
@@ -50,7 +52,7 @@ public enum Launcher {
         let tokens: any TokenProvider
         do {
             if o.demo {
-                let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource) }
+                let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults) }
                 demoServer = server
                 endpoint = try ServiceEndpoint(server.baseURL)
                 tokens = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)

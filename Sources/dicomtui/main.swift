@@ -64,6 +64,9 @@ struct DicomTUI: ParsableCommand {
     @Option(name: .customLong("demo-entries"), help: ArgumentHelp("With --demo: how many change-feed entries the emulator generates.", valueName: "n"))
     var demoEntries = 2_000
 
+    @Option(name: .customLong("demo-faults"), help: ArgumentHelp("With --demo: faults the emulator injects (see `dicomtui emulator --help`), e.g. '503%15@page,latency=50'.", valueName: "spec"))
+    var demoFaults: String?
+
     @Option(name: .customLong("demo-token-lifetime"), help: ArgumentHelp("With --demo: lifetime of each demo token, e.g. 60m, 2m.", valueName: "duration"))
     var demoTokenLifetime = "60m"
 
@@ -81,6 +84,9 @@ struct DicomTUI: ParsableCommand {
             throw ValidationError("--demo-token-lifetime takes a duration such as 60m or 2m (got '\(demoTokenLifetime)').")
         }
         if let n = pageSize, n < 1 { throw ValidationError("--page-size must be at least 1.") }
+        if let spec = demoFaults {
+            do { _ = try FaultPlan(spec: spec) } catch { throw ValidationError("--demo-faults: \(error)") }
+        }
         if demoEntries < 0 { throw ValidationError("--demo-entries must be 0 or more.") }
     }
 
@@ -103,6 +109,7 @@ struct DicomTUI: ParsableCommand {
         o.utc = utc
         o.demoEntries = demoEntries
         o.demoTokenLifetime = Duration.seconds(parsing: demoTokenLifetime)!
+        o.demoFaults = demoFaults
         if !demo && o.url == nil {
             throw ValidationError("""
                 No service URL. Pass --url https://<workspace>-<service>.dicom.azurehealthcareapis.com \
@@ -137,6 +144,15 @@ struct EmulatorCommand: ParsableCommand {
     @Flag(name: .customLong("no-auth"), help: "Accept requests without a token.")
     var noAuth = false
 
+    @Option(help: ArgumentHelp("Faults to inject, e.g. '503x2,429:retry=3,reset,hang=5000,slow,malformed,truncated,bad-entry=5,503%20@page,latency=50' (xN: the next N requests, %N: every Nth, @page|latest|any: which requests).", valueName: "spec"))
+    var faults: String?
+
+    func validate() throws {
+        if let spec = faults {
+            do { _ = try FaultPlan(spec: spec) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
     func run() throws {
         let auth: AuthPolicy
         if noAuth {
@@ -149,7 +165,9 @@ struct EmulatorCommand: ParsableCommand {
         } else {
             auth = .jwt(JWTRequirements(audience: audience))
         }
-        try Launcher.runEmulator(EmulatorOptions(port: port, entries: entries, seed: seed, auth: auth))
+        var options = EmulatorOptions(port: port, entries: entries, seed: seed, auth: auth)
+        if let spec = faults { options.faults = try FaultPlan(spec: spec) }
+        try Launcher.runEmulator(options)
     }
 }
 

@@ -129,7 +129,7 @@ import Testing
     @Test func cancellingDuringARequestEmitsNoRetryOrStop() async throws {
         try await withFeed(EmulatorOptions(entries: 250, seed: 8, auth: .bearerToken("t"))) { feed in
             feed.server.faults.enqueue(.delay(milliseconds: 0))
-            feed.server.faults.enqueue(.delay(milliseconds: 2000))
+            feed.server.faults.enqueue(.delay(milliseconds: 10_000))
             let fetcher = feed.fetcher()
             let log = EventLog()
             let task = Task { await fetcher.run { log.record($0) } }
@@ -142,7 +142,8 @@ import Testing
             let start = clock.now
             task.cancel()
             await task.value
-            #expect(clock.now - start < .milliseconds(1500), "the request was abandoned, not waited for")
+            // The page is held back 10 s; far less means the request was abandoned, not waited for.
+            #expect(clock.now - start < .seconds(8), "the request was abandoned, not waited for")
             #expect(log.retries.isEmpty, "cancellation is not a network error: \(log.events)")
             #expect(log.stopped == nil && log.caughtUpCount == 0)
         }
