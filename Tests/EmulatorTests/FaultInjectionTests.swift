@@ -130,7 +130,7 @@ struct FaultInjectionTests {
             let start = clock.now
             await #expect(throws: (any Error).self) { try await h.get(Self.page, timeout: 300) }
             let waited = clock.now - start
-            #expect(waited >= .milliseconds(300) && waited < .seconds(5))
+            #expect(waited >= .milliseconds(300) && waited < .seconds(30))
             // The server saw the request (logged with no status while it hangs).
             #expect(h.server.requestLog.requests.first?.status == 0)
             #expect(h.server.requestLog.requests.first?.fault == .hang(milliseconds: nil))
@@ -144,9 +144,11 @@ struct FaultInjectionTests {
             h.server.faults.enqueue(.hang(milliseconds: 400))
             let clock = ContinuousClock()
             let start = clock.now
-            await #expect(throws: (any Error).self) { try await h.get(Self.page, timeout: 10_000) }
+            await #expect(throws: (any Error).self) { try await h.get(Self.page, timeout: 60_000) }
             let waited = clock.now - start
-            #expect(waited >= .milliseconds(400) && waited < .seconds(5), "waited \(waited)")
+            // Dropped by the server after its 400 ms, not by the client's 60 s timeout (the bound
+            // is loose: a loaded 2-core machine can be slow to wake the server's timer).
+            #expect(waited >= .milliseconds(400) && waited < .seconds(30), "waited \(waited)")
             #expect(try await h.get(Self.page).status == 200)
         }
     }
