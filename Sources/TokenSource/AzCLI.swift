@@ -78,7 +78,7 @@ public struct AzCLI: Sendable {
             timeout: timeout ?? self.timeout)
         let output: ProcessOutput
         do {
-            output = try await runner.run(request, onStderrLine: onStderrLine)
+            output = try await Self.runRetryingBusyText(runner, request, onStderrLine: onStderrLine)
         } catch {
             switch error {
             case .notFound(let p): throw .azNotFound(searched: p)
@@ -93,6 +93,22 @@ public struct AzCLI: Sendable {
         }
         if output.stdoutTruncated { throw .badOutput(reason: "stdout is unreasonably long") }
         return output
+    }
+
+    /// ETXTBSY: the executable is open for writing somewhere (being installed or updated, or a
+    /// descriptor inherited by another process's fork): a moment later it runs. Tried a few times.
+    static func runRetryingBusyText(_ runner: any ProcessRunning, _ request: ProcessRequest,
+                                    onStderrLine: (@Sendable (String) -> Void)?) async throws(ProcessRunError) -> ProcessOutput {
+        var attempt = 0
+        while true {
+            do {
+                return try await runner.run(request, onStderrLine: onStderrLine)
+            } catch .launchFailed(let path, let reason) where reason.contains("Text file busy") && attempt < 5 {
+                attempt += 1
+                do { try await Task.sleep(for: .milliseconds(100 * attempt)) } catch { throw .cancelled }
+                _ = path
+            }
+        }
     }
 
     static func seconds(_ duration: Duration) -> Double {
