@@ -258,6 +258,7 @@ public struct Fetcher: Sendable {
         while true {
             try Task.checkCancellation()
             try await gate.waitWhileThrottled()
+            let seen = await gate.generation
             let token: String
             do {
                 token = try await tokens.authorization()
@@ -275,7 +276,7 @@ public struct Fetcher: Sendable {
                 if Task.isCancelled { throw CancellationError() }
                 if case .unauthorized = error, !refreshedAfter401 {
                     refreshedAfter401 = true
-                    await gate.rejected(token)
+                    await gate.rejected(seen: seen)
                     continue
                 }
                 guard error.isRetryable else { throw error }
@@ -294,27 +295,34 @@ public struct Fetcher: Sendable {
     }
 }
 
-/// What the requests of one run share: which tokens were refused (so that a token several
-/// requests in flight saw refused is reported once, and the others wait for the new one), and
-/// a pause the service asked for with 429 Retry-After.
+/// What the requests of one run share: token refusals (so that a token several requests in
+/// flight saw refused is reported to the source once, and the others retry with the token that
+/// came after it), and a pause the service asked for with 429 Retry-After.
 actor RequestGate {
     private let tokens: AuthorizationSource
-    private var refusals: [String: Task<Void, Never>] = [:]
+    /// How many refusals have been reported to the source (and answered) so far.
+    private(set) var generation = 0
+    private var pending: Task<Void, Never>?
     private var notBefore: ContinuousClock.Instant?
 
     init(tokens: AuthorizationSource) { self.tokens = tokens }
 
-    /// `authorization` got a 401. The first request to report it calls `tokens.rejected()`;
-    /// later ones wait for that call to finish.
-    func rejected(_ authorization: String) async {
-        if let pending = refusals[authorization] {
+    /// A request that took its token at `seen` got a 401. If a refusal was reported since, the
+    /// next token is already another one: nothing to do. Otherwise report it (or wait for the
+    /// report already under way). A source that hands out the same token again after one
+    /// refusal is told again the next time, as a sequential run would.
+    func rejected(seen: Int) async {
+        if generation > seen { return }
+        if let pending {
             await pending.value
             return
         }
         let tokens = self.tokens
         let task = Task { await tokens.rejected() }
-        refusals[authorization] = task
+        pending = task
         await task.value
+        pending = nil
+        generation += 1
     }
 
     /// Holds back new requests for `seconds`.

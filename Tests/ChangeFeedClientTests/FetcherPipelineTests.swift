@@ -195,6 +195,25 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 4])
+    func aSourceThatHandsOutTheSameTokenAgainIsToldAgainNextTime(parallel: Int) async throws {
+        try await withFeed(EmulatorOptions(entries: 1000, seed: 6, auth: .bearerToken("a"))) { feed in
+            // The first refusal (a stray 401 on /latest) leaves the source's token as it was;
+            // later the service stops taking that token, and the source must hear of it again.
+            let tokens = TokenSequence(["a", "a", "b"])
+            feed.server.faults.failNext(1, status: 401)
+            let log = EventLog()
+            let server = feed.server
+            log.onEvent = { event, _ in
+                if case .page = event, log.pages.count == 2 { server.authPolicy = .bearerToken("b") }
+            }
+            await feed.fetcher(tokens, pageSize: 50, parallel: parallel).run { log.record($0) }
+            #expect(log.stopped == nil, "\(String(describing: log.stopped))")
+            expectSameEntries(log.entries, v2Truth(feed.store))
+            #expect(await tokens.rejections == 2)
+        }
+    }
+
     @Test func throttlingInAPipelinedRunLosesNothing() async throws {
         try await withFeed(EmulatorOptions(entries: 800, seed: 35, auth: .bearerToken("t"))) { feed in
             let log = await Self.run(feed.fetcher(pageSize: 50, parallel: 4), server: feed.server, afterPages: 2) { faults in
