@@ -21,7 +21,8 @@ public struct PageQuery: Sendable, Equatable {
 }
 
 /// Reads the change feed over HTTP. Sends the bearer token to the configured service only,
-/// follows no redirects, and decodes each entry on its own so one bad entry never loses a page.
+/// follows redirects only to the same scheme, host and port, and decodes each entry on its own
+/// so one bad entry never loses a page.
 public final class ChangeFeedClient: Sendable {
     public let endpoint: ServiceEndpoint
     public let apiVersion: APIVersion
@@ -36,7 +37,8 @@ public final class ChangeFeedClient: Sendable {
         self.timeout = requestTimeout; self.userAgent = userAgent
     }
 
-    /// An HTTP client that never follows a redirect (the Authorization header must not go to another host).
+    /// An HTTP client that never follows a redirect by itself (the Authorization header must not
+    /// go to another host); `ChangeFeedClient` follows same-origin redirects on its own.
     public static func makeHTTPClient() -> HTTPClient {
         var config = HTTPClient.Configuration(redirectConfiguration: .disallow)
         config.timeout = .init(connect: .seconds(10), read: .seconds(60))
@@ -101,9 +103,88 @@ public final class ChangeFeedClient: Sendable {
         }
     }
 
+    // MARK: - One entry
+
+    /// The URL `entry(sequence:authorization:)` asks. Always a sequence-mode route: v1 for a
+    /// v2 client (see there), the client's own version otherwise.
+    public func entryURL(sequence: Int64) -> String {
+        let version: APIVersion = apiVersion.isSequenceMode ? apiVersion : .v1
+        return "\(endpoint.baseURL)/\(version.rawValue)/changefeed?" + Self.encode([
+            URLQueryItem(name: "offset", value: String(max(0, sequence - 1))),
+            URLQueryItem(name: "limit", value: "1"),
+            URLQueryItem(name: "includeMetadata", value: "true"),
+        ])
+    }
+
+    /// The entry with this sequence, with its metadata (the instance's current version; none
+    /// for a deleted instance), for the detail view. Nil when no entry has this sequence
+    /// (sequences can be skipped).
+    ///
+    /// Asks `?offset=sequence-1&limit=1&includeMetadata=true` on a sequence-mode route, which
+    /// is exactly the rows with `Sequence BETWEEN sequence AND sequence`. v2 has no way to ask
+    /// for a sequence (its `offset` counts rows inside a time window, and a window one tick wide
+    /// around the entry's timestamp would depend on the timestamp surviving a round trip
+    /// through `Date` to the 100 ns tick), so a v2 client asks the **v1 route of the same
+    /// service**: the service serves v1.0-prerelease, v1 and v2 side by side on one feed (v1 is
+    /// not deprecated), the rows are the same rows, and metadata is the current version on
+    /// every version. The Authorization header goes to the same host as every other request.
+    public func entry(sequence: Int64, authorization: String) async throws(ChangeFeedError) -> ChangeFeedEntry? {
+        guard sequence >= 1 else { return nil }
+        let results = try Self.decodePage(await get(entryURL(sequence: sequence), authorization: authorization))
+        for r in results {
+            switch r {
+            case .entry(let e) where e.sequence == sequence: return e
+            case .entry: continue
+            case .undecodable(_, let reason): throw .malformed("entry \(sequence) did not decode (\(reason))")
+            }
+        }
+        return nil
+    }
+
     // MARK: - HTTP
 
+    /// At most this many redirects are followed per request.
+    public static let maxRedirects = 3
+
+    /// GET with the token. Follows a redirect only to the same scheme, host and port (at most
+    /// `maxRedirects` hops), so the Authorization header never goes anywhere else; a redirect
+    /// elsewhere is `.redirect` with the absolute location.
     private func get(_ url: String, authorization: String) async throws(ChangeFeedError) -> Data {
+        var current = url
+        var hops = 0
+        while true {
+            let (status, headers, data) = try await send(current, authorization: authorization)
+            switch status {
+            case 200: return data
+            case 204: return Data()
+            case 301, 302, 303, 307, 308:
+                let location = headers.first(name: "Location")
+                guard let location, let target = Self.redirectTarget(from: current, location: location) else {
+                    throw .redirect(status: status, location: location.map { Self.absolute($0, base: current) })
+                }
+                guard target.sameOrigin, hops < Self.maxRedirects else {
+                    throw .redirect(status: status, location: target.url)
+                }
+                hops += 1
+                current = target.url
+                continue
+            default:
+                break
+            }
+            let text = String(decoding: data.prefix(4096), as: UTF8.self)
+            switch status {
+            case 400: throw .badRequest(text)
+            case 401: throw .unauthorized(challenge: headers.first(name: "WWW-Authenticate"))
+            case 403: throw .forbidden(text)
+            case 404: throw .notFound(text)
+            case 429: throw .throttled(retryAfter: Self.retryAfter(headers.first(name: "Retry-After")))
+            case 408, 500...599: throw .server(status: status, body: text)
+            default: throw .unexpectedStatus(status, text)
+            }
+        }
+    }
+
+    private func send(_ url: String, authorization: String) async throws(ChangeFeedError) -> (Int, HTTPHeaders, Data) {
         var request = HTTPClientRequest(url: url)
         request.method = .GET
         request.headers.add(name: "Authorization", value: authorization)
@@ -117,24 +198,27 @@ public final class ChangeFeedClient: Sendable {
         } catch {
             throw .network(Self.describe(error))
         }
-        let data = Data(bytes.readableBytesView)
-        let status = Int(response.status.code)
-        switch status {
-        case 200: return data
-        case 204: return Data()
-        default: break
+        return (Int(response.status.code), response.headers, Data(bytes.readableBytesView))
+    }
+
+    /// Where a redirect from `url` to `location` (absolute or relative) goes, and whether that
+    /// is the same scheme, host and port. Nil when the location is not a usable http(s) URL.
+    static func redirectTarget(from url: String, location: String) -> (url: String, sameOrigin: Bool)? {
+        guard let base = URL(string: url),
+              let target = URL(string: location.trimmingCharacters(in: .whitespaces), relativeTo: base)?.absoluteURL,
+              let scheme = target.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              let host = target.host, !host.isEmpty else { return nil }
+        func origin(_ u: URL) -> (String, String, Int)? {
+            guard let s = u.scheme?.lowercased(), let h = u.host?.lowercased() else { return nil }
+            return (s, h, u.port ?? (s == "https" ? 443 : 80))
         }
-        let text = String(decoding: data.prefix(4096), as: UTF8.self)
-        switch status {
-        case 301, 302, 303, 307, 308: throw .redirect(status: status, location: response.headers.first(name: "Location"))
-        case 400: throw .badRequest(text)
-        case 401: throw .unauthorized(challenge: response.headers.first(name: "WWW-Authenticate"))
-        case 403: throw .forbidden(text)
-        case 404: throw .notFound(text)
-        case 429: throw .throttled(retryAfter: Self.retryAfter(response.headers.first(name: "Retry-After")))
-        case 408, 500...599: throw .server(status: status, body: text)
-        default: throw .unexpectedStatus(status, text)
-        }
+        guard let a = origin(base), let b = origin(target) else { return nil }
+        return (target.absoluteString, a == b)
+    }
+
+    static func absolute(_ location: String, base: String) -> String {
+        guard let b = URL(string: base), let u = URL(string: location, relativeTo: b)?.absoluteURL else { return location }
+        return u.absoluteString
     }
 
     /// Retry-After as seconds or an HTTP date.

@@ -12,12 +12,14 @@ struct Feed {
 
     var store: ChangeFeedStore { server.store }
 
-    /// A fetcher with tiny backoff so that retries cost milliseconds.
+    /// A fetcher with tiny backoff so that retries cost milliseconds. `parallel` nil keeps the
+    /// fetcher's default (pipelined); 1 is the sequential walk.
     func fetcher(_ tokens: AuthorizationSource = FixedToken("t"), pageSize: Int? = nil,
-                 includeMetadata: Bool = false) -> Fetcher {
+                 includeMetadata: Bool = false, parallel: Int? = nil) -> Fetcher {
         var f = Fetcher(client: client, tokens: tokens, pageSize: pageSize, includeMetadata: includeMetadata)
         f.backoffBase = 0.01
         f.backoffCap = 0.05
+        if let parallel { f.parallel = parallel }
         return f
     }
 

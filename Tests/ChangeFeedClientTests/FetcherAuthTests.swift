@@ -53,7 +53,9 @@ import Testing
                     server.authPolicy = .bearerToken("second")
                 }
             }
-            await feed.fetcher(tokens).run { log.record($0) }
+            // Sequential: exactly one request sees the old token refused (the pipelined case, where
+            // every request in flight may, is in FetcherPipelineTests).
+            await feed.fetcher(tokens, parallel: 1).run { log.record($0) }
 
             #expect(log.stopped == nil)
             expectSameEntries(log.entries, v2Truth(feed.store))

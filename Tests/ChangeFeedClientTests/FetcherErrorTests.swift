@@ -97,7 +97,8 @@ import Testing
             feed.server.faults.enqueue(.delay(milliseconds: 0))
             feed.server.faults.failNext(1, status: 200, body: "[" + page.joined(separator: ",") + "]")
 
-            let log = await feed.fetcher(pageSize: 10).collect()
+            // Sequential: the order of the first two requests is checked (pipelined below).
+            let log = await feed.fetcher(pageSize: 10, parallel: 1).collect()
 
             #expect(log.stopped == nil)
             #expect(log.undecodable == 1)
@@ -106,6 +107,29 @@ import Testing
             expectSameEntries(log.entries, expected)
             // The broken element still counted as a row: the next page starts at 10, not 9.
             #expect(feed.pageRequests.map { queryItems($0)["offset"] }.prefix(2) == ["0", "10"])
+            #expect(log.caughtUpCount == 1)
+        }
+    }
+
+    @Test func anUndecodableEntryInAPipelinedRunStillCountsAsARow() async throws {
+        try await withFeed(EmulatorOptions(entries: 60, seed: 12, auth: .bearerToken("t"))) { feed in
+            let truth = v2Truth(feed.store)
+            var page = truth.prefix(10).map(entryJSON)
+            page[2] = #"{"sequence":"three","action":"Explode"}"#
+            feed.server.faults.enqueue(.delay(milliseconds: 0))
+            // The first page is requested alone, so the broken body is surely page 1.
+            feed.server.faults.failNext(1, status: 200, body: "[" + page.joined(separator: ",") + "]")
+
+            let log = await feed.fetcher(pageSize: 10, parallel: 4).collect()
+
+            #expect(log.stopped == nil)
+            #expect(log.undecodable == 1)
+            var expected = truth
+            expected.remove(at: 2)
+            expectSameEntries(log.entries, expected)
+            let offsets = Set(feed.pageRequests.compactMap { queryItems($0)["offset"] })
+            #expect(offsets.isSuperset(of: ["0", "10", "20", "30", "40", "50", "60"]))
+            #expect(offsets.allSatisfy { Int($0)! % 10 == 0 })
             #expect(log.caughtUpCount == 1)
         }
     }

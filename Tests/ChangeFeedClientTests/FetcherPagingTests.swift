@@ -17,7 +17,9 @@ import Testing
             #expect(zip(truth, truth.dropFirst()).contains { $0.timestampTicks == $1.timestampTicks },
                     "precondition: equal timestamps in the dataset")
 
-            let log = await feed.fetcher().collect()
+            // Sequential, because this test checks the exact request pattern (the pipelined run is
+            // checked against it in FetcherPipelineTests).
+            let log = await feed.fetcher(parallel: 1).collect()
 
             #expect(log.stopped == nil)
             expectSameEntries(log.entries, truth)
@@ -43,7 +45,8 @@ import Testing
             let tie = try #require((1..<min(truth.count, 200)).first { i in
                 i >= 2 && truth[i - 1].timestampTicks == truth[i].timestampTicks
             }, "precondition: a tie within the first 200 rows")
-            let log = await feed.fetcher(pageSize: tie).collect()
+            // Sequential: the request count below is the sequential walk's.
+            let log = await feed.fetcher(pageSize: tie, parallel: 1).collect()
 
             #expect(log.stopped == nil)
             expectSameEntries(log.entries, truth)
@@ -99,7 +102,8 @@ import Testing
             let at = try #require(gaps.firstIndex(of: longest))
             #expect(at > 0 && at < truth.count - 10)
 
-            let log = await feed.fetcher().collect()
+            // Sequential: the request order below is checked (pipelined: FetcherPipelineTests).
+            let log = await feed.fetcher(parallel: 1).collect()
 
             #expect(log.stopped == nil)
             expectSameEntries(log.entries, truth)

@@ -1,0 +1,77 @@
+import Foundation
+
+/// How far a fetcher run has come and how fast it goes; see `Fetcher.onProgress`.
+///
+/// The totals are honest about what the service lets us know:
+/// - **v1 and v1.0-prerelease**: `/latest` gives the newest sequence, so the number of sequence
+///   windows to read is exact and `fraction` is windows read / windows to read. Sequences can be
+///   skipped, so `entriesUpperBound` (latest sequence − start sequence) is an upper bound on the
+///   entries, not a count.
+/// - **v2**: the service has no count of the rows in a time window, so there is no total and
+///   `entriesUpperBound` is nil. When the window is open at the end (no `endTime`), `fraction`
+///   is an *estimate* from sequences: how far the last delivered sequence has come from the
+///   first one towards the sequence `/latest` reported. Feed order is timestamp order, which
+///   follows sequence order only roughly, so the estimate can jump; it reaches 1 on the last
+///   page. With an `endTime` the end of the window is unknown and `fraction` is nil.
+public struct FetchProgress: Sendable, Equatable {
+    /// Page responses consumed in feed order (v1: including empty windows).
+    public var pages: Int
+    /// Entries delivered so far (decoded ones).
+    public var entries: Int
+    /// Seconds since the first page request of the run.
+    public var elapsed: TimeInterval
+    /// Averages over the run so far (0 until some time has passed).
+    public var pagesPerSecond: Double
+    public var entriesPerSecond: Double
+    /// v1: at most this many entries in the run (latest sequence − start). v2: nil.
+    public var entriesUpperBound: Int64?
+    /// 0...1, or nil when unknown; see `fractionIsEstimate`.
+    public var fraction: Double?
+    /// True when `fraction` is a sequence-based guess (v2), false when it is exact (v1).
+    public var fractionIsEstimate: Bool
+
+    public init(pages: Int, entries: Int, elapsed: TimeInterval, pagesPerSecond: Double, entriesPerSecond: Double,
+                entriesUpperBound: Int64?, fraction: Double?, fractionIsEstimate: Bool) {
+        self.pages = pages; self.entries = entries; self.elapsed = elapsed
+        self.pagesPerSecond = pagesPerSecond; self.entriesPerSecond = entriesPerSecond
+        self.entriesUpperBound = entriesUpperBound; self.fraction = fraction; self.fractionIsEstimate = fractionIsEstimate
+    }
+}
+
+/// Counts what the pipeline hands over and turns it into `FetchProgress`.
+struct ProgressCounter {
+    let plan: Fetcher.Plan
+    let started = ContinuousClock.now
+    var pages = 0
+    var entries = 0
+    var firstSequence: Int64?
+    var lastSequence: Int64?
+
+    init(plan: Fetcher.Plan) { self.plan = plan }
+
+    mutating func add(_ page: Fetcher.PageResult) -> FetchProgress {
+        pages += 1
+        entries += page.entries.count
+        if firstSequence == nil { firstSequence = page.entries.first?.sequence }
+        if let last = page.entries.last?.sequence { lastSequence = last }
+        let d = ContinuousClock.now - started
+        let elapsed = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        let rate: (Int) -> Double = { elapsed > 0 ? Double($0) / elapsed : 0 }
+
+        var upper: Int64? = nil
+        var fraction: Double? = nil
+        var estimate = false
+        if plan.sequenceMode {
+            if let windows = plan.windows, windows > 0 { fraction = min(1, Double(pages) / Double(windows)) }
+            upper = max(0, (plan.latest ?? 0) - plan.base)
+        } else if plan.endTime == nil, let latest = plan.latest, let first = firstSequence, let last = lastSequence {
+            estimate = true
+            let span = latest - first
+            fraction = span <= 0 ? 1 : min(1, max(0, Double(last - first) / Double(span)))
+            if page.rows < plan.limit { fraction = 1 }
+        }
+        return FetchProgress(pages: pages, entries: entries, elapsed: elapsed,
+                             pagesPerSecond: rate(pages), entriesPerSecond: rate(entries),
+                             entriesUpperBound: upper, fraction: fraction, fractionIsEstimate: estimate)
+    }
+}
