@@ -27,6 +27,8 @@ public struct FetchState: Sendable, Equatable {
     public var retryAttempt: Int?
     /// The fetcher stopped for want of an accepted token: a new token restarts it.
     public var stoppedForToken = false
+    /// The latest rate and completion the fetcher reported.
+    public var rate: FetchRate?
 
     public init() {}
 }
@@ -130,4 +132,17 @@ public struct ResumePoint: Sendable, Equatable {
         self.offset = offset; self.afterSequence = afterSequence; self.startTime = startTime
     }
     public static let start = ResumePoint(offset: 0, afterSequence: 0)
+}
+
+/// Loading speed and completion, as the fetcher measures them.
+public struct FetchRate: Sendable, Equatable {
+    public var pagesPerSecond: Double
+    public var entriesPerSecond: Double
+    /// 0...1 when known; `fractionIsEstimate` marks a guess (v2 has no exact total).
+    public var fraction: Double?
+    public var fractionIsEstimate: Bool
+    public init(pagesPerSecond: Double, entriesPerSecond: Double, fraction: Double?, fractionIsEstimate: Bool) {
+        self.pagesPerSecond = pagesPerSecond; self.entriesPerSecond = entriesPerSecond
+        self.fraction = fraction; self.fractionIsEstimate = fractionIsEstimate
+    }
 }

@@ -34,6 +34,8 @@ public enum AppEvent: Sendable, Equatable {
     /// A page arrived: its entries in feed order and how many elements did not decode.
     case pageLoaded(entries: [ChangeFeedEntry], undecodable: Int)
     case latestSequence(Int64?)
+    /// How fast pages come, and how far along the load is when that can be known.
+    case progress(FetchRate)
     /// The fetcher reached the end of the feed.
     case caughtUp
     /// A request failed and is being retried (attempt counts from 1).

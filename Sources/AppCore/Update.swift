@@ -98,6 +98,10 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.fetch.latestSequence = seq
         return []
 
+    case .progress(let rate):
+        state.fetch.rate = rate
+        return []
+
     case .caughtUp:
         state.fetch.phase = .idle
         state.fetch.retryAttempt = nil

@@ -15,6 +15,8 @@ public struct RunConfiguration: Sendable {
     public var color: Bool
     public var refreshBefore: TimeInterval
     public var timeZone: TimeZone
+    /// Page requests in flight.
+    public var parallel = 4
     /// v2 time window asked for (--since, --start-time, --end-time).
     public var startTime: Date?
     public var endTime: Date?
@@ -122,7 +124,12 @@ final class AppRunner {
             fetcher.resumeAfterSequence = resume.afterSequence
             fetcher.startTime = resume.startTime ?? config.startTime
             fetcher.endTime = config.endTime
+            fetcher.parallel = config.parallel
             let events = self.events
+            fetcher.onProgress = { p in
+                events.post(.progress(FetchRate(pagesPerSecond: p.pagesPerSecond, entriesPerSecond: p.entriesPerSecond,
+                                                fraction: p.fraction, fractionIsEstimate: p.fractionIsEstimate)))
+            }
             fetchTask = Task.detached { [fetcher] in
                 await fetcher.run { event in events.post(AppRunner.appEvent(event)) }
             }

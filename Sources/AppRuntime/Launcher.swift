@@ -31,6 +31,8 @@ public struct UIOptions: Sendable {
     public var demoTokenLifetime: TimeInterval = 3600
     /// With --demo: a fault spec for the emulator (see `FaultPlan`).
     public var demoFaults: String?
+    /// Page requests in flight.
+    public var parallel = 4
     /// Ignore the position saved by the last run.
     public var fromStart = false
     /// v2 time window.
@@ -81,6 +83,7 @@ public enum Launcher {
         var config = RunConfiguration(endpoint: endpoint, apiVersion: o.apiVersion, pageSize: o.pageSize, isDemo: o.demo,
                                       color: o.color, refreshBefore: o.refreshBefore,
                                       timeZone: o.utc ? TimeZone(identifier: "UTC")! : .current)
+        config.parallel = o.parallel
         config.startTime = o.startTime
         config.endTime = o.endTime
         // Continue where the last run stopped, unless told otherwise or a window was asked for.

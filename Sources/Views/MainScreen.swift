@@ -180,7 +180,12 @@ public enum MainScreen {
         let f = state.fetch
         switch f.phase {
         case .waiting: left = "waiting for token"
-        case .fetching: left = f.retryAttempt.map { "retrying (attempt \($0))" } ?? "fetching"
+        case .fetching:
+            left = f.retryAttempt.map { "retrying (attempt \($0))" } ?? "fetching"
+            if f.retryAttempt == nil, let rate = f.rate {
+                if let fraction = rate.fraction { left += " \(rate.fractionIsEstimate ? "~" : "")\(Int((fraction * 100).rounded()))%" }
+                if rate.pagesPerSecond > 0 { left += String(format: " · %.0f pages/s", rate.pagesPerSecond) }
+            }
         case .idle: left = "idle, at the end of the feed"
         case .stopped: left = "stopped"
         }

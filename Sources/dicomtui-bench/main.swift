@@ -98,7 +98,7 @@ struct FixedAuthorization: AuthorizationSource {
 func fetchOnce(url: String, parallel: Int, http: HTTPClientBox) async throws -> (Int, Double) {
     let client = ChangeFeedClient(endpoint: try ServiceEndpoint(url), apiVersion: .v2, http: http.client)
     var fetcher = Fetcher(client: client, tokens: FixedAuthorization())
-    // PARALLEL fetcher.parallel = parallel
+    fetcher.parallel = parallel
     let counter = Counter()
     let start = ContinuousClock.now
     await fetcher.run { event in

@@ -1,5 +1,6 @@
 import AppRuntime
 import ArgumentParser
+import ChangeFeedClient
 import Emulator
 import FeedModel
 import Foundation
@@ -39,6 +40,18 @@ struct DicomTUI: ParsableCommand {
 
     @Option(name: .customLong("api-version"), help: ArgumentHelp("Change-feed API version: v1, v1.0-prerelease or v2.", valueName: "version"))
     var apiVersion = "v2"
+
+    @Option(help: ArgumentHelp("Page requests kept in flight while loading.", valueName: "n"))
+    var parallel = 4
+
+    @Option(help: ArgumentHelp("v2: only entries from this long ago on, e.g. 2h, 7d, 1h30m.", valueName: "duration"))
+    var since: String?
+
+    @Option(name: .customLong("start-time"), help: ArgumentHelp("v2: entries at or after this time (ISO 8601; without a zone, local time).", valueName: "time"))
+    var startTime: String?
+
+    @Option(name: .customLong("end-time"), help: ArgumentHelp("v2: entries before this time (ISO 8601; without a zone, local time).", valueName: "time"))
+    var endTime: String?
 
     @Option(name: .customLong("page-size"), help: ArgumentHelp("Entries per request (default and maximum: 200 for v2, 100 for v1).", valueName: "n"))
     var pageSize: Int?
@@ -84,6 +97,15 @@ struct DicomTUI: ParsableCommand {
             throw ValidationError("--demo-token-lifetime takes a duration such as 60m or 2m (got '\(demoTokenLifetime)').")
         }
         if let n = pageSize, n < 1 { throw ValidationError("--page-size must be at least 1.") }
+        if parallel < 1 || parallel > 32 { throw ValidationError("--parallel takes 1 to 32 (got \(parallel)).") }
+        if since != nil || startTime != nil || endTime != nil {
+            if APIVersion(argument: apiVersion)?.isSequenceMode == true {
+                throw ValidationError("--since, --start-time and --end-time need --api-version v2 (v1 pages by sequence).")
+            }
+            do { _ = try TimeWindow.resolve(since: since, start: startTime, end: endTime, now: Date()) } catch {
+                throw ValidationError(error.message)
+            }
+        }
         if let spec = demoFaults {
             do { _ = try FaultPlan(spec: spec) } catch { throw ValidationError("--demo-faults: \(error)") }
         }
@@ -106,6 +128,11 @@ struct DicomTUI: ParsableCommand {
         o.color = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         o.mouse = !noMouse
         o.fromStart = fromStart
+        o.parallel = parallel
+        if let window = try? TimeWindow.resolve(since: since, start: startTime, end: endTime, now: Date()) {
+            o.startTime = window.start
+            o.endTime = window.end
+        }
         o.utc = utc
         o.demoEntries = demoEntries
         o.demoTokenLifetime = Duration.seconds(parsing: demoTokenLifetime)!
