@@ -38,7 +38,6 @@ let package = Package(
         .target(name: "ChangeFeedClient", dependencies: [
             "FeedModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "Logging", package: "swift-log"),
         ]),
         // 8. Where tokens come from: the az CLI runner, JWT claims, the demo token source.
         .target(name: "TokenSource", dependencies: [
@@ -55,7 +54,6 @@ let package = Package(
         .target(name: "AppRuntime", dependencies: [
             "AppCore", "Views", "Terminal", "TerminalKit", "FeedModel",
             "ChangeFeedClient", "TokenSource", "Emulator",
-            .product(name: "Logging", package: "swift-log"),
         ]),
         // 11. The thin executable: argument parsing and a call into AppRuntime.
         .executableTarget(name: "dicomtui", dependencies: [
