@@ -196,7 +196,7 @@ public final class ChangeFeedClient: Sendable {
             response = try await http.execute(request, timeout: timeout)
             bytes = try await response.body.collect(upTo: 256 << 20)
         } catch {
-            throw .network(Self.describe(error))
+            throw .network(Self.networkProblem(error, host: endpoint.host))
         }
         return (Int(response.status.code), response.headers, Data(bytes.readableBytesView))
     }
@@ -240,6 +240,30 @@ public final class ChangeFeedClient: Sendable {
             let v = (item.value ?? "").addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
             return "\(item.name)=\(v)"
         }.joined(separator: "&")
+    }
+
+    /// A network failure in words a user can act on; the library's own text in brackets.
+    static func networkProblem(_ error: Error, host: String) -> String {
+        let raw = describe(error)
+        let text = raw.lowercased()
+        let plain: String
+        if text.contains("connection refused") || text.contains("errno: 111") {
+            plain = "\(host) refused the connection (nothing listening there?)"
+        } else if text.contains("name or service not known") || text.contains("no address") || text.contains("nxdomain")
+                    || text.contains("temporary failure in name resolution") || text.contains("dns") {
+            plain = "the name \(host) could not be resolved"
+        } else if text.contains("certificate") || text.contains("tls") || text.contains("ssl") || text.contains("handshake") {
+            plain = "the TLS connection to \(host) failed (certificate or handshake)"
+        } else if text.contains("timeout") || text.contains("timed out") || text.contains("deadline") {
+            plain = "\(host) did not answer in time"
+        } else if text.contains("reset") || text.contains("errno: 104") || text.contains("broken pipe") {
+            plain = "the connection to \(host) was reset"
+        } else if text.contains("remoteconnectionclosed") || text.contains("closed") || text.contains("ended at an unexpected time") {
+            plain = "\(host) closed the connection before the answer was complete"
+        } else {
+            return raw
+        }
+        return "\(plain) [\(raw.count > 120 ? String(raw.prefix(120)) + "…" : raw)]"
     }
 
     static func describe(_ error: Error) -> String {

@@ -73,3 +73,25 @@ import Testing
         #expect(!ChangeFeedError.badRequest("x").isRetryable)
     }
 }
+
+@Suite struct NetworkProblemWordingTests {
+    struct Raw: Error, CustomStringConvertible { let description: String }
+
+    @Test(arguments: [
+        ("connection reset (error set): Connection refused) (errno: 111)", "refused the connection"),
+        ("NIOConnectionError: DNS A-record lookup failed: Name or service not known", "could not be resolved"),
+        ("handshake failed: certificate verify failed", "TLS connection"),
+        ("HTTPClientError.readTimeout", "did not answer in time"),
+        ("connection reset by peer (errno: 104)", "was reset"),
+        ("HTTPClientError.remoteConnectionClosed", "closed the connection"),
+    ])
+    func networkFailuresAreSaidPlainly(raw: String, plain: String) {
+        let text = ChangeFeedClient.networkProblem(Raw(description: raw), host: "ws.example")
+        #expect(text.contains(plain))
+        #expect(text.contains(raw.prefix(20)), "the library's own words stay, in brackets")
+    }
+
+    @Test func anUnknownFailureKeepsItsOwnText() {
+        #expect(ChangeFeedClient.networkProblem(Raw(description: "something odd"), host: "h") == "something odd")
+    }
+}
