@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "AppCoreTests", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "AppCore", "FeedModel", "TerminalKit", "Terminal"],
                     exclude: ["__Snapshots__"]),
-        .testTarget(name: "TokenSourceTests", dependencies: ["TokenSource"]),
+        .testTarget(name: "TokenSourceTests", dependencies: ["TokenSource", "TestSupport"]),
         .testTarget(name: "EmulatorTests", dependencies: [
             "Emulator", "FeedModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),

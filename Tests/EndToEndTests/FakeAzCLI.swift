@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A stand-in for the Azure CLI, written for these tests as a shell script. It keeps its
 /// state in files next to itself, so a test can sign the user in or out, approve or decline a
@@ -19,8 +20,7 @@ struct FakeAzCLI {
         try String(lifetime).write(to: dir.appendingPathComponent("lifetime"), atomically: true, encoding: .utf8)
         try upn.write(to: dir.appendingPathComponent("upn"), atomically: true, encoding: .utf8)
         if signedIn { try signIn() }
-        try Self.script.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try writeExecutable(Self.script, to: path)
     }
 
     func signIn() throws { try "".write(to: dir.appendingPathComponent("signed-in"), atomically: true, encoding: .utf8) }

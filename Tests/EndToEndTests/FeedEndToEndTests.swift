@@ -35,8 +35,7 @@ struct FakeAz {
         let path = dir.appendingPathComponent("az").path
         let log = dir.appendingPathComponent("az-argv.log").path
         let script = "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '\(log)'\n" + body
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try writeExecutable(script, to: path)
         return FakeAz(path: path, argvLog: log)
     }
 

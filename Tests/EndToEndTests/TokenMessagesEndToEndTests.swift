@@ -10,8 +10,7 @@ struct TokenMessagesEndToEndTests {
     /// A one-off az stand-in with `body` as its script.
     static func script(_ body: String, in dir: URL) throws -> String {
         let path = dir.appendingPathComponent("az-\(UUID().uuidString.prefix(8))").path
-        try ("#!/bin/sh\n" + body).write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try writeExecutable("#!/bin/sh\n" + body, to: path)
         return path
     }
 

@@ -132,6 +132,11 @@ public func spawnAndWait(_ argv: [String], stdoutPath: String) throws -> Int32 {
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    // Nothing else is inherited: the tmux server lives on, and an inherited descriptor of a
+    // script another test is writing would keep that script "busy" (ETXTBSY) for good.
+    for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
+        if let fd = Int32(name), fd > 2, fcntl(fd, F_GETFD) >= 0 { posix_spawn_file_actions_addclose(&actions, fd) }
+    }
     var cArgs = argv.map { strdup($0) } + [nil]
     defer { for a in cArgs { free(a) } }
     // The test runs on a pool thread whose mask blocks signals; the tmux server (and so the app
@@ -151,4 +156,22 @@ public func spawnAndWait(_ argv: [String], stdoutPath: String) throws -> Int32 {
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+}
+
+/// Writes an executable script with a close-on-exec descriptor. Written the usual way, a
+/// process spawned meanwhile by another test (a tmux server lives on) inherits the open
+/// descriptor and running the script then fails with ETXTBSY ("Text file busy").
+public func writeExecutable(_ text: String, to path: String) throws {
+    let tmp = path + ".tmp-\(getpid())"
+    let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    guard fd >= 0 else { throw Tmux.TmuxError.failed("cannot write \(tmp): \(String(cString: strerror(errno)))") }
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n > 0 { offset += n } else if errno != EINTR { break }
+    }
+    fchmod(fd, 0o755)
+    close(fd)
+    guard rename(tmp, path) == 0 else { throw Tmux.TmuxError.failed("cannot rename \(tmp)") }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -26,9 +27,8 @@ final class FakeAz: Sendable {
             printf 'AZURE_CORE_NO_COLOR=%s\\nHOME=%s\\nFAKE_MARKER=%s\\n' "$AZURE_CORE_NO_COLOR" "$HOME" "$FAKE_MARKER" > '\(envFile)'
             \(body)
             """
-        _ = FileManager.default.createFile(
-            atPath: path, contents: Data(script.utf8),
-            attributes: [.posixPermissions: executable ? 0o755 : 0o644])
+        try writeExecutable(script, to: path)
+        if !executable { try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path) }
     }
 
     deinit {
