@@ -223,8 +223,10 @@ public final class CursesTerminal: TerminalDevice {
             }
             if let sig = takePendingTerminate() { return .terminate(signal: sig) }
         }
-        if fds[0].revents & Int16(POLLIN) == 0, fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
-            return .terminate(signal: SIGHUP)      // the terminal went away
+        if fds[0].revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0 {
+            // The terminal went away (also when SIGHUP is ignored, as under nohup): a hung-up
+            // tty stays "readable" forever, so reading on would spin.
+            return .terminate(signal: SIGHUP)
         }
         if fds[0].revents != 0 || signalled || !pendingEvents.isEmpty { return .input }
         if woken { return .woken }

@@ -217,3 +217,24 @@ struct ResumeEndToEndTests {
         try await tmux.waitFor(text: "EXIT=0")
     }
 }
+
+/// When the terminal goes away the app ends: it neither lingers nor spins.
+@Suite(.enabled(if: Build.tmuxAvailable, "needs tmux"))
+struct HangUpEndToEndTests {
+    @Test(arguments: [false, true])
+    func closingTheTerminalEndsTheApp(ignoringHangUp: Bool) async throws {
+        let tmux = try Tmux(cols: 100, rows: 24)
+        let dir = tmux.workDir.path
+        let prefix = ignoringHangUp ? "trap '' HUP; " : ""
+        try tmux.run("\(prefix)sh -c 'echo $$ > \(dir)/pid; exec \(Build.dicomtui) --demo --demo-entries 20'")
+        try await tmux.waitFor(text: "idle, at the end of the feed")
+        let pid = try #require(Int32(String(contentsOfFile: "\(dir)/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, 0) == 0)
+        _ = try? tmux.killServer()
+        let deadline = Date().addingTimeInterval(15)
+        while kill(pid, 0) == 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        let alive = kill(pid, 0) == 0
+        if alive { kill(pid, SIGKILL) }
+        #expect(!alive, "dicomtui is still running after its terminal closed")
+    }
+}

@@ -54,6 +54,11 @@ public final class Tmux {
         try tmux(["display-message", "-p", "-t", session, format]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Closes the terminal under the app (its tty hangs up).
+    public func killServer() throws {
+        try tmux(["kill-server"])
+    }
+
     /// The newest tmux paste buffer (what the app copied inside tmux).
     public func buffer() throws -> String {
         try tmux(["show-buffer"])
