@@ -231,18 +231,8 @@ public final class ChangeFeedStore: @unchecked Sendable {
         }
     }
 
-    /// Writes one entry object.
-    func encode(_ r: RowSnapshot, into w: inout JSONWriter, format: WireFormat, bulkDataBase: String) {
-        w.raw("{\"sequence\":")
-        w.int(r.row.sequence)
-        w.raw(",\"partitionName\":")
-        w.string(format.partitionName)
-        w.raw(",\"studyInstanceUid\":")
-        w.string(r.studyUID)
-        w.raw(",\"seriesInstanceUid\":")
-        w.string(r.seriesUID)
-        w.raw(",\"sopInstanceUid\":")
-        w.string(r.sopUID)
+    /// `,"action":…,"timestamp":"…","state":…`: the part every entry object shares.
+    func encodeActionTimeState(_ r: RowSnapshot, into w: inout JSONWriter, format: WireFormat) {
         switch r.row.action {
         case 0: w.raw(",\"action\":\"Create\"")
         case 1: w.raw(",\"action\":\"Delete\"")
@@ -255,6 +245,21 @@ public final class ChangeFeedStore: @unchecked Sendable {
         case .replaced: w.raw("\",\"state\":\"Replaced\"")
         case .deleted: w.raw("\",\"state\":\"Deleted\"")
         }
+    }
+
+    /// Writes one entry object.
+    func encode(_ r: RowSnapshot, into w: inout JSONWriter, format: WireFormat, bulkDataBase: String) {
+        w.raw("{\"sequence\":")
+        w.int(r.row.sequence)
+        w.raw(",\"partitionName\":")
+        w.string(format.partitionName)
+        w.raw(",\"studyInstanceUid\":")
+        w.string(r.studyUID)
+        w.raw(",\"seriesInstanceUid\":")
+        w.string(r.seriesUID)
+        w.raw(",\"sopInstanceUid\":")
+        w.string(r.sopUID)
+        encodeActionTimeState(r, into: &w, format: format)
         if let inst = r.instance {
             w.raw(",\"metadata\":")
             DicomMetadata.write(inst, seed: seed, bulkDataBase: bulkDataBase, into: &w)

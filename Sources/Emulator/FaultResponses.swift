@@ -97,18 +97,7 @@ extension ChangeFeedStore {
         w.string(r.seriesUID)
         w.raw(",\"sopInstanceUid\":")
         w.string(r.sopUID)
-        switch r.row.action {
-        case 0: w.raw(",\"action\":\"Create\"")
-        case 1: w.raw(",\"action\":\"Delete\"")
-        default: w.raw(",\"action\":\"Update\"")
-        }
-        w.raw(",\"timestamp\":\"")
-        FeedTime.write(r.row.ticks, into: &w, trimFraction: format.trimTimestampFraction)
-        switch r.state {
-        case .current: w.raw("\",\"state\":\"Current\"")
-        case .replaced: w.raw("\",\"state\":\"Replaced\"")
-        case .deleted: w.raw("\",\"state\":\"Deleted\"")
-        }
+        encodeActionTimeState(r, into: &w, format: format)
         w.byte(125)
     }
 }
