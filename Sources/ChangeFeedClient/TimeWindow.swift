@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// Turns the time options a user types (`--since`, `--start-time`, `--end-time`) into the v2
@@ -80,43 +81,26 @@ public enum TimeWindow {
     public static func time(_ text: String, option: String, zone: TimeZone) throws(InputError) -> Date {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let bad = InputError("\(option) '\(text)' is not a date and time: \(timeExamples)")
-        let u = Array(trimmed.utf8)
-        var i = 0
-        func digits(_ n: Int) -> Int? {
-            guard i + n <= u.count else { return nil }
-            var v = 0
-            for k in 0..<n {
-                let c = u[i + k]
-                guard c >= 48 && c <= 57 else { return nil }
-                v = v * 10 + Int(c - 48)
-            }
-            i += n
-            return v
-        }
-        func accept(_ c: UInt8) -> Bool {
-            guard i < u.count, u[i] == c else { return false }
-            i += 1
-            return true
-        }
-        guard let year = digits(4), accept(45), let month = digits(2), accept(45), let day = digits(2) else { throw bad }
+        var sc = ISOScanner(trimmed)
+        guard let year = sc.digits(4), sc.accept(45), let month = sc.digits(2), sc.accept(45), let day = sc.digits(2) else { throw bad }
         var hour = 0, minute = 0, second = 0
         var fraction = 0.0
         var dateOnly = true
-        if i < u.count, u[i] == 84 || u[i] == 116 || u[i] == 32 {   // T, t or space
-            i += 1
+        if sc.index < sc.bytes.count, sc.current == 84 || sc.current == 116 || sc.current == 32 {   // T, t or space
+            sc.index += 1
             dateOnly = false
-            guard let h = digits(2), accept(58), let m = digits(2) else { throw bad }
+            guard let h = sc.digits(2), sc.accept(58), let m = sc.digits(2) else { throw bad }
             hour = h; minute = m
-            if accept(58) {
-                guard let s = digits(2) else { throw bad }
+            if sc.accept(58) {
+                guard let s = sc.digits(2) else { throw bad }
                 second = s
-                if accept(46) || accept(44) {   // '.' or ','
+                if sc.accept(46) || sc.accept(44) {   // '.' or ','
                     var scale = 0.1
                     var count = 0
-                    while i < u.count, u[i] >= 48, u[i] <= 57, count < 9 {
-                        fraction += Double(u[i] - 48) * scale
+                    while sc.index < sc.bytes.count, sc.bytes[sc.index] >= 48, sc.bytes[sc.index] <= 57, count < 9 {
+                        fraction += Double(sc.bytes[sc.index] - 48) * scale
                         scale /= 10
-                        i += 1
+                        sc.index += 1
                         count += 1
                     }
                     guard count > 0 else { throw bad }
@@ -124,18 +108,18 @@ public enum TimeWindow {
             }
         }
         var explicitOffset: Int? = nil
-        if i < u.count {
+        if sc.index < sc.bytes.count {
             guard !dateOnly else { throw bad }
-            if accept(90) || accept(122) {   // Z
+            if sc.accept(90) || sc.accept(122) {   // Z
                 explicitOffset = 0
-            } else if u[i] == 43 || u[i] == 45 {   // + or -
-                let sign = u[i] == 45 ? -1 : 1
-                i += 1
-                guard let oh = digits(2) else { throw bad }
+            } else if sc.current == 43 || sc.current == 45 {   // + or -
+                let sign = sc.current == 45 ? -1 : 1
+                sc.index += 1
+                guard let oh = sc.digits(2) else { throw bad }
                 var om = 0
-                if i < u.count {
-                    _ = accept(58)
-                    guard let m = digits(2) else { throw bad }
+                if sc.index < sc.bytes.count {
+                    _ = sc.accept(58)
+                    guard let m = sc.digits(2) else { throw bad }
                     om = m
                 }
                 guard oh <= 18, om < 60 else {
@@ -145,7 +129,7 @@ public enum TimeWindow {
             } else {
                 throw bad
             }
-            guard i == u.count else { throw bad }
+            guard sc.atEnd else { throw bad }
         }
         guard (1...12).contains(month) else { throw InputError("\(option) '\(text)': there is no month \(month)") }
         guard (1...daysIn(month: month, year: year)).contains(day) else {

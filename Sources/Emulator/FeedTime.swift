@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// Time in the emulator: 100-nanosecond ticks since 1970-01-01T00:00:00Z (signed), the
@@ -80,65 +81,48 @@ public enum FeedTime {
     /// Accepts ISO 8601: `YYYY-MM-DD`, optionally `T` (or a space) and `HH:MM[:SS[.fraction]]`,
     /// optionally a zone `Z`, `±HH`, `±HHMM` or `±HH:MM`.
     static func parseQueryTime(_ text: String) -> ParsedTime {
-        let u = Array(text.trimmingCharacters(in: .whitespaces).utf8)
-        var i = 0
-        func num(_ n: Int) -> Int? {
-            guard i + n <= u.count else { return nil }
-            var v = 0
-            for k in 0..<n {
-                let c = u[i + k]
-                guard c >= 48, c <= 57 else { return nil }
-                v = v * 10 + Int(c - 48)
-            }
-            i += n
-            return v
-        }
-        func take(_ c: UInt8) -> Bool {
-            guard i < u.count, u[i] == c else { return false }
-            i += 1
-            return true
-        }
-        guard let year = num(4), take(45), let month = num(2), take(45), let day = num(2),
+        var sc = ISOScanner(text.trimmingCharacters(in: .whitespaces))
+        guard let year = sc.digits(4), sc.accept(45), let month = sc.digits(2), sc.accept(45), let day = sc.digits(2),
               year >= 1, (1...12).contains(month), (1...daysIn(year, month)).contains(day) else { return .invalid }
-        if i == u.count { return .noZone }
-        guard u[i] == 84 || u[i] == 116 || u[i] == 32 else { return .invalid }
-        i += 1
-        guard let hour = num(2), take(58), let minute = num(2), hour < 24, minute < 60 else { return .invalid }
+        if sc.atEnd { return .noZone }
+        guard sc.current == 84 || sc.current == 116 || sc.current == 32 else { return .invalid }
+        sc.index += 1
+        guard let hour = sc.digits(2), sc.accept(58), let minute = sc.digits(2), hour < 24, minute < 60 else { return .invalid }
         var second = 0
         var fraction: Int64 = 0
-        if take(58) {
-            guard let s = num(2), s < 60 else { return .invalid }
+        if sc.accept(58) {
+            guard let s = sc.digits(2), s < 60 else { return .invalid }
             second = s
-            if take(46) {
+            if sc.accept(46) {
                 var count = 0
-                while i < u.count, u[i] >= 48, u[i] <= 57 {
-                    if count < 7 { fraction = fraction * 10 + Int64(u[i] - 48) }
+                while sc.index < sc.bytes.count, sc.bytes[sc.index] >= 48, sc.bytes[sc.index] <= 57 {
+                    if count < 7 { fraction = fraction * 10 + Int64(sc.bytes[sc.index] - 48) }
                     count += 1
-                    i += 1
+                    sc.index += 1
                 }
                 guard count > 0 else { return .invalid }
                 for _ in min(count, 7)..<7 { fraction *= 10 }
             }
         }
-        if i == u.count { return .noZone }
+        if sc.atEnd { return .noZone }
         var offsetMinutes = 0
-        if u[i] == 90 || u[i] == 122 {
-            i += 1
-        } else if u[i] == 43 || u[i] == 45 {
-            let sign = u[i] == 45 ? -1 : 1
-            i += 1
-            guard let oh = num(2), oh <= 14 else { return .invalid }
+        if sc.current == 90 || sc.current == 122 {
+            sc.index += 1
+        } else if sc.current == 43 || sc.current == 45 {
+            let sign = sc.current == 45 ? -1 : 1
+            sc.index += 1
+            guard let oh = sc.digits(2), oh <= 14 else { return .invalid }
             var om = 0
-            if i < u.count {
-                _ = take(58)
-                guard let m = num(2), m < 60 else { return .invalid }
+            if sc.index < sc.bytes.count {
+                _ = sc.accept(58)
+                guard let m = sc.digits(2), m < 60 else { return .invalid }
                 om = m
             }
             offsetMinutes = sign * (oh * 60 + om)
         } else {
             return .invalid
         }
-        guard i == u.count else { return .invalid }
+        guard sc.atEnd else { return .invalid }
         let local = ticks(year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction7: fraction)
         let utc = local - Int64(offsetMinutes) * 60 * ticksPerSecond
         guard utc >= minTicks, utc <= maxTicks else { return .invalid }

@@ -5,57 +5,40 @@ import Foundation
 public enum Timestamp {
     /// Parses a timestamp; nil when it is malformed or has no zone.
     public static func parse(_ text: String) -> Date? {
-        let u = Array(text.utf8)
-        var i = 0
-        func digits(_ n: Int) -> Int? {
-            guard i + n <= u.count else { return nil }
-            var v = 0
-            for k in 0..<n {
-                let c = u[i + k]
-                guard c >= 48 && c <= 57 else { return nil }
-                v = v * 10 + Int(c - 48)
-            }
-            i += n
-            return v
-        }
-        func expect(_ c: UInt8) -> Bool {
-            guard i < u.count, u[i] == c else { return false }
-            i += 1
-            return true
-        }
-        guard let year = digits(4), expect(45), let month = digits(2), expect(45), let day = digits(2) else { return nil }
-        guard i < u.count, u[i] == 84 || u[i] == 116 || u[i] == 32 else { return nil }   // T, t or space
-        i += 1
-        guard let hour = digits(2), expect(58), let minute = digits(2), expect(58), let second = digits(2) else { return nil }
+        var sc = ISOScanner(text)
+        guard let year = sc.digits(4), sc.accept(45), let month = sc.digits(2), sc.accept(45), let day = sc.digits(2) else { return nil }
+        guard sc.index < sc.bytes.count, sc.current == 84 || sc.current == 116 || sc.current == 32 else { return nil }   // T, t or space
+        sc.index += 1
+        guard let hour = sc.digits(2), sc.accept(58), let minute = sc.digits(2), sc.accept(58), let second = sc.digits(2) else { return nil }
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         var fraction = 0.0
-        if i < u.count, u[i] == 46 {   // '.'
-            i += 1
+        if sc.index < sc.bytes.count, sc.current == 46 {   // '.'
+            sc.index += 1
             var scale = 0.1
             var count = 0
-            while i < u.count, u[i] >= 48, u[i] <= 57 {
-                fraction += Double(u[i] - 48) * scale
+            while sc.index < sc.bytes.count, sc.bytes[sc.index] >= 48, sc.bytes[sc.index] <= 57 {
+                fraction += Double(sc.bytes[sc.index] - 48) * scale
                 scale /= 10
-                i += 1
+                sc.index += 1
                 count += 1
             }
             guard count > 0 else { return nil }
         }
-        guard i < u.count else { return nil }   // no zone
+        guard sc.index < sc.bytes.count else { return nil }   // no zone
         var offsetSeconds = 0
-        if u[i] == 90 || u[i] == 122 {   // Z
-            i += 1
-        } else if u[i] == 43 || u[i] == 45 {   // + or -
-            let sign = u[i] == 45 ? -1 : 1
-            i += 1
-            guard let oh = digits(2) else { return nil }
-            _ = expect(58)
-            guard let om = digits(2), oh < 24, om < 60 else { return nil }
+        if sc.current == 90 || sc.current == 122 {   // Z
+            sc.index += 1
+        } else if sc.current == 43 || sc.current == 45 {   // + or -
+            let sign = sc.current == 45 ? -1 : 1
+            sc.index += 1
+            guard let oh = sc.digits(2) else { return nil }
+            _ = sc.accept(58)
+            guard let om = sc.digits(2), oh < 24, om < 60 else { return nil }
             offsetSeconds = sign * (oh * 3600 + om * 60)
         } else {
             return nil
         }
-        guard i == u.count else { return nil }
+        guard sc.atEnd else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = Double(days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds) + fraction
         return Date(timeIntervalSince1970: seconds)
