@@ -71,17 +71,28 @@ final class AppRunner {
         var status: Int32 = 0
         apply(.started)
         present()
+        var framePending = false
         while !state.shouldQuit {
-            if case .terminate(let signal) = terminal.wait(timeoutMilliseconds: nextTimeout()) {
+            let timeout = framePending ? Self.frameInterval : nextTimeout()
+            if case .terminate(let signal) = terminal.wait(timeoutMilliseconds: timeout) {
                 status = 128 + signal
                 state.shouldQuit = true
                 break
             }
             // Wakes coalesce and a resize may come without a key: always drain both sources.
-            for input in terminal.readInput() { apply(.input(input)) }
+            let inputs = terminal.readInput()
+            for input in inputs { apply(.input(input)) }
             apply(.tick(clock()))
             for event in events.drain() { apply(event) }
-            if !state.shouldQuit { present() }
+            if state.shouldQuit { break }
+            // Keys draw at once; background results (hundreds of pages a second while loading)
+            // at most once a frame interval.
+            if inputs.isEmpty, let last = lastPresent, clock().timeIntervalSince(last) * 1000 < Double(Self.frameInterval) {
+                framePending = true
+            } else {
+                present()
+                framePending = false
+            }
         }
         fetchTask?.cancel()
         tokenTask?.cancel()
@@ -89,7 +100,12 @@ final class AppRunner {
         return status
     }
 
+    /// Milliseconds between frames drawn for background work alone.
+    static let frameInterval = 33
+    private var lastPresent: Date?
+
     private func present() {
+        lastPresent = clock()
         terminal.present(MainScreen.render(state, theme: Theme(color: config.color && terminal.hasColor)))
     }
 
