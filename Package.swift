@@ -34,7 +34,7 @@ let package = Package(
         //     and the metadata tree (PS3.18 DICOM JSON) that the detail view shows.
         .target(name: "DicomKit", dependencies: ["FeedModel"]),
         // 5. The pure app core: state, events, update -> effects. No curses, no HTTP, no processes.
-        .target(name: "AppCore", dependencies: ["FeedModel", "TerminalKit"]),
+        .target(name: "AppCore", dependencies: ["FeedModel", "DicomKit", "TerminalKit"]),
         // 6. Views: render AppState into a Canvas. No curses.
         .target(name: "Views", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
         // 7. The change-feed HTTP client and background fetcher.

@@ -19,8 +19,17 @@ public struct FetchState: Sendable, Equatable {
     public var pagesLoaded = 0
     /// The highest sequence the service reports (`/changefeed/latest`), when known.
     public var latestSequence: Int64?
-    /// Entries whose JSON did not decode (kept out of the list, counted here).
+    /// Elements whose JSON did not decode (kept in the list as marked rows, counted here).
     public var undecodable = 0
+    /// Entries already in the list that a re-read found again and updated in place.
+    public var rewritten = 0
+    /// The last sequence the current run handed over (where an unreadable element without a
+    /// sequence stands); set when a run starts.
+    public var cursor: Int64 = 0
+    /// When the last run reached the end of the feed (follow mode polls from there).
+    public var caughtUpAt: Date?
+    /// The current run re-reads entries already loaded, to update their states.
+    public var rereading = false
     /// The last error, with what to do about it.
     public var problem: Problem?
     /// Set while a failed request is being retried.
@@ -51,10 +60,27 @@ public struct AppState: Sendable, Equatable {
     public var fetch = FetchState()
     /// The change-feed entries loaded so far, in feed order (compact: see `EntryStore`).
     public private(set) var entries = EntryStore()
-    /// Index of the selected entry.
+    /// Position of the selected row in the list as shown (filtered or not).
     public var selected = 0
-    /// Index of the first entry on screen.
+    /// Position of the first row on screen.
     public var top = 0
+    /// The list filter (`/`), while one is typed or kept.
+    public var filter: FilterState?
+    /// Follow mode (`f`): poll for new entries and stay at the bottom.
+    public var follow = FollowState()
+    /// The detail view of one entry (Enter), while open.
+    public var detail: DetailState?
+    /// Metadata of entries opened (or loaded with pages), most recent last; bounded.
+    public var metadataCache = MetadataCache()
+    /// Load metadata with every page (`--metadata`).
+    public var metadataWithPages = false
+    /// The help overlay (`?`), while open, and how far it is scrolled.
+    public var helpOpen = false
+    public var helpTop = 0
+    /// The zone `t` switches back to from UTC (the local zone).
+    public var localZone: TimeZone = .current
+    /// The end of the v2 window asked for, if any (follow mode needs an open window).
+    public var endTime: Date?
     /// A one-line message for the status line (what a key did); it goes away after
     /// `Layout.flashSeconds`.
     public var flash: String? {
@@ -98,7 +124,101 @@ public struct AppState: Sendable, Equatable {
 
     /// Appends entries in the order given (the fetcher hands them over in feed order).
     public mutating func append(_ new: [ChangeFeedEntry]) {
-        entries.append(contentsOf: new)
+        merge(new, unreadable: [])
+    }
+
+    /// Takes a page into the list, in feed order. An entry whose sequence is already listed
+    /// (a re-read, or a poll that overlapped) updates that row's state in place instead of
+    /// being added again, so nothing is ever listed twice; an element that did not decode
+    /// becomes a marked row where it stood in the page. Returns how many rows were added.
+    @discardableResult
+    public mutating func merge(_ page: [ChangeFeedEntry], unreadable: [UnreadableEntry],
+                               summary: (ChangeFeedEntry) -> RowSummary = { _ in RowSummary() }) -> Int {
+        let before = entries.count
+        var bad = unreadable[...]
+        func takeUnreadable(upTo position: Int) {
+            while let u = bad.first, u.afterEntries <= position {
+                bad = bad.dropFirst()
+                if let seq = u.sequence {
+                    if let last = entries.lastSequence, seq <= last { continue }
+                    entries.append(unreadable: u)
+                    fetch.cursor = seq
+                } else if entries.lastSequence.map({ fetch.cursor >= $0 }) ?? true {
+                    // Only at the end of the list: during a re-read it is already listed.
+                    entries.append(unreadable: u)
+                }
+            }
+        }
+        for (i, e) in page.enumerated() {
+            takeUnreadable(upTo: i)
+            fetch.cursor = e.sequence
+            if let last = entries.lastSequence, e.sequence <= last {
+                if let row = entries.index(ofSequence: e.sequence) {
+                    if entries[row].state != e.state {
+                        entries.setState(e.state, at: row)
+                        fetch.rewritten += 1
+                    }
+                    let s = summary(e)
+                    if !s.isEmpty { entries.setSummary(s, at: row) }
+                }
+                continue
+            }
+            entries.append(e, summary: summary(e))
+        }
+        takeUnreadable(upTo: Int.max)
+        let added = entries.count - before
+        filterNewRows()
+        return added
+    }
+
+    /// Updates the row of an entry fetched on its own (the detail view): its current state and
+    /// what its metadata says.
+    public mutating func refreshRow(_ e: ChangeFeedEntry, summary: RowSummary) {
+        guard let row = entries.index(ofSequence: e.sequence) else { return }
+        if entries[row].state != e.state { entries.setState(e.state, at: row) }
+        if !summary.isEmpty { entries.setSummary(summary, at: row) }
+    }
+
+    // MARK: - The list as shown (filtered or not)
+
+    /// Rows in the list as shown.
+    public var visibleCount: Int {
+        if let f = filter, f.query != nil { return f.matches.count }
+        return entries.count
+    }
+
+    /// The store row shown at list position `position`.
+    public func storeIndex(atVisible position: Int) -> Int {
+        guard let f = filter, f.query != nil else { return position }
+        return Int(f.matches[position])
+    }
+
+    /// The list position of store row `row`, or of the nearest row shown after it (before it
+    /// when none is after).
+    public func visiblePosition(nearStoreIndex row: Int) -> Int {
+        guard let f = filter, f.query != nil else { return row }
+        var lo = 0, hi = f.matches.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if Int(f.matches[mid]) < row { lo = mid + 1 } else { hi = mid }
+        }
+        return min(lo, max(0, f.matches.count - 1))
+    }
+
+    /// The store row of the selected list position, if the list is not empty.
+    public var selectedStoreIndex: Int? {
+        visibleCount == 0 ? nil : storeIndex(atVisible: max(0, min(selected, visibleCount - 1)))
+    }
+
+    /// Runs the filter over rows that arrived since it last ran.
+    mutating func filterNewRows() {
+        guard var f = filter, f.scanned < entries.count else { return }
+        if let query = f.query {
+            let matcher = entries.matcher(for: query)
+            for row in f.scanned..<entries.count where matcher.matches(row) { f.matches.append(Int32(row)) }
+        }
+        f.scanned = entries.count
+        filter = f
     }
 }
 

@@ -32,6 +32,23 @@ public enum Format {
         return "\(c.year)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)):\(two(c.second))"
     }
 
+    /// `2026-11-26 14:03:05.1234567 UTC+01:00`: the detail view's full timestamp (microseconds
+    /// as kept, zone named).
+    public static func preciseDateTime(_ date: Date, in zone: TimeZone) -> String {
+        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
+        var frac = String(((micros % 1_000_000) + 1_000_000) % 1_000_000)
+        while frac.count < 6 { frac = "0" + frac }
+        let whole = Date(timeIntervalSince1970: Double(micros - ((micros % 1_000_000) + 1_000_000) % 1_000_000) / 1_000_000)
+        return "\(dateTime(whole, in: zone)).\(frac) \(zoneLabel(zone, at: date))"
+    }
+
+    /// `5 s`, `2 min`, `1 min 30 s`.
+    public static func seconds(_ interval: TimeInterval) -> String {
+        let s = Int(interval.rounded())
+        if s < 60 { return "\(s) s" }
+        return s % 60 == 0 ? "\(s / 60) min" : "\(s / 60) min \(s % 60) s"
+    }
+
     /// `14:03:05` in `zone`.
     public static func time(_ date: Date, in zone: TimeZone) -> String {
         let c = components(date, zone)

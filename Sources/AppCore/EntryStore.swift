@@ -10,25 +10,68 @@ public struct FeedRow: Sendable, Equatable {
     public var studyInstanceUid: String
     public var seriesInstanceUid: String
     public var sopInstanceUid: String
+    /// From the entry's metadata, once it is known (loaded with the page or opened).
+    public var patientName: String?
+    public var patientID: String?
+    public var modality: String?
+    /// Set for an element of a page that did not decode: why. Its other fields are what could
+    /// be read of it (an unknown sequence repeats the previous row's; see `sequenceKnown`).
+    public var unreadable: String?
+    public var sequenceKnown = true
+
+    public init(sequence: Int64, timestamp: Date, action: ChangeFeedAction, state: ChangeFeedState,
+                studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
+                patientName: String? = nil, patientID: String? = nil, modality: String? = nil,
+                unreadable: String? = nil, sequenceKnown: Bool = true) {
+        self.sequence = sequence; self.timestamp = timestamp; self.action = action; self.state = state
+        self.studyInstanceUid = studyInstanceUid; self.seriesInstanceUid = seriesInstanceUid
+        self.sopInstanceUid = sopInstanceUid; self.patientName = patientName; self.patientID = patientID
+        self.modality = modality; self.unreadable = unreadable; self.sequenceKnown = sequenceKnown
+    }
+}
+
+/// What the list shows of an entry's metadata (patient and modality), kept per row.
+public struct RowSummary: Sendable, Equatable {
+    public var patientName: String?
+    public var patientID: String?
+    public var modality: String?
+    public init(patientName: String? = nil, patientID: String? = nil, modality: String? = nil) {
+        self.patientName = patientName; self.patientID = patientID; self.modality = modality
+    }
+    public var isEmpty: Bool { patientName == nil && patientID == nil && modality == nil }
 }
 
 /// The loaded change-feed entries, kept small enough for a million of them: columns of plain
 /// numbers, study and series UIDs interned (many instances share them), SOP instance UIDs as
-/// bytes in one arena. Metadata is not kept here (the detail view fetches it on demand).
-/// About 90 bytes an entry; `[ChangeFeedEntry]` takes several times that.
+/// bytes in one arena. Metadata is not kept here (the detail view fetches it on demand), only
+/// what the list shows of it (patient name and ID, modality; interned, 0 when unknown).
+/// About 110 bytes an entry; `[ChangeFeedEntry]` takes several times that.
 public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
-    private var sequences: [Int64] = []
+    fileprivate var sequences: [Int64] = []
     /// Microseconds since 1970 (the service writes 100 ns ticks; the UI shows seconds).
-    private var micros: [Int64] = []
-    /// Action in the low 2 bits, state in the next 2.
-    private var kinds: [UInt8] = []
-    private var studies: [UInt32] = []
-    private var series: [UInt32] = []
+    fileprivate var micros: [Int64] = []
+    /// Action in the low 2 bits, state in the next 2, then the `unreadable` and
+    /// `sequenceUnknown` flags.
+    fileprivate var kinds: [UInt8] = []
+    fileprivate var studies: [UInt32] = []
+    fileprivate var series: [UInt32] = []
     /// End of each SOP instance UID in `sopBytes`.
-    private var sopEnds: [UInt32] = []
-    private var sopBytes: [UInt8] = []
-    private var studyUIDs = Interner()
-    private var seriesUIDs = Interner()
+    fileprivate var sopEnds: [UInt32] = []
+    fileprivate var sopBytes: [UInt8] = []
+    fileprivate var studyUIDs = Interner()
+    fileprivate var seriesUIDs = Interner()
+    /// Interned metadata summaries; id 0 is "not known".
+    fileprivate var patientNames: [UInt32] = []
+    fileprivate var patientIDs: [UInt32] = []
+    fileprivate var modalities: [UInt32] = []
+    fileprivate var summaryText = Interner(reserveEmpty: true)
+    /// Why each unreadable row could not be read, by row index (rare).
+    private var reasons: [Int: String] = [:]
+    /// Rows that are unreadable elements.
+    public private(set) var unreadableCount = 0
+
+    static let unreadableFlag: UInt8 = 1 << 4
+    static let sequenceUnknownFlag: UInt8 = 1 << 5
 
     public init() {}
 
@@ -40,13 +83,18 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         let end = Int(sopEnds[position])
         let sop = sopBytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
         let kind = kinds[position]
+        func text(_ id: UInt32) -> String? { id == 0 ? nil : summaryText[id] }
         return FeedRow(sequence: sequences[position],
                        timestamp: Date(timeIntervalSince1970: Double(micros[position]) / 1_000_000),
                        action: ChangeFeedAction.allCases[Int(kind & 3)],
                        state: ChangeFeedState.allCases[Int(kind >> 2 & 3)],
                        studyInstanceUid: studyUIDs[studies[position]],
                        seriesInstanceUid: seriesUIDs[series[position]],
-                       sopInstanceUid: sop)
+                       sopInstanceUid: sop,
+                       patientName: text(patientNames[position]), patientID: text(patientIDs[position]),
+                       modality: text(modalities[position]),
+                       unreadable: kind & Self.unreadableFlag != 0 ? reasons[position] ?? "unreadable" : nil,
+                       sequenceKnown: kind & Self.sequenceUnknownFlag == 0)
     }
 
     /// Appends entries in feed order.
@@ -54,22 +102,72 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         for e in entries { append(e) }
     }
 
-    public mutating func append(_ e: ChangeFeedEntry) {
-        sequences.append(e.sequence)
+    public mutating func append(_ e: ChangeFeedEntry, summary: RowSummary = RowSummary()) {
+        appendRow(sequence: e.sequence, timestamp: e.timestamp, kind: Self.kind(e.action, e.state),
+                  study: e.studyInstanceUid, series: e.seriesInstanceUid, sop: e.sopInstanceUid, summary: summary)
+    }
+
+    /// Appends a marked row for an element that did not decode. Its sequence and time, when
+    /// they could not be read, repeat the previous row's (so the columns stay in feed order).
+    public mutating func append(unreadable u: UnreadableEntry) {
+        var kind = Self.kind(.create, .current) | Self.unreadableFlag
+        if u.sequence == nil { kind |= Self.sequenceUnknownFlag }
+        let time = u.timestamp ?? micros.last.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) } ?? Date(timeIntervalSince1970: 0)
+        reasons[sequences.count] = u.reason
+        unreadableCount += 1
+        appendRow(sequence: u.sequence ?? sequences.last ?? 0, timestamp: time, kind: kind,
+                  study: "", series: "", sop: u.sopInstanceUid ?? "", summary: RowSummary())
+    }
+
+    private mutating func appendRow(sequence: Int64, timestamp: Date, kind: UInt8, study: String, series s: String,
+                                    sop: String, summary: RowSummary) {
+        sequences.append(sequence)
         // Rounded down, so a saved position's start time never passes the entry it came from.
-        micros.append(Int64((e.timestamp.timeIntervalSince1970 * 1_000_000).rounded(.down)))
-        kinds.append(Self.kind(e.action, e.state))
-        studies.append(studyUIDs.intern(e.studyInstanceUid))
-        series.append(seriesUIDs.intern(e.seriesInstanceUid))
-        sopBytes.append(contentsOf: e.sopInstanceUid.utf8)
+        micros.append(Int64((timestamp.timeIntervalSince1970 * 1_000_000).rounded(.down)))
+        kinds.append(kind)
+        studies.append(studyUIDs.intern(study))
+        series.append(seriesUIDs.intern(s))
+        sopBytes.append(contentsOf: sop.utf8)
         sopEnds.append(UInt32(sopBytes.count))
+        patientNames.append(summaryText.intern(summary.patientName ?? ""))
+        patientIDs.append(summaryText.intern(summary.patientID ?? ""))
+        modalities.append(summaryText.intern(summary.modality ?? ""))
     }
 
     /// Rewrites the state of the row at `index` (a re-read found the instance replaced or deleted).
     public mutating func setState(_ state: ChangeFeedState, at index: Int) {
-        let action = kinds[index] & 3
-        kinds[index] = action | UInt8(ChangeFeedState.allCases.firstIndex(of: state)!) << 2
+        let rest = kinds[index] & ~0b1100
+        kinds[index] = rest | UInt8(ChangeFeedState.allCases.firstIndex(of: state)!) << 2
     }
+
+    /// Records what the metadata of the row at `index` says (patient, modality).
+    public mutating func setSummary(_ summary: RowSummary, at index: Int) {
+        patientNames[index] = summaryText.intern(summary.patientName ?? "")
+        patientIDs[index] = summaryText.intern(summary.patientID ?? "")
+        modalities[index] = summaryText.intern(summary.modality ?? "")
+    }
+
+    /// Whether the row's metadata summary is known.
+    public func hasSummary(at index: Int) -> Bool {
+        patientNames[index] != 0 || patientIDs[index] != 0 || modalities[index] != 0
+    }
+
+    /// The row of the readable entry with this sequence (binary search: sequences only grow).
+    public func index(ofSequence sequence: Int64) -> Int? {
+        var lo = 0, hi = sequences.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sequences[mid] < sequence { lo = mid + 1 } else { hi = mid }
+        }
+        while lo < sequences.count, sequences[lo] == sequence {
+            if kinds[lo] & Self.unreadableFlag == 0 { return lo }
+            lo += 1
+        }
+        return nil
+    }
+
+    /// The row at `index` as the filter sees it, without building strings it does not need.
+    public func sequence(at index: Int) -> Int64 { sequences[index] }
 
     /// Reserves room for `count` more entries (when the size of the feed is known).
     public mutating func reserve(_ count: Int) {
@@ -80,12 +178,16 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         series.reserveCapacity(series.count + count)
         sopEnds.reserveCapacity(sopEnds.count + count)
         sopBytes.reserveCapacity(sopBytes.count + count * 60)
+        patientNames.reserveCapacity(patientNames.count + count)
+        patientIDs.reserveCapacity(patientIDs.count + count)
+        modalities.reserveCapacity(modalities.count + count)
     }
 
     /// Bytes held, capacity included: what the store costs in memory.
     public var approximateBytes: Int {
         sequences.capacity * 8 + micros.capacity * 8 + kinds.capacity + studies.capacity * 4 + series.capacity * 4
             + sopEnds.capacity * 4 + sopBytes.capacity + studyUIDs.approximateBytes + seriesUIDs.approximateBytes
+            + (patientNames.capacity + patientIDs.capacity + modalities.capacity) * 4 + summaryText.approximateBytes
     }
 
     public var lastSequence: Int64? { sequences.last }
@@ -98,6 +200,9 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         a.sequences == b.sequences && a.micros == b.micros && a.kinds == b.kinds && a.sopEnds == b.sopEnds
             && a.sopBytes == b.sopBytes && a.studies.map { a.studyUIDs[$0] } == b.studies.map { b.studyUIDs[$0] }
             && a.series.map { a.seriesUIDs[$0] } == b.series.map { b.seriesUIDs[$0] }
+            && a.reasons == b.reasons
+            && a.patientNames.map { a.summaryText[$0] } == b.patientNames.map { b.summaryText[$0] }
+            && a.modalities.map { a.summaryText[$0] } == b.modalities.map { b.summaryText[$0] }
     }
 }
 
@@ -109,7 +214,15 @@ struct Interner: Sendable {
     private var lastString: String?
     private var lastID: UInt32 = 0
 
+    /// With `reserveEmpty`, id 0 is the empty string (so 0 can mean "not known").
+    init(reserveEmpty: Bool = false) {
+        if reserveEmpty { _ = intern("") }
+    }
+
     subscript(id: UInt32) -> String { strings[Int(id)] }
+
+    /// Every string, by id.
+    var all: [String] { strings }
 
     mutating func intern(_ s: String) -> UInt32 {
         if s == lastString { return lastID }
@@ -128,5 +241,104 @@ struct Interner: Sendable {
 
     var approximateBytes: Int {
         strings.reduce(0) { $0 + $1.utf8.count + 32 } + index.capacity * 24
+    }
+}
+
+// MARK: - Filtering without building rows
+
+extension EntryStore {
+    /// Tests rows against a filter using the columns directly: each interned string (study,
+    /// series, patient, modality) is tested once per word, so a million rows filter in one pass
+    /// without building a string per row.
+    public struct Matcher {
+        fileprivate let store: EntryStore
+        fileprivate let terms: [(negated: Bool, atoms: [AtomTest])]
+
+        fileprivate enum AtomTest {
+            case word(bytes: [UInt8], study: [Bool], series: [Bool], summary: [Bool])
+            case kindMask(shift: UInt8, mask: UInt8)
+            case modality([Bool])
+            case unreadable
+        }
+
+        public func matches(_ row: Int) -> Bool {
+            for term in terms {
+                var hit = false
+                for atom in term.atoms where test(atom, row) {
+                    hit = true
+                    break
+                }
+                if hit == term.negated { return false }
+            }
+            return true
+        }
+
+        private func test(_ atom: AtomTest, _ row: Int) -> Bool {
+            let s = store
+            switch atom {
+            case .word(let bytes, let study, let series, let summary):
+                return study[Int(s.studies[row])] || series[Int(s.series[row])] || summary[Int(s.patientNames[row])]
+                    || summary[Int(s.patientIDs[row])] || s.sopContains(row: row, bytes)
+            case .kindMask(let shift, let mask):
+                return mask & (1 << (s.kinds[row] >> shift & 3)) != 0
+            case .modality(let table):
+                return table[Int(s.modalities[row])]
+            case .unreadable:
+                return s.kinds[row] & EntryStore.unreadableFlag != 0
+            }
+        }
+    }
+
+    public func matcher(for filter: FeedFilter) -> Matcher {
+        let studyText = studyUIDs.all.map { Array($0.lowercased().utf8) }
+        let seriesText = seriesUIDs.all.map { Array($0.lowercased().utf8) }
+        let summaryLower = summaryText.all.map { Array($0.lowercased().utf8) }
+        func atomTest(_ atom: FeedFilter.Atom) -> Matcher.AtomTest {
+            switch atom {
+            case .word(let w):
+                let bytes = Array(w.lowercased().utf8)
+                return .word(bytes: bytes, study: studyText.map { Self.contains($0, bytes) },
+                             series: seriesText.map { Self.contains($0, bytes) },
+                             summary: summaryLower.enumerated().map { $0.offset != 0 && Self.contains($0.element, bytes) })
+            case .actions(let set):
+                var mask: UInt8 = 0
+                for (i, x) in ChangeFeedAction.allCases.enumerated() where set.contains(x) { mask |= 1 << i }
+                return .kindMask(shift: 0, mask: mask)
+            case .states(let set):
+                var mask: UInt8 = 0
+                for (i, x) in ChangeFeedState.allCases.enumerated() where set.contains(x) { mask |= 1 << i }
+                return .kindMask(shift: 2, mask: mask)
+            case .modality(let m):
+                return .modality(summaryText.all.enumerated().map { $0.offset != 0 && $0.element.uppercased() == m })
+            case .unreadable:
+                return .unreadable
+            }
+        }
+        return Matcher(store: self, terms: filter.terms.map { ($0.negated, $0.anyOf.map(atomTest)) })
+    }
+
+    fileprivate func sopContains(row: Int, _ word: [UInt8]) -> Bool {
+        let start = row == 0 ? 0 : Int(sopEnds[row - 1])
+        let end = Int(sopEnds[row])
+        return sopBytes.withUnsafeBufferPointer { Self.contains(UnsafeBufferPointer(rebasing: $0[start..<end]), word) }
+    }
+
+    /// Byte substring test (UIDs are ASCII; other text is lower-cased before).
+    static func contains<C: RandomAccessCollection>(_ hay: C, _ needle: [UInt8]) -> Bool where C.Element == UInt8, C.Index == Int {
+        let n = needle.count
+        if n == 0 { return true }
+        if hay.count < n { return false }
+        let first = needle[0]
+        var i = hay.startIndex
+        let last = hay.endIndex - n
+        while i <= last {
+            if hay[i] == first {
+                var j = 1
+                while j < n, hay[i + j] == needle[j] { j += 1 }
+                if j == n { return true }
+            }
+            i += 1
+        }
+        return false
     }
 }

@@ -31,8 +31,8 @@ public enum AppEvent: Sendable, Equatable {
     case copyFailed(String)
 
     case fetchStarted
-    /// A page arrived: its entries in feed order and how many elements did not decode.
-    case pageLoaded(entries: [ChangeFeedEntry], undecodable: Int)
+    /// A page arrived: its entries in feed order and the elements that did not decode.
+    case pageLoaded(entries: [ChangeFeedEntry], unreadable: [UnreadableEntry])
     case latestSequence(Int64?)
     /// How fast pages come, and how far along the load is when that can be known.
     case progress(FetchRate)
@@ -43,6 +43,12 @@ public enum AppEvent: Sendable, Equatable {
     /// The fetcher stopped on an error that retrying will not fix. `needsToken`: it was the
     /// token (none could be had, or the service rejected a fresh one); a new token restarts it.
     case fetchStopped(Problem, needsToken: Bool)
+
+    /// The entry the detail view asked for, as the service has it now (nil: no such entry).
+    case entryLoaded(sequence: Int64, ChangeFeedEntry?)
+    case entryFailed(sequence: Int64, Problem)
+    /// The app came back from Ctrl-Z (`fg`).
+    case resumed
 }
 
 /// Work `update` asks the runtime to do. The core never does I/O itself.
@@ -56,5 +62,9 @@ public enum Effect: Sendable, Equatable {
     case handOverSignIn
     /// Put `text` on the clipboard (OSC 52, and the tmux buffer inside tmux).
     case copy(String, label: String)
+    /// Fetch one entry with its metadata (the detail view).
+    case loadEntry(sequence: Int64)
+    /// Ctrl-Z: restore the terminal and stop the process until `fg`.
+    case suspend
     case quit
 }

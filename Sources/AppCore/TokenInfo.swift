@@ -48,7 +48,11 @@ public enum TokenStatus: Sendable, Equatable {
 public struct Problem: Sendable, Equatable {
     public var message: String
     public var hint: String?
-    public init(_ message: String, hint: String? = nil) { self.message = message; self.hint = hint }
+    /// It was the token (none could be had, or the service refused it): a new token may fix it.
+    public var needsToken = false
+    public init(_ message: String, hint: String? = nil, needsToken: Bool = false) {
+        self.message = message; self.hint = hint; self.needsToken = needsToken
+    }
 }
 
 /// The token part of the app state.

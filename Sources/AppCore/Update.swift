@@ -12,13 +12,22 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
     case .tick(let now):
         state.now = now
         if let since = state.flashSince, now.timeIntervalSince(since) >= Layout.flashSeconds { state.flash = nil }
+        var effects: [Effect] = []
         if state.token.needsAutomaticRefresh(at: now) {
-            return requestToken(&state)
+            effects += requestToken(&state)
         }
-        return []
+        if let due = state.follow.nextPoll(after: state.fetch.caughtUpAt, phase: state.fetch.phase), now >= due,
+           state.token.info != nil {
+            effects += startRun(&state, from: state.resumePoint)
+        }
+        return effects
 
     case .input(let input):
         return handle(input, &state)
+
+    case .resumed:
+        state.flash = "Resumed."
+        return []
 
     case .tokenAcquiring:
         state.token.acquiring = true
@@ -30,13 +39,16 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         if state.token.info?.account == nil { state.token.info?.account = account }
         state.token.acquiring = false
         state.token.problem = nil
+        var effects: [Effect] = []
         if state.fetch.phase == .waiting || (state.fetch.phase == .stopped && state.fetch.stoppedForToken) {
-            state.fetch.phase = .fetching
             state.fetch.stoppedForToken = false
-            state.fetch.problem = nil
-            return [.startFetching(state.resumePoint)]
+            effects += startRun(&state, from: state.resumePoint)
         }
-        return []
+        if case .failed(let p)? = state.detail?.load, p.needsToken, let seq = state.detail?.sequence {
+            state.detail?.load = .loading
+            effects.append(.loadEntry(sequence: seq))
+        }
+        return effects
 
     case .tokenFailed(let problem):
         state.token.acquiring = false
@@ -83,14 +95,23 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.fetch.problem = nil
         return []
 
-    case .pageLoaded(let entries, let undecodable):
-        state.append(entries)
+    case .pageLoaded(let entries, let unreadable):
+        let atBottom = state.visibleCount == 0 || state.selected >= state.visibleCount - 1
+        if state.metadataWithPages {
+            for e in entries where e.metadata != nil { state.metadataCache.insert(e) }
+        }
+        state.merge(entries, unreadable: unreadable, summary: { e in e.metadata.map(RowSummary.init(metadata:)) ?? RowSummary() })
         state.fetch.pagesLoaded += 1
-        state.fetch.undecodable += undecodable
+        state.fetch.undecodable += unreadable.count
         state.fetch.retryAttempt = nil
         state.fetch.problem = nil
         if let last = entries.last?.sequence, last > (state.fetch.latestSequence ?? 0) {
             state.fetch.latestSequence = last
+        }
+        if state.follow.on && atBottom && state.detail == nil {
+            select(&state, state.visibleCount - 1)
+        } else {
+            keepSelectionVisible(&state)
         }
         return []
 
@@ -105,6 +126,11 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
     case .caughtUp:
         state.fetch.phase = .idle
         state.fetch.retryAttempt = nil
+        state.fetch.caughtUpAt = state.now
+        if state.fetch.rereading {
+            state.fetch.rereading = false
+            state.flash = "Re-read done: \(Format.count(state.fetch.rewritten)) state\(state.fetch.rewritten == 1 ? "" : "s") updated."
+        }
         return []
 
     case .fetchRetrying(let problem, let attempt):
@@ -117,8 +143,32 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.fetch.problem = problem
         state.fetch.retryAttempt = nil
         state.fetch.stoppedForToken = needsToken
+        state.fetch.rereading = false
+        return []
+
+    case .entryLoaded(let sequence, let entry):
+        if let entry {
+            state.metadataCache.insert(entry)
+            state.refreshRow(entry, summary: entry.metadata.map(RowSummary.init(metadata:)) ?? RowSummary())
+        }
+        if state.detail?.sequence == sequence, state.detail?.load == .loading {
+            state.detail?.load = entry.map { .loaded($0) } ?? .notFound
+            detailLoaded(&state)
+        }
+        return []
+
+    case .entryFailed(let sequence, let problem):
+        if state.detail?.sequence == sequence { state.detail?.load = .failed(problem) }
         return []
     }
+}
+
+/// Starts a fetcher run from `point` (the effect), noting where the run starts.
+func startRun(_ state: inout AppState, from point: ResumePoint) -> [Effect] {
+    state.fetch.phase = .fetching
+    state.fetch.problem = nil
+    state.fetch.cursor = point.afterSequence
+    return [.startFetching(point)]
 }
 
 /// Asks for a token unless a request is already running.
@@ -135,16 +185,21 @@ private func handle(_ input: InputEvent, _ state: inout AppState) -> [Effect] {
         state.screenRows = rows
         state.screenCols = cols
         keepSelectionVisible(&state)
+        keepDetailCursorVisible(&state)
         return []
     case .mouse(let m):
-        if state.signIn != nil { return [] }
+        if state.signIn != nil || state.helpOpen { return [] }
+        if state.detail != nil { return handleDetailMouse(m, &state) }
         switch m.kind {
         case .wheelDown: move(&state, by: 3)
         case .wheelUp: move(&state, by: -3)
-        case .click, .press:
+        case .click, .press, .doubleClick:
             let row = m.row - Layout.headerRows
-            if row >= 0, row < Layout.listRows(screenRows: state.screenRows) {
-                select(&state, state.top + row)
+            if row >= 0, row < Layout.listRows(screenRows: state.screenRows), state.top + row < state.visibleCount {
+                let target = state.top + row
+                if target < state.selected { stopFollowingOnScrollUp(&state) }
+                select(&state, target)
+                if case .doubleClick = m.kind { return openDetail(&state) }
             }
         default: break
         }
@@ -152,24 +207,25 @@ private func handle(_ input: InputEvent, _ state: inout AppState) -> [Effect] {
     case .key(let key):
         state.flash = nil
         if state.signIn != nil { return handleSignIn(key, &state) }
-        return handle(key, &state)
+        if state.helpOpen { return handleHelp(key, &state) }
+        if state.filter?.editing == true { return handleFilterPrompt(key, &state) }
+        if state.detail != nil {
+            if let effects = handleDetail(key, &state) { return effects }
+            return handleGlobal(key, &state)
+        }
+        return handleList(key, &state)
     }
 }
 
-private func handle(_ key: Key, _ state: inout AppState) -> [Effect] {
-    let page = Layout.listRows(screenRows: state.screenRows)
+/// Keys that mean the same everywhere (after the view had its say).
+private func handleGlobal(_ key: Key, _ state: inout AppState) -> [Effect] {
     switch key {
     case .char("q"):
         state.shouldQuit = true
         return [.quit]
-    case .char("j"), .down: move(&state, by: 1)
-    case .char("k"), .up: move(&state, by: -1)
-    case .pageDown, .char(" "): move(&state, by: page)
-    case .pageUp: move(&state, by: -page)
-    case .ctrl("d"): move(&state, by: max(1, page / 2))
-    case .ctrl("u"): move(&state, by: -max(1, page / 2))
-    case .char("g"), .home: select(&state, 0)
-    case .char("G"), .end: select(&state, state.entries.count - 1)
+    case .char("?"):
+        state.helpOpen = true
+        state.helpTop = 0
     case .char("r"):
         if state.token.acquiring {
             state.flash = "A token request is already running."
@@ -177,30 +233,211 @@ private func handle(_ key: Key, _ state: inout AppState) -> [Effect] {
         }
         state.flash = "Requesting a new token…"
         return requestToken(&state)
-    case .char("R"):
-        switch state.fetch.phase {
-        case .stopped, .idle:
-            state.fetch.phase = .fetching
-            state.fetch.problem = nil
-            state.fetch.stoppedForToken = false
-            state.flash = "Loading again from entry \(Format.count(state.entries.count + 1))…"
-            return [.startFetching(state.resumePoint)]
-        case .fetching:
-            state.flash = "Already loading."
-        case .waiting:
-            state.flash = "Waiting for a token first (r gets one, l signs in)."
-        }
-        return []
     case .char("l"):
         state.signIn = SignInState(startedAt: state.now)
         return [.startSignIn]
     case .char("L"):
         return [.handOverSignIn]
+    case .char("t"):
+        let utc = TimeZone(identifier: "UTC")!
+        if state.timeZone.secondsFromGMT() == 0 && state.timeZone.identifier != state.localZone.identifier {
+            state.timeZone = state.localZone
+        } else if state.timeZone.identifier == utc.identifier, state.localZone.identifier != utc.identifier {
+            state.timeZone = state.localZone
+        } else {
+            state.timeZone = utc
+        }
+        state.flash = "Times in \(state.timeZone.identifier == "UTC" ? "UTC" : "local time (\(state.timeZone.identifier))")."
+    case .char("f"):
+        return toggleFollow(&state)
+    case .ctrl("z"):
+        return [.suspend]
+    case .char("R"):
+        return reload(&state)
     default:
         break
     }
     return []
 }
+
+private func handleList(_ key: Key, _ state: inout AppState) -> [Effect] {
+    let page = Layout.listRows(screenRows: state.screenRows)
+    switch key {
+    case .char("j"), .down: move(&state, by: 1)
+    case .char("k"), .up: move(&state, by: -1)
+    case .pageDown, .char(" "): move(&state, by: page)
+    case .pageUp: move(&state, by: -page)
+    case .ctrl("d"): move(&state, by: max(1, page / 2))
+    case .ctrl("u"): move(&state, by: -max(1, page / 2))
+    case .char("g"), .home:
+        stopFollowingOnScrollUp(&state)
+        select(&state, 0)
+    case .char("G"), .end: select(&state, state.visibleCount - 1)
+    case .enter, .right: return openDetail(&state)
+    case .char("/"):
+        var f = state.filter ?? FilterState(anchor: state.selectedStoreIndex)
+        f.editing = true
+        if f.anchor == nil { f.anchor = state.selectedStoreIndex }
+        state.filter = f
+    case .escape:
+        if state.filter != nil { clearFilter(&state) }
+    case .char("y"):
+        guard let row = state.selectedStoreIndex else {
+            state.flash = "Nothing to copy: the list is empty."
+            return []
+        }
+        let e = state.entries[row]
+        if e.sopInstanceUid.isEmpty {
+            state.flash = "This row has no SOP instance UID to copy."
+            return []
+        }
+        return [.copy(e.sopInstanceUid, label: "SOP instance UID \(e.sopInstanceUid)")]
+    default:
+        return handleGlobal(key, &state)
+    }
+    return []
+}
+
+/// `R`: after an error, load again from where loading stopped; at the end of the feed, read
+/// the loaded range again so that rows whose instance was since replaced or deleted show it
+/// (and new entries are added).
+private func reload(_ state: inout AppState) -> [Effect] {
+    switch state.fetch.phase {
+    case .stopped:
+        state.fetch.stoppedForToken = false
+        state.flash = "Loading again from entry \(Format.count(state.entries.count + 1))…"
+        return startRun(&state, from: state.resumePoint)
+    case .idle:
+        state.fetch.rereading = true
+        state.fetch.rewritten = 0
+        state.flash = "Re-reading \(Format.count(state.entries.count)) entries to update their states…"
+        return startRun(&state, from: state.origin)
+    case .fetching:
+        state.flash = "Already loading."
+    case .waiting:
+        state.flash = "Waiting for a token first (r gets one, l signs in)."
+    }
+    return []
+}
+
+private func toggleFollow(_ state: inout AppState) -> [Effect] {
+    if state.follow.on {
+        state.follow.on = false
+        state.flash = "Stopped following."
+        return []
+    }
+    if state.endTime != nil {
+        state.flash = "Cannot follow: the time window has an end (--end-time)."
+        return []
+    }
+    state.follow.on = true
+    state.flash = "Following: new entries every \(Format.seconds(state.follow.interval)); scrolling up stops it."
+    if state.detail == nil { select(&state, state.visibleCount - 1) }
+    if state.fetch.phase == .idle, state.token.info != nil {
+        return startRun(&state, from: state.resumePoint)
+    }
+    return []
+}
+
+private func stopFollowingOnScrollUp(_ state: inout AppState) {
+    guard state.follow.on else { return }
+    state.follow.on = false
+    state.flash = "Stopped following (you scrolled up); f follows again."
+}
+
+// MARK: - Filter
+
+private func handleFilterPrompt(_ key: Key, _ state: inout AppState) -> [Effect] {
+    guard var f = state.filter else { return [] }
+    switch key {
+    case .enter:
+        if f.text.trimmingCharacters(in: .whitespaces).isEmpty || f.query == nil && f.error == nil {
+            state.filter = nil
+            return []
+        }
+        f.editing = false
+        state.filter = f
+        if f.error != nil { state.flash = "The filter does not apply: \(f.error!)" }
+        return []
+    case .escape:
+        clearFilter(&state)
+        return []
+    case .backspace, .delete:
+        if f.text.isEmpty {
+            clearFilter(&state)
+            return []
+        }
+        f.text.removeLast()
+    case .ctrl("u"):
+        f.text = ""
+    case .down: move(&state, by: 1); return []
+    case .up: move(&state, by: -1); return []
+    case .pageDown: move(&state, by: Layout.listRows(screenRows: state.screenRows)); return []
+    case .pageUp: move(&state, by: -Layout.listRows(screenRows: state.screenRows)); return []
+    case .char(let c):
+        f.text.append(c)
+    case .ctrl("z"):
+        return [.suspend]
+    default:
+        return []
+    }
+    applyFilterText(f, &state)
+    return []
+}
+
+/// Re-runs the filter for new text, keeping the selection on (or near) the same entry.
+private func applyFilterText(_ new: FilterState, _ state: inout AppState) {
+    var f = new
+    let keep = f.anchor ?? state.selectedStoreIndex
+    let previous = state.filter
+    do {
+        f.query = try FeedFilter.parse(f.text)
+        f.error = nil
+    } catch {
+        // Keep showing what the last valid text matched while the user types on.
+        f.error = error.message
+        f.query = previous?.query
+        f.matches = previous?.matches ?? []
+        f.scanned = previous?.scanned ?? 0
+        state.filter = f
+        return
+    }
+    f.matches = []
+    f.scanned = 0
+    state.filter = f
+    state.filterNewRows()
+    if let keep {
+        state.selected = state.visiblePosition(nearStoreIndex: keep)
+    }
+    state.top = 0
+    keepSelectionVisible(&state, centre: true)
+}
+
+private func clearFilter(_ state: inout AppState) {
+    let row = state.selectedStoreIndex ?? state.filter?.anchor
+    state.filter = nil
+    if let row { state.selected = row }
+    keepSelectionVisible(&state, centre: true)
+}
+
+// MARK: - Help
+
+private func handleHelp(_ key: Key, _ state: inout AppState) -> [Effect] {
+    switch key {
+    case .escape, .char("?"), .char("q"), .enter:
+        state.helpOpen = false
+    case .char("j"), .down: state.helpTop += 1
+    case .char("k"), .up: state.helpTop = max(0, state.helpTop - 1)
+    case .pageDown, .char(" "): state.helpTop += max(1, state.screenRows - 6)
+    case .pageUp: state.helpTop = max(0, state.helpTop - max(1, state.screenRows - 6))
+    case .char("g"), .home: state.helpTop = 0
+    case .ctrl("z"): return [.suspend]
+    default: break
+    }
+    return []
+}
+
+// MARK: - Sign-in dialog
 
 /// Keys while the sign-in dialog is open: Esc cancels (or closes after a failure), y copies the code.
 private func handleSignIn(_ key: Key, _ state: inout AppState) -> [Effect] {
@@ -223,21 +460,28 @@ private func handleSignIn(_ key: Key, _ state: inout AppState) -> [Effect] {
     }
 }
 
+// MARK: - Moving in the list
+
 private func move(_ state: inout AppState, by delta: Int) {
+    if delta < 0 { stopFollowingOnScrollUp(&state) }
     select(&state, state.selected + delta)
 }
 
-private func select(_ state: inout AppState, _ index: Int) {
-    state.selected = max(0, min(index, state.entries.count - 1))
+func select(_ state: inout AppState, _ index: Int) {
+    state.selected = max(0, min(index, state.visibleCount - 1))
     keepSelectionVisible(&state)
 }
 
 /// Scrolls so the selected row is on screen and the list never shows empty rows past its end
-/// while there are entries above.
-func keepSelectionVisible(_ state: inout AppState) {
+/// while there are rows above. With `centre`, a selection that has to move into view lands
+/// in the middle of the screen.
+func keepSelectionVisible(_ state: inout AppState, centre: Bool = false) {
     let rows = Layout.listRows(screenRows: state.screenRows)
-    let count = state.entries.count
+    let count = state.visibleCount
     state.selected = max(0, min(state.selected, count - 1))
+    if centre, state.selected < state.top || state.selected >= state.top + rows {
+        state.top = state.selected - rows / 2
+    }
     if state.selected < state.top { state.top = state.selected }
     if state.selected >= state.top + rows { state.top = state.selected - rows + 1 }
     state.top = max(0, min(state.top, max(0, count - rows)))

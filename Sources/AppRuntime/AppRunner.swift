@@ -23,6 +23,11 @@ public struct RunConfiguration: Sendable {
     /// Where to start (a saved position), and where the position is saved on exit.
     public var origin: ResumePoint = .start
     public var originNote: String?
+    /// Load metadata with every page (`--metadata`).
+    public var includeMetadata = false
+    /// Seconds between polls in follow mode, and whether to start following.
+    public var followInterval: TimeInterval = 5
+    public var follow = false
 
     public init(endpoint: ServiceEndpoint, apiVersion: APIVersion, pageSize: Int? = nil, isDemo: Bool = false,
                 color: Bool = true, refreshBefore: TimeInterval = 300, timeZone: TimeZone = .current) {
@@ -43,6 +48,7 @@ final class AppRunner {
     private var fetchTask: Task<Void, Never>?
     private var tokenTask: Task<Void, Never>?
     private var signInTask: Task<Void, Never>?
+    private var entryTask: Task<Void, Never>?
     private let tokenSource: any TokenProvider
     private let clock: @Sendable () -> Date
 
@@ -61,6 +67,11 @@ final class AppRunner {
         state.token.refreshBefore = config.refreshBefore
         state.origin = config.origin
         state.flash = config.originNote
+        state.metadataWithPages = config.includeMetadata
+        state.follow.interval = config.followInterval
+        state.follow.on = config.follow
+        state.endTime = config.endTime
+        state.localZone = .current
     }
 
     /// Where the next run should continue, if anything was loaded.
@@ -97,6 +108,7 @@ final class AppRunner {
         fetchTask?.cancel()
         tokenTask?.cancel()
         signInTask?.cancel()
+        entryTask?.cancel()
         return status
     }
 
@@ -117,6 +129,10 @@ final class AppRunner {
         if let info = state.token.info {
             wait = Format.millisecondsUntilCountdownChanges(info.expiresOn.timeIntervalSince(clock()))
         }
+        if let due = state.follow.nextPoll(after: state.fetch.caughtUpAt, phase: state.fetch.phase) {
+            let left = Int((due.timeIntervalSince(clock()) * 1000).rounded(.up)) + 1
+            wait = min(wait ?? Int.max, max(1, left))
+        }
         if let since = state.flashSince {
             let left = Int(((Layout.flashSeconds - clock().timeIntervalSince(since)) * 1000).rounded(.up)) + 1
             wait = min(wait ?? Int.max, max(1, left))
@@ -135,7 +151,8 @@ final class AppRunner {
             tokenTask = Task.detached { await tokens.refresh() }
         case .startFetching(let resume):
             fetchTask?.cancel()
-            var fetcher = Fetcher(client: client, tokens: tokens, pageSize: config.pageSize)
+            var fetcher = Fetcher(client: client, tokens: tokens, pageSize: config.pageSize,
+                                  includeMetadata: config.includeMetadata)
             fetcher.resumeOffset = resume.offset
             fetcher.resumeAfterSequence = resume.afterSequence
             fetcher.startTime = resume.startTime ?? config.startTime
@@ -162,6 +179,27 @@ final class AppRunner {
             } else {
                 apply(.copied(label))
             }
+        case .loadEntry(let sequence):
+            let fetcher = Fetcher(client: client, tokens: tokens)
+            let events = self.events
+            entryTask?.cancel()
+            entryTask = Task.detached {
+                do {
+                    let entry = try await fetcher.entry(sequence: sequence)
+                    events.post(.entryLoaded(sequence: sequence, entry))
+                } catch let e as ChangeFeedError {
+                    events.post(.entryFailed(sequence: sequence, Problem(e.message, hint: e.hint, needsToken: e.needsToken)))
+                } catch {
+                    // Cancelled: the user went elsewhere.
+                }
+            }
+        case .suspend:
+            // Ctrl-Z: restore the terminal, stop like any shell job, and redraw everything on `fg`.
+            terminal.suspend { () -> Void in
+                _ = raise(SIGTSTP)
+            }
+            apply(.resumed)
+            apply(.input(.resize(rows: terminal.size.rows, cols: terminal.size.cols)))
         case .quit:
             break
         }
@@ -219,7 +257,7 @@ final class AppRunner {
         switch event {
         case .started: .fetchStarted
         case .latest(let seq): .latestSequence(seq)
-        case .page(let entries, let bad): .pageLoaded(entries: entries, undecodable: bad)
+        case .page(let entries, let bad): .pageLoaded(entries: entries, unreadable: bad)
         case .caughtUp: .caughtUp
         case .retrying(let e, let attempt, let delay):
             .fetchRetrying(Problem(e.message + " (next try in \(Int(delay.rounded(.up))) s)", hint: e.hint), attempt: attempt)

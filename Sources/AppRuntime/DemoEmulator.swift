@@ -7,9 +7,10 @@ struct DemoEmulator: Sendable {
     let server: EmulatorServer
     let baseURL: String
 
-    static func start(entries: Int, audience: String, faults: String? = nil) async throws -> DemoEmulator {
+    static func start(entries: Int, audience: String, faults: String? = nil, liveInterval: TimeInterval = 0) async throws -> DemoEmulator {
         var options = EmulatorOptions(port: 0, entries: entries, seed: 1,
                                       auth: .jwt(JWTRequirements(audience: audience)))
+        if liveInterval > 0 { options.liveChangeInterval = .milliseconds(Int64(liveInterval * 1000)) }
         if let faults { options.faults = try FaultPlan(spec: faults) }
         let server = EmulatorServer(options: options)
         let url = try await server.start()

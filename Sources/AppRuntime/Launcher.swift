@@ -38,6 +38,13 @@ public struct UIOptions: Sendable {
     /// v2 time window.
     public var startTime: Date?
     public var endTime: Date?
+    /// Load metadata with every page.
+    public var includeMetadata = false
+    /// Start following, and how often to poll.
+    public var follow = false
+    public var followInterval: TimeInterval = 5
+    /// With --demo: seconds between changes the emulator appends by itself (0: none).
+    public var demoLiveInterval: TimeInterval = 3
     public init() {}
 }
 
@@ -54,7 +61,8 @@ public enum Launcher {
         let tokens: any TokenProvider
         do {
             if o.demo {
-                let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults) }
+                let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults,
+                                                                             liveInterval: o.demoLiveInterval) }
                 demoServer = server
                 endpoint = try ServiceEndpoint(server.baseURL)
                 tokens = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)
@@ -86,6 +94,9 @@ public enum Launcher {
         config.parallel = o.parallel
         config.startTime = o.startTime
         config.endTime = o.endTime
+        config.includeMetadata = o.includeMetadata
+        config.follow = o.follow
+        config.followInterval = o.followInterval
         // Continue where the last run stopped, unless told otherwise or a window was asked for.
         let positions = o.demo ? nil : PositionStore.standard()
         let windowAsked = o.startTime != nil || o.endTime != nil

@@ -95,10 +95,15 @@ public final class ChangeFeedClient: Sendable {
         } catch {
             throw .malformed("the page is not a JSON array of entries (\(describe(error)))")
         }
+        var readable = 0
         return items.enumerated().map { i, item in
             switch item.result {
-            case .success(let e): .entry(e)
-            case .failure(let reason): .undecodable(index: i, reason: reason.message)
+            case .success(let e):
+                readable += 1
+                return .entry(e)
+            case .failure(var bad):
+                bad.afterEntries = readable
+                return .undecodable(index: i, bad)
             }
         }
     }
@@ -135,7 +140,9 @@ public final class ChangeFeedClient: Sendable {
             switch r {
             case .entry(let e) where e.sequence == sequence: return e
             case .entry: continue
-            case .undecodable(_, let reason): throw .malformed("entry \(sequence) did not decode (\(reason))")
+            case .undecodable(_, let bad) where bad.sequence == nil || bad.sequence == sequence:
+                throw .malformed("entry \(sequence) did not decode (\(bad.reason))")
+            case .undecodable: continue
             }
         }
         return nil
@@ -282,14 +289,14 @@ public final class ChangeFeedClient: Sendable {
 
 /// One element of a page: an entry, or why it did not decode.
 struct Lossy: Decodable {
-    let result: Result<ChangeFeedEntry, EntryDecodingError>
+    let result: Result<ChangeFeedEntry, UnreadableEntry>
     init(from decoder: Decoder) throws {
         do {
             result = .success(try ChangeFeedEntry(from: decoder))
         } catch let e as EntryDecodingError {
-            result = .failure(e)
+            result = .failure(.salvage(from: decoder, reason: e.message))
         } catch {
-            result = .failure(EntryDecodingError(ChangeFeedClient.describe(error)))
+            result = .failure(.salvage(from: decoder, reason: ChangeFeedClient.describe(error)))
         }
     }
 }

@@ -6,8 +6,9 @@ public enum FetchEvent: Sendable, Equatable {
     case started
     /// The newest sequence the service knows (nil for an empty feed).
     case latest(Int64?)
-    /// A page of entries in feed order, and how many of its elements did not decode.
-    case page([ChangeFeedEntry], undecodable: Int)
+    /// A page of entries in feed order, and the elements that did not decode (each says where
+    /// it stood among the entries).
+    case page([ChangeFeedEntry], unreadable: [UnreadableEntry])
     /// Reached the end of the feed (or of the window).
     case caughtUp
     /// A request failed and will be tried again after `delay` seconds.
@@ -89,6 +90,15 @@ public struct Fetcher: Sendable {
         }
     }
 
+    /// One entry with its metadata (the detail view), under the same token and retry rules as
+    /// the pages; `onRetry` hears each retry.
+    public func entry(sequence: Int64, onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in })
+        async throws -> ChangeFeedEntry? {
+        try await withRetries({ event in
+            if case .retrying(let e, let attempt, _) = event { onRetry(e, attempt) }
+        }) { token in try await client.entry(sequence: sequence, authorization: token) }
+    }
+
     // MARK: - The plan: which pages exist and where each one starts
 
     /// The page requests of one run, numbered 0, 1, 2, ….
@@ -129,7 +139,7 @@ public struct Fetcher: Sendable {
     /// A page as a child task hands it back: decoded and split, ready to emit.
     struct PageResult: Sendable {
         let entries: [ChangeFeedEntry]
-        let undecodable: Int
+        let unreadable: [UnreadableEntry]
         /// Elements in the response (entries and undecodable ones): what the v2 end test counts.
         let rows: Int
     }
@@ -196,9 +206,9 @@ public struct Fetcher: Sendable {
                             // Cancelled from inside `emit`: hand over nothing more.
                             if Task.isCancelled { throw CancellationError() }
                             next += 1
-                            if !plan.sequenceMode || !page.entries.isEmpty || page.undecodable > 0 {
+                            if !plan.sequenceMode || !page.entries.isEmpty || !page.unreadable.isEmpty {
                                 // v1: an empty window is a gap: nothing to show.
-                                emit(.page(page.entries, undecodable: page.undecodable))
+                                emit(.page(page.entries, unreadable: page.unreadable))
                             }
                             if let onProgress { onProgress(progress.add(page)) }
                             if !plan.sequenceMode && page.rows < plan.limit {
@@ -224,19 +234,19 @@ public struct Fetcher: Sendable {
     static func split(_ results: [EntryResult]) -> PageResult {
         var entries: [ChangeFeedEntry] = []
         entries.reserveCapacity(results.count)
-        var bad = 0
+        var bad: [UnreadableEntry] = []
         for r in results {
             switch r {
             case .entry(let e): entries.append(e)
-            case .undecodable: bad += 1
+            case .undecodable(_, let u): bad.append(u)
             }
         }
-        return PageResult(entries: entries, undecodable: bad, rows: results.count)
+        return PageResult(entries: entries, unreadable: bad, rows: results.count)
     }
 
     static func pageEvent(_ results: [EntryResult]) -> FetchEvent {
         let p = split(results)
-        return .page(p.entries, undecodable: p.undecodable)
+        return .page(p.entries, unreadable: p.unreadable)
     }
 
     // MARK: - Retries

@@ -113,5 +113,39 @@ extension ChangeFeedEntry: Decodable {
 /// A bad entry never takes its page down with it.
 public enum EntryResult: Sendable, Equatable {
     case entry(ChangeFeedEntry)
-    case undecodable(index: Int, reason: String)
+    /// `index` is the element's position in the page.
+    case undecodable(index: Int, UnreadableEntry)
+}
+
+/// An element of a page that is not a readable entry: what could still be read of it (its
+/// sequence, time and SOP instance UID, when those fields are intact) and why it failed.
+/// The list keeps it as a marked row, so that nothing the service sent is silently dropped.
+public struct UnreadableEntry: Error, Sendable, Equatable {
+    public var sequence: Int64?
+    public var timestamp: Date?
+    public var sopInstanceUid: String?
+    public var reason: String
+    /// How many readable entries of the same page come before it (where it goes in the list).
+    public var afterEntries: Int
+
+    public init(sequence: Int64? = nil, timestamp: Date? = nil, sopInstanceUid: String? = nil, reason: String,
+                afterEntries: Int = 0) {
+        self.sequence = sequence; self.timestamp = timestamp; self.sopInstanceUid = sopInstanceUid
+        self.reason = reason; self.afterEntries = afterEntries
+    }
+
+    /// Reads what it can of an element that failed to decode as an entry; never throws.
+    public static func salvage(from decoder: Decoder, reason: String) -> UnreadableEntry {
+        var u = UnreadableEntry(reason: reason)
+        guard let c = try? decoder.container(keyedBy: ChangeFeedEntry.AnyKey.self) else {
+            u.reason = reason
+            return u
+        }
+        var keys: [String: ChangeFeedEntry.AnyKey] = [:]
+        for k in c.allKeys { keys[k.stringValue.lowercased()] = k }
+        if let k = keys["sequence"] { u.sequence = try? c.decode(Int64.self, forKey: k) }
+        if let k = keys["timestamp"], let text = try? c.decode(String.self, forKey: k) { u.timestamp = Timestamp.parse(text) }
+        if let k = keys["sopinstanceuid"] { u.sopInstanceUid = try? c.decode(String.self, forKey: k) }
+        return u
+    }
 }

@@ -14,9 +14,16 @@ public enum MainScreen {
         drawTitle(state, &canvas, theme)
         drawToken(state, &canvas, theme)
         drawIdentity(state, &canvas, theme)
-        drawList(state, &canvas, theme)
+        if state.detail != nil {
+            DetailView.draw(state, &canvas, theme)
+        } else {
+            drawList(state, &canvas, theme)
+        }
         drawStatus(state, &canvas, theme)
         drawHints(state, &canvas, theme)
+        if state.helpOpen {
+            HelpOverlay.draw(state, &canvas, theme)
+        }
         if let signIn = state.signIn {
             SignInDialog.draw(signIn, now: state.now, into: &canvas, theme: theme)
         }
@@ -30,6 +37,13 @@ public enum MainScreen {
         var x = c.draw(" dicomtui ", row: 0, col: 0, style: t.titleBar)
         if state.isDemo {
             x += c.draw(" DEMO ", row: 0, col: x, style: t.demoBadge)
+        }
+        if state.follow.on {
+            x += c.draw(" ● FOLLOW ", row: 0, col: x, style: t.followBadge)
+        }
+        if let f = state.filter, f.query != nil, c.cols - x > 30 {
+            x += c.draw(" filtered \(Format.count(f.matches.count)) / \(Format.count(state.entries.count)) ",
+                        row: 0, col: x, style: t.filterBadge)
         }
         let version = " \(state.apiVersion.rawValue) "
         let versionWidth = TextWidth.of(version)
@@ -100,7 +114,10 @@ public enum MainScreen {
 
     static func drawList(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
         let maxSeq = max(state.fetch.latestSequence ?? 0, state.entries.lastSequence ?? 0)
-        let cols = Columns.fit(width: c.cols, sequenceDigits: String(maxSeq).count)
+        let rows = Layout.listRows(screenRows: state.screenRows)
+        let shown = (0..<rows).map { state.top + $0 }.filter { $0 < state.visibleCount }.map { state.entries[state.storeIndex(atVisible: $0)] }
+        let withSummary = shown.contains { $0.patientName != nil || $0.modality != nil }
+        let cols = Columns.fit(width: c.cols, sequenceDigits: String(maxSeq).count, withSummary: withSummary)
         var x = 0
         c.fill(row: Layout.headerRows - 1, style: t.heading)
         for col in cols.columns {
@@ -108,16 +125,14 @@ public enum MainScreen {
             c.draw(title, row: Layout.headerRows - 1, col: x, style: t.heading)
             x += col.width + 1
         }
-        let rows = Layout.listRows(screenRows: state.screenRows)
-        if state.entries.isEmpty {
+        if state.visibleCount == 0 {
             drawEmpty(state, &c, t, top: Layout.headerRows, rows: rows)
             return
         }
-        for i in 0..<rows {
+        for (i, row) in shown.enumerated() {
             let index = state.top + i
-            guard index < state.entries.count else { break }
             let y = Layout.headerRows + i
-            drawRow(state.entries[index], cols, y: y, &c, t, zone: state.timeZone)
+            drawRow(row, cols, y: y, &c, t, zone: state.timeZone)
             if index == state.selected {
                 c.restyle(row: y) { $0 = Style(bold: $0.bold, reverse: true) }
             }
@@ -126,8 +141,14 @@ public enum MainScreen {
 
     static func drawRow(_ e: FeedRow, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone) {
         var x = 0
+        if let reason = e.unreadable {
+            drawUnreadable(e, reason: reason, cols, y: y, &c, t, zone: zone)
+            return
+        }
         for col in cols.columns {
             let (text, style): (String, Style) = switch col.kind {
+            case .modality: (e.modality ?? "", t.plain)
+            case .patient: (e.patientName.map(personName) ?? "", t.plain)
             case .sequence: (TextWidth.pad(String(e.sequence), to: col.width, alignRight: true), t.plain)
             case .time: (cols.fullDates ? Format.dateTime(e.timestamp, in: zone) : Format.time(e.timestamp, in: zone), t.plain)
             case .action: (e.action.rawValue, t.action(e.action))
@@ -141,9 +162,51 @@ public enum MainScreen {
         }
     }
 
+    /// An element of a page that did not decode: marked, with the reason where the UIDs go.
+    static func drawUnreadable(_ e: FeedRow, reason: String, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone) {
+        var x = 0
+        var rest = 0
+        for col in cols.columns {
+            switch col.kind {
+            case .sequence:
+                c.draw(TextWidth.pad(e.sequenceKnown ? String(e.sequence) : "?", to: col.width, alignRight: true), row: y, col: x, style: t.error)
+            case .time:
+                c.draw(cols.fullDates ? Format.dateTime(e.timestamp, in: zone) : Format.time(e.timestamp, in: zone), row: y, col: x,
+                       maxWidth: col.width, style: t.label)
+            case .action:
+                c.draw("UNREADABLE", row: y, col: x, maxWidth: c.cols - x, style: t.error)
+            case .state:
+                break
+            default:
+                if rest == 0 { rest = x }
+            }
+            x += col.width + 1
+        }
+        let start = rest == 0 ? min(c.cols, cols.columns.prefix(4).reduce(0) { $0 + $1.width + 1 }) : rest
+        if start < c.cols {
+            let sop = e.sopInstanceUid.isEmpty ? "" : " · \(e.sopInstanceUid)"
+            c.draw(reason + sop, row: y, col: start, maxWidth: c.cols - start, style: t.label)
+        }
+    }
+
+    /// `Yamada^Tarou` → `Yamada, Tarou`: DICOM's caret-separated name parts, readable.
+    static func personName(_ pn: String) -> String {
+        let parts = pn.split(separator: "^", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count > 1 else { return pn }
+        let family = parts[0], given = parts[1]
+        let rest = parts.dropFirst(2).filter { !$0.isEmpty }
+        var out = family
+        if !given.isEmpty { out += family.isEmpty ? given : ", " + given }
+        if !rest.isEmpty { out += " " + rest.joined(separator: " ") }
+        return out
+    }
+
     static func drawEmpty(_ state: AppState, _ c: inout Canvas, _ t: Theme, top: Int, rows: Int) {
         var lines: [(String, Style)] = []
-        if let p = state.token.problem {
+        if let f = state.filter, f.query != nil, !state.entries.isEmpty {
+            lines.append(("No entry matches the filter '\(f.text)'", t.warning))
+            lines.append(("\(Format.count(state.entries.count)) entries loaded\(state.fetch.phase == .fetching ? ", more coming" : ""). Esc clears the filter.", t.label))
+        } else if let p = state.token.problem {
             lines.append(("Could not get a token", t.error))
             lines.append(contentsOf: wrap(p.message, width: c.cols - 4).map { ($0, t.plain) })
             if let hint = p.hint { lines.append(("", t.plain)); lines.append(contentsOf: wrap(hint, width: c.cols - 4).map { ($0, t.emphasis) }) }
@@ -172,8 +235,8 @@ public enum MainScreen {
     static func drawStatus(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
         let y = c.rows - 2
         c.fill(row: y, style: t.statusBar)
-        let position = state.entries.isEmpty ? "0 / 0" :
-            "\(Format.count(state.selected + 1)) / \(Format.count(state.entries.count))"
+        let position = state.visibleCount == 0 ? "0 / \(Format.count(state.entries.count))" :
+            "\(Format.count(state.selected + 1)) / \(Format.count(state.visibleCount))"
         let right = " \(position) "
         let rightWidth = TextWidth.of(right)
         var left: String
@@ -201,23 +264,52 @@ public enum MainScreen {
         } else if let p = state.token.problem, !state.entries.isEmpty {
             left += " · token: \(p.message)"
         }
+        if state.follow.on { left = "following · " + left }
+        if let f = state.filter, !f.editing, f.query != nil, state.flash == nil, state.detail == nil {
+            left = "filter: \(f.text) · " + left
+        }
+        if let d = state.detail, let s = d.search, !s.editing, !s.query.isEmpty, state.flash == nil {
+            let which = s.current.map { "\($0 + 1)/" } ?? ""
+            left = "search '\(s.query)': \(which)\(s.matches.count) match\(s.matches.count == 1 ? "" : "es") · " + left
+        }
         let room = c.cols - rightWidth - 1
         c.draw(" " + TextWidth.truncate(left, to: room - 1), row: y, col: 0, maxWidth: room, style: t.statusBar)
         c.draw(right, row: y, col: c.cols - rightWidth, style: t.statusBar)
+        if let f = state.filter, f.editing {
+            drawPrompt("/", f.text, note: f.error.map { "✗ \($0)" } ?? "\(Format.count(f.matches.count)) match\(f.matches.count == 1 ? "" : "es")",
+                       noteStyle: f.error == nil ? t.label : t.error, row: y, &c, t)
+        } else if let s = state.detail?.search, s.editing {
+            let note = s.query.isEmpty ? "tag, keyword, name or value" : s.matches.isEmpty ? "no match" : "\((s.current ?? 0) + 1)/\(s.matches.count)"
+            drawPrompt("search /", s.query, note: note, noteStyle: s.matches.isEmpty && !s.query.isEmpty ? t.error : t.label, row: y, &c, t)
+        }
     }
 
-    static let hints: [(String, String)] = [
-        ("q", "quit"), ("j/k", "move"), ("PgUp/PgDn", "page"), ("g/G", "top/end"), ("r", "new token"), ("l", "sign in"), ("R", "reload"),
-    ]
+    /// A text prompt in the status line: `/ text▏   note`.
+    static func drawPrompt(_ label: String, _ text: String, note: String, noteStyle: Style, row y: Int, _ c: inout Canvas, _ t: Theme) {
+        c.fill(row: y, style: .plain)
+        var x = c.draw(label + " ", row: y, col: 0, style: t.hintKey)
+        let noteWidth = min(TextWidth.of(note) + 2, max(0, c.cols / 2))
+        let room = max(1, c.cols - x - noteWidth - 1)
+        // Show the end of a long text: that is where the user types.
+        let shown = TextWidth.of(text) >= room ? TextWidth.suffix(text, fitting: room - 1) : text
+        x += c.draw(shown, row: y, col: x, style: t.plain)
+        x += c.draw("▏", row: y, col: x, style: t.hintKey)
+        if noteWidth > 2 {
+            c.draw(TextWidth.truncate(note, to: noteWidth - 2), row: y, col: c.cols - noteWidth + 1, style: noteStyle)
+        }
+    }
 
+    /// The hint bar: `? help` always, then the view's most useful keys while they fit.
     static func drawHints(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
         let y = c.rows - 1
         var x = 1
-        for (key, text) in hints {
-            let need = TextWidth.of(key) + 1 + TextWidth.of(text) + 2
+        x += c.draw("?", row: y, col: x, style: t.hintKey)
+        x += c.draw(" help  ", row: y, col: x, style: t.hintText)
+        for hint in KeyHelp.bar(for: state) {
+            let need = TextWidth.of(hint.keys) + 1 + TextWidth.of(hint.action) + 2
             if x + need > c.cols { break }
-            x += c.draw(key, row: y, col: x, style: t.hintKey)
-            x += c.draw(" " + text + "  ", row: y, col: x, style: t.hintText)
+            x += c.draw(hint.keys, row: y, col: x, style: t.hintKey)
+            x += c.draw(" " + hint.action + "  ", row: y, col: x, style: t.hintText)
         }
     }
 

@@ -12,6 +12,8 @@ public struct Theme: Sendable {
 
     var titleBar: Style { color ? Style(fg: .black, bg: .cyan, bold: true) : Style(bold: true, reverse: true) }
     var demoBadge: Style { color ? Style(fg: .black, bg: .yellow, bold: true) : Style(bold: true) }
+    var followBadge: Style { color ? Style(fg: .black, bg: .green, bold: true) : Style(bold: true, underline: true) }
+    var filterBadge: Style { color ? Style(fg: .black, bg: .white) : Style(bold: true) }
     var heading: Style { Style(bold: true, underline: true) }
     var label: Style { style(Style(dim: true)) }
     var plain: Style { .plain }

@@ -71,8 +71,20 @@ struct DicomTUI: ParsableCommand {
     @Flag(name: .customLong("no-mouse"), help: "Leave the mouse to the terminal (keeps native text selection).")
     var noMouse = false
 
-    @Flag(help: "Show times in UTC instead of local time.")
+    @Flag(help: "Show times in UTC instead of local time (t switches in the UI).")
     var utc = false
+
+    @Flag(help: "Load every entry's metadata with its page (slower; shows patient and modality for every row). Without it, metadata is fetched when an entry is opened.")
+    var metadata = false
+
+    @Flag(help: "Start in follow mode: poll for new entries and stay at the bottom (f switches in the UI).")
+    var follow = false
+
+    @Option(name: .customLong("follow-interval"), help: ArgumentHelp("How often follow mode polls for new entries, e.g. 5s, 1m.", valueName: "duration"))
+    var followInterval = "5s"
+
+    @Option(name: .customLong("demo-live"), help: ArgumentHelp("With --demo: how often the emulator appends a change (creates, updates, deletes), e.g. 3s; 0 stops it.", valueName: "duration"))
+    var demoLive = "3s"
 
     @Option(name: .customLong("demo-entries"), help: ArgumentHelp("With --demo: how many change-feed entries the emulator generates.", valueName: "n"))
     var demoEntries = 2_000
@@ -95,6 +107,12 @@ struct DicomTUI: ParsableCommand {
         }
         guard Duration.seconds(parsing: demoTokenLifetime) != nil else {
             throw ValidationError("--demo-token-lifetime takes a duration such as 60m or 2m (got '\(demoTokenLifetime)').")
+        }
+        guard let fi = Duration.seconds(parsing: followInterval), fi >= 1 else {
+            throw ValidationError("--follow-interval takes a duration of at least 1s, such as 5s or 1m (got '\(followInterval)').")
+        }
+        guard let live = Duration.seconds(parsing: demoLive), live >= 0 else {
+            throw ValidationError("--demo-live takes a duration such as 3s, or 0 (got '\(demoLive)').")
         }
         if let n = pageSize, n < 1 { throw ValidationError("--page-size must be at least 1.") }
         if parallel < 1 || parallel > 32 { throw ValidationError("--parallel takes 1 to 32 (got \(parallel)).") }
@@ -134,6 +152,10 @@ struct DicomTUI: ParsableCommand {
             o.endTime = window.end
         }
         o.utc = utc
+        o.includeMetadata = metadata
+        o.follow = follow
+        o.followInterval = Duration.seconds(parsing: followInterval)!
+        o.demoLiveInterval = Duration.seconds(parsing: demoLive)!
         o.demoEntries = demoEntries
         o.demoTokenLifetime = Duration.seconds(parsing: demoTokenLifetime)!
         o.demoFaults = demoFaults

@@ -144,14 +144,15 @@ import Testing
     @Test func pagesAppendInOrderAndCount() {
         var s = makeState()
         _ = update(&s, .fetchStarted)
-        _ = update(&s, .pageLoaded(entries: makeEntries(1...3), undecodable: 1))
-        _ = update(&s, .pageLoaded(entries: makeEntries(4...5), undecodable: 0))
-        #expect(s.entries.map(\.sequence) == [1, 2, 3, 4, 5])
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...3), unreadable: [UnreadableEntry(reason: "bad", afterEntries: 3)]))
+        _ = update(&s, .pageLoaded(entries: makeEntries(4...5), unreadable: []))
+        #expect(s.entries.map(\.sequence) == [1, 2, 3, 3, 4, 5], "the unreadable element keeps its place, with the sequence before it")
+        #expect(s.entries[3].unreadable == "bad" && !s.entries[3].sequenceKnown)
         #expect(s.fetch.pagesLoaded == 2)
         #expect(s.fetch.undecodable == 1)
         #expect(s.fetch.latestSequence == 5)
         _ = update(&s, .latestSequence(90))
-        _ = update(&s, .pageLoaded(entries: makeEntries(6...6), undecodable: 0))
+        _ = update(&s, .pageLoaded(entries: makeEntries(6...6), unreadable: []))
         #expect(s.fetch.latestSequence == 90, "a page never lowers the known latest sequence")
     }
 
@@ -161,7 +162,7 @@ import Testing
         _ = update(&s, .fetchRetrying(Problem("503 from the service"), attempt: 2))
         #expect(s.fetch.retryAttempt == 2)
         #expect(s.fetch.problem != nil)
-        _ = update(&s, .pageLoaded(entries: makeEntries(1...1), undecodable: 0))
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...1), unreadable: []))
         #expect(s.fetch.retryAttempt == nil && s.fetch.problem == nil)
     }
 
@@ -179,7 +180,7 @@ import Testing
     @Test func loadingMoreKeepsTheSelection() {
         var s = makeState(entries: 10)
         _ = update(&s, .input(.key(.char("j"))))
-        _ = update(&s, .pageLoaded(entries: makeEntries(11...20), undecodable: 0))
+        _ = update(&s, .pageLoaded(entries: makeEntries(11...20), unreadable: []))
         #expect(s.selected == 1)
     }
 }

@@ -78,7 +78,7 @@ final class EventLog: @unchecked Sendable {
     }
 
     var undecodable: Int {
-        events.reduce(0) { if case .page(_, let bad) = $1 { $0 + bad } else { $0 } }
+        events.reduce(0) { if case .page(_, let bad) = $1 { $0 + bad.count } else { $0 } }
     }
 
     var latestEvents: [Int64?] {

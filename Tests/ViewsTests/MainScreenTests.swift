@@ -32,7 +32,7 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
     @Test func feed80x24() {
         var s = state(rows: 24, cols: 80)
         _ = update(&s, .latestSequence(90))
-        _ = update(&s, .pageLoaded(entries: entries(30), undecodable: 0))
+        _ = update(&s, .pageLoaded(entries: entries(30), unreadable: []))
         _ = update(&s, .input(.key(.char("j"))))
         _ = update(&s, .input(.key(.char("j"))))
         assertSnapshot(MainScreen.render(s, theme: Theme(color: true)), named: "feed-80x24")
@@ -40,14 +40,14 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
 
     @Test func feed120x40InTokyoTime() {
         var s = state(rows: 40, cols: 120, zone: tokyo)
-        _ = update(&s, .pageLoaded(entries: entries(30), undecodable: 2))
+        _ = update(&s, .pageLoaded(entries: entries(30), unreadable: [UnreadableEntry(reason: "bad"), UnreadableEntry(reason: "bad")]))
         _ = update(&s, .caughtUp)
         assertSnapshot(MainScreen.render(s, theme: Theme(color: true)), named: "feed-120x40-tokyo")
     }
 
     @Test func feedNarrow40x12() {
         var s = state(rows: 12, cols: 40)
-        _ = update(&s, .pageLoaded(entries: entries(30), undecodable: 0))
+        _ = update(&s, .pageLoaded(entries: entries(30), unreadable: []))
         _ = update(&s, .input(.key(.char("G"))))
         assertSnapshot(MainScreen.render(s, theme: Theme(color: true)), named: "feed-40x12")
     }
@@ -89,7 +89,7 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
 @Suite struct MainScreenProperties {
     @Test func selectedRowIsReversedAcrossTheWidth() {
         var s = state(rows: 24, cols: 80)
-        _ = update(&s, .pageLoaded(entries: entries(10), undecodable: 0))
+        _ = update(&s, .pageLoaded(entries: entries(10), unreadable: []))
         _ = update(&s, .input(.key(.char("j"))))
         let c = MainScreen.render(s, theme: Theme(color: true))
         let y = Layout.headerRows + 1
@@ -99,7 +99,7 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
 
     @Test func monochromeHasNoColours() {
         var s = state(rows: 24, cols: 80)
-        _ = update(&s, .pageLoaded(entries: entries(10), undecodable: 0))
+        _ = update(&s, .pageLoaded(entries: entries(10), unreadable: []))
         let c = MainScreen.render(s, theme: Theme(color: false))
         #expect(c.cells.allSatisfy { $0.style.fg == nil && $0.style.bg == nil })
         let coloured = MainScreen.render(s, theme: Theme(color: true))
@@ -109,7 +109,7 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
     @Test(arguments: [32, 40, 57, 80, 100, 133, 200])
     func noRowOverflowsAtAnyWidth(cols: Int) {
         var s = state(rows: 20, cols: cols)
-        _ = update(&s, .pageLoaded(entries: entries(30), undecodable: 0))
+        _ = update(&s, .pageLoaded(entries: entries(30), unreadable: []))
         let c = MainScreen.render(s, theme: Theme(color: true))
         for row in 0..<c.rows {
             let width = (0..<c.cols).reduce(0) { $0 + TextWidth.of(c[row, $1].text) }
@@ -135,7 +135,7 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
 @Suite struct SignInDialogSnapshots {
     @Test func waitingForTheUser80x24() {
         var s = state(rows: 24, cols: 80)
-        _ = update(&s, .pageLoaded(entries: entries(30), undecodable: 0))
+        _ = update(&s, .pageLoaded(entries: entries(30), unreadable: []))
         _ = update(&s, .input(.key(.char("l"))))
         _ = update(&s, .signInPrompt(url: "https://microsoft.com/devicelogin", code: "FAKE1234",
                                      message: "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code FAKE1234 to authenticate."))

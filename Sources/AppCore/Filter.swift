@@ -1,0 +1,93 @@
+import FeedModel
+
+/// A parsed list filter. Terms are separated by spaces and every term must match:
+/// - a plain word matches study, series and SOP instance UIDs, patient name and patient ID
+///   (case-insensitive substring);
+/// - `action:delete`, `state:current`, `modality:CT` narrow by field (`action:` and `state:`
+///   take prefixes: `action:del`); `is:unreadable` keeps rows that did not decode;
+/// - `a|b` matches either; a leading `!` inverts a term (`!state:deleted`).
+public struct FeedFilter: Sendable, Equatable {
+    public enum Atom: Sendable, Equatable {
+        case word(String)
+        case actions(Set<ChangeFeedAction>)
+        case states(Set<ChangeFeedState>)
+        case modality(String)
+        case unreadable
+    }
+    public struct Term: Sendable, Equatable {
+        public var negated: Bool
+        /// Any one of these.
+        public var anyOf: [Atom]
+    }
+    public var terms: [Term]
+
+    public static let help = "text, action:, state:, modality:, is:unreadable, a|b, !term"
+
+    /// Parses what the user typed: nil for nothing typed; throws what is wrong.
+    public static func parse(_ text: String) throws(FilterError) -> FeedFilter? {
+        let raw = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if raw.isEmpty { return nil }
+        var terms: [Term] = []
+        for term in raw {
+            var t = Substring(term.lowercased())
+            let negated = t.hasPrefix("!")
+            if negated { t = t.dropFirst() }
+            var atoms: [Atom] = []
+            for alt in t.split(separator: "|") where !alt.isEmpty {
+                atoms.append(try atom(String(alt)))
+            }
+            if atoms.isEmpty {
+                if negated && t.isEmpty { continue }   // a lone "!" while typing
+                throw FilterError("'\(term)' is empty")
+            }
+            terms.append(Term(negated: negated, anyOf: atoms))
+        }
+        return terms.isEmpty ? nil : FeedFilter(terms: terms)
+    }
+
+    static func atom(_ t: String) throws(FilterError) -> Atom {
+        guard let colon = t.firstIndex(of: ":"), colon != t.startIndex else { return .word(t) }
+        let key = String(t[..<colon])
+        let value = String(t[t.index(after: colon)...])
+        if value.isEmpty { throw FilterError("'\(key):' needs a value, e.g. action:delete") }
+        switch key {
+        case "action":
+            let hit = ChangeFeedAction.allCases.filter { $0.rawValue.lowercased().hasPrefix(value) }
+            if hit.isEmpty { throw FilterError("no action '\(value)': create, update or delete") }
+            return .actions(Set(hit))
+        case "state":
+            let hit = ChangeFeedState.allCases.filter { $0.rawValue.lowercased().hasPrefix(value) }
+            if hit.isEmpty { throw FilterError("no state '\(value)': current, replaced or deleted") }
+            return .states(Set(hit))
+        case "modality":
+            return .modality(value.uppercased())
+        case "is" where "unreadable".hasPrefix(value):
+            return .unreadable
+        default:
+            throw FilterError("unknown filter '\(key):' (use \(help))")
+        }
+    }
+}
+
+public struct FilterError: Error, Sendable, Equatable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+}
+
+/// The filter of the list (`/`): what is typed, what it matches so far.
+public struct FilterState: Sendable, Equatable {
+    public var text: String = ""
+    /// The prompt is open (keys go to the text).
+    public var editing = true
+    /// The parsed filter; nil when the text is empty or does not parse (the list shows every row).
+    public var query: FeedFilter?
+    public var error: String?
+    /// Store rows that match, ascending.
+    public var matches: [Int32] = []
+    /// Store rows examined so far (rows that arrive later are examined as they come).
+    public var scanned = 0
+    /// The store row selected when the filter opened (the selection stays near it).
+    public var anchor: Int?
+
+    public init(anchor: Int? = nil) { self.anchor = anchor }
+}

@@ -1,0 +1,96 @@
+/// One key and what it does, for the hint bar and the help overlay (`?`).
+public struct KeyHint: Sendable, Equatable {
+    public var keys: String
+    public var action: String
+    public init(_ keys: String, _ action: String) { self.keys = keys; self.action = action }
+}
+
+/// The keys of each view, in one place: the hint bar shows the first that fit (after `? help`,
+/// which always stays), and the help overlay lists the current view's keys first, then the rest.
+public enum KeyHelp {
+    public struct Section: Sendable, Equatable {
+        public var title: String
+        public var hints: [KeyHint]
+    }
+
+    public static let list: [KeyHint] = [
+        KeyHint("Enter", "open entry"),
+        KeyHint("/", "filter"),
+        KeyHint("f", "follow"),
+        KeyHint("y", "copy UID"),
+        KeyHint("j/k ↓/↑", "move"),
+        KeyHint("PgDn/PgUp Space", "page"),
+        KeyHint("Ctrl-d/Ctrl-u", "half page"),
+        KeyHint("g/G Home/End", "first/last"),
+        KeyHint("R", "reload / re-read states"),
+        KeyHint("Esc", "clear filter"),
+        KeyHint("mouse", "wheel scrolls, click selects, double click opens"),
+    ]
+
+    public static let filterPrompt: [KeyHint] = [
+        KeyHint("Enter", "keep filter"),
+        KeyHint("Esc", "clear filter"),
+        KeyHint("↓/↑", "move"),
+        KeyHint("Ctrl-u", "clear text"),
+        KeyHint(FeedFilter.help, "syntax"),
+    ]
+
+    public static let detail: [KeyHint] = [
+        KeyHint("Esc/←", "back"),
+        KeyHint("Enter/Space", "expand/collapse"),
+        KeyHint("/", "search"),
+        KeyHint("n/N", "next/previous match"),
+        KeyHint("y", "copy value"),
+        KeyHint("j/k ↓/↑", "move"),
+        KeyHint("PgDn/PgUp", "page"),
+        KeyHint("g/G", "top/end"),
+        KeyHint("+/-", "expand/collapse all"),
+    ]
+
+    public static let searchPrompt: [KeyHint] = [
+        KeyHint("Enter", "keep search"),
+        KeyHint("Esc", "cancel search"),
+    ]
+
+    public static let global: [KeyHint] = [
+        KeyHint("?", "help"),
+        KeyHint("q", "quit"),
+        KeyHint("r", "new token"),
+        KeyHint("l", "sign in (device code)"),
+        KeyHint("L", "az login in this terminal"),
+        KeyHint("t", "local time / UTC"),
+        KeyHint("f", "follow new entries"),
+        KeyHint("Ctrl-z", "suspend (fg resumes)"),
+    ]
+
+    /// The sections of the help overlay for the current view.
+    public static func sections(for state: AppState) -> [Section] {
+        if state.detail != nil {
+            return [Section(title: "Entry details", hints: detail), Section(title: "Everywhere", hints: global)]
+        }
+        if state.filter?.editing == true {
+            return [Section(title: "Filter", hints: filterPrompt), Section(title: "List", hints: list),
+                    Section(title: "Everywhere", hints: global)]
+        }
+        return [Section(title: "List", hints: list), Section(title: "Everywhere", hints: global)]
+    }
+
+    /// The hint bar, most useful first (`? help` is drawn first by the view and never dropped).
+    public static func bar(for state: AppState) -> [KeyHint] {
+        if state.signIn != nil { return [KeyHint("Esc", "cancel"), KeyHint("y", "copy code")] }
+        if state.helpOpen { return [KeyHint("Esc", "close"), KeyHint("j/k", "scroll")] }
+        if let d = state.detail {
+            if d.search?.editing == true { return searchPrompt }
+            var bar = [KeyHint("Esc", "back"), KeyHint("Enter", "expand/collapse"), KeyHint("/", "search")]
+            if d.search?.query.isEmpty == false { bar.append(KeyHint("n/N", "next/prev")) }
+            bar += [KeyHint("y", "copy value"), KeyHint("q", "quit")]
+            return bar
+        }
+        if state.filter?.editing == true { return Array(filterPrompt.prefix(4)) }
+        var bar = [KeyHint("q", "quit"), KeyHint("Enter", "open"), KeyHint("/", "filter"),
+                   KeyHint("f", state.follow.on ? "stop following" : "follow"), KeyHint("y", "copy UID"),
+                   KeyHint("r", "new token"), KeyHint("l", "sign in"), KeyHint("R", "reload")]
+        if state.filter != nil { bar.insert(KeyHint("Esc", "clear filter"), at: 1) }
+        return bar
+    }
+}
