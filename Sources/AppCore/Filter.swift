@@ -5,7 +5,8 @@ import FeedModel
 ///   (case-insensitive substring);
 /// - `action:delete`, `state:current`, `modality:CT` narrow by field (`action:` and `state:`
 ///   take prefixes: `action:del`); `is:unreadable` keeps rows that did not decode;
-/// - `a|b` matches either; a leading `!` inverts a term (`!state:deleted`).
+/// - `a|b` matches either (`state:current|replaced`: alternatives after a field share it);
+///   a leading `!` inverts a term (`!state:deleted`).
 public struct FeedFilter: Sendable, Equatable {
     public enum Atom: Sendable, Equatable {
         case word(String)
@@ -33,8 +34,16 @@ public struct FeedFilter: Sendable, Equatable {
             let negated = t.hasPrefix("!")
             if negated { t = t.dropFirst() }
             var atoms: [Atom] = []
+            var field: Substring?   // `state:cur|rep`: later alternatives share the field
             for alt in t.split(separator: "|") where !alt.isEmpty {
-                atoms.append(try atom(String(alt)))
+                if let colon = alt.firstIndex(of: ":"), colon != alt.startIndex {
+                    field = alt[..<colon]
+                    atoms.append(try atom(String(alt)))
+                } else if let field {
+                    atoms.append(try atom(field + ":" + alt))
+                } else {
+                    atoms.append(try atom(String(alt)))
+                }
             }
             if atoms.isEmpty {
                 if negated && t.isEmpty { continue }   // a lone "!" while typing

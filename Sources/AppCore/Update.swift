@@ -239,15 +239,9 @@ private func handleGlobal(_ key: Key, _ state: inout AppState) -> [Effect] {
     case .char("L"):
         return [.handOverSignIn]
     case .char("t"):
-        let utc = TimeZone(identifier: "UTC")!
-        if state.timeZone.secondsFromGMT() == 0 && state.timeZone.identifier != state.localZone.identifier {
-            state.timeZone = state.localZone
-        } else if state.timeZone.identifier == utc.identifier, state.localZone.identifier != utc.identifier {
-            state.timeZone = state.localZone
-        } else {
-            state.timeZone = utc
-        }
-        state.flash = "Times in \(state.timeZone.identifier == "UTC" ? "UTC" : "local time (\(state.timeZone.identifier))")."
+        let showingUTC = ["UTC", "GMT"].contains(state.timeZone.identifier)
+        state.timeZone = showingUTC ? state.localZone : TimeZone(identifier: "UTC")!
+        state.flash = showingUTC ? "Times in local time (\(state.localZone.identifier))." : "Times in UTC."
     case .char("f"):
         return toggleFollow(&state)
     case .ctrl("z"):

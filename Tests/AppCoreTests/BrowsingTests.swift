@@ -1,0 +1,511 @@
+import AppCore
+import FeedModel
+import Foundation
+import TerminalKit
+import Testing
+
+/// DICOM JSON for an instance, as the service sends it with includeMetadata=true.
+func metadata(patient: String, id: String, modality: String, ideographic: String? = nil) -> JSONValue {
+    var pn: [String: JSONValue] = ["Alphabetic": .string(patient)]
+    if let ideographic { pn["Ideographic"] = .string(ideographic) }
+    return .object([
+        "00100010": .object(["vr": .string("PN"), "Value": .array([.object(pn)])]),
+        "00100020": .object(["vr": .string("LO"), "Value": .array([.string(id)])]),
+        "00080060": .object(["vr": .string("CS"), "Value": .array([.string(modality)])]),
+        "00081032": .object(["vr": .string("SQ"), "Value": .array([.object([
+            "00080100": .object(["vr": .string("SH"), "Value": .array([.string("24627-2")])]),
+            "00080104": .object(["vr": .string("LO"), "Value": .array([.string("CT Abdomen")])]),
+        ])])]),
+    ])
+}
+
+private func key(_ k: Key) -> AppEvent { .input(.key(k)) }
+private func type(_ text: String, _ s: inout AppState) { for c in text { _ = update(&s, key(.char(c))) } }
+
+@Suite struct FilterParsingTests {
+    @Test func plainWordsAndFieldsParse() throws {
+        let f = try #require(try FeedFilter.parse("  Yamada action:del state:cur|rep modality:ct !is:unr "))
+        #expect(f.terms.count == 5)
+        #expect(f.terms[0].anyOf == [.word("yamada")])
+        #expect(f.terms[1].anyOf == [.actions([.delete])])
+        #expect(f.terms[2].anyOf == [.states([.current]), .states([.replaced])])
+        #expect(f.terms[3].anyOf == [.modality("CT")])
+        #expect(f.terms[4].negated && f.terms[4].anyOf == [.unreadable])
+    }
+
+    @Test func nothingTypedIsNoFilter() throws {
+        #expect(try FeedFilter.parse("") == nil)
+        #expect(try FeedFilter.parse("   ") == nil)
+        #expect(try FeedFilter.parse("!") == nil, "a lone ! while typing is not an error yet")
+    }
+
+    @Test(arguments: [
+        ("action:", "needs a value"),
+        ("action:move", "no action 'move'"),
+        ("state:gone", "no state 'gone'"),
+        ("colour:red", "unknown filter 'colour:'"),
+    ])
+    func badTermsSayWhatIsWrong(text: String, message: String) {
+        #expect(throws: FilterError.self) { try FeedFilter.parse(text) }
+        do { _ = try FeedFilter.parse(text) } catch { #expect(error.message.contains(message), "\(error.message)") }
+    }
+}
+
+@Suite struct FilterTests {
+    /// 40 entries; every 4th is a delete; entries 1...20 carry metadata of two patients.
+    func loaded() -> AppState {
+        var s = makeState(rows: 24, cols: 100)
+        s.metadataWithPages = true
+        var page = makeEntries(1...40)
+        for i in 0..<20 {
+            page[i].metadata = i % 2 == 0 ? metadata(patient: "Yamada^Tarou", id: "PID-7", modality: "CT", ideographic: "山田^太郎")
+                                          : metadata(patient: "Doe^Jane", id: "PID-9", modality: "MR")
+        }
+        _ = update(&s, .pageLoaded(entries: page, unreadable: [UnreadableEntry(reason: "missing field 'state'", afterEntries: 40)]))
+        return s
+    }
+
+    func shownSequences(_ s: AppState) -> [Int64] {
+        (0..<s.visibleCount).map { s.entries[s.storeIndex(atVisible: $0)].sequence }
+    }
+
+    @Test func slashFiltersAsYouTypeAndEnterKeepsIt() {
+        var s = loaded()
+        _ = update(&s, key(.char("/")))
+        #expect(s.filter?.editing == true)
+        type("yama", &s)
+        #expect(shownSequences(s) == [1, 3, 5, 7, 9, 11, 13, 15, 17, 19])
+        type(" modality:ct", &s)
+        #expect(s.visibleCount == 10)
+        _ = update(&s, key(.enter))
+        #expect(s.filter?.editing == false && s.filter?.text == "yama modality:ct")
+        // Keys now move in the filtered list.
+        _ = update(&s, key(.char("G")))
+        #expect(s.entries[s.selectedStoreIndex!].sequence == 19)
+    }
+
+    @Test func fieldsNegationAndAlternatives() {
+        var s = loaded()
+        _ = update(&s, key(.char("/")))
+        type("action:delete", &s)
+        #expect(shownSequences(s) == [7, 14, 21, 28, 35])
+        _ = update(&s, key(.ctrl("u")))
+        type("!state:deleted pid-9|pid-7", &s)
+        #expect(shownSequences(s) == (1...20).filter { $0 % 7 != 0 }.map(Int64.init))
+        _ = update(&s, key(.ctrl("u")))
+        type("is:unreadable", &s)
+        #expect(s.visibleCount == 1 && s.entries[s.storeIndex(atVisible: 0)].unreadable != nil)
+        _ = update(&s, key(.ctrl("u")))
+        type(".498.1.3.17", &s)   // the end of a SOP instance UID
+        #expect(shownSequences(s) == [17])
+    }
+
+    @Test func aBadTermKeepsTheLastGoodResultAndSaysWhy() {
+        var s = loaded()
+        _ = update(&s, key(.char("/")))
+        type("modality:mr state:c", &s)
+        let good = s.visibleCount
+        #expect(good == (2...20).filter { $0 % 2 == 0 && $0 % 7 != 0 }.count)
+        _ = update(&s, key(.backspace))
+        type("x", &s)
+        #expect(s.filter?.error?.contains("no state 'x'") == true)
+        #expect(s.visibleCount == good, "the list does not jump while a term is half typed")
+    }
+
+    @Test func escClearsAndKeepsTheEntryThatWasSelected() {
+        var s = loaded()
+        _ = update(&s, key(.char("/")))
+        type("doe", &s)
+        _ = update(&s, key(.down))
+        _ = update(&s, key(.down))
+        let chosen = s.entries[s.selectedStoreIndex!].sequence
+        #expect(chosen == 6)
+        _ = update(&s, key(.escape))
+        #expect(s.filter == nil)
+        #expect(s.visibleCount == 41)
+        #expect(s.entries[s.selectedStoreIndex!].sequence == chosen)
+    }
+
+    @Test func escAfterEnterClearsAKeptFilter() {
+        var s = loaded()
+        _ = update(&s, key(.char("/")))
+        type("doe", &s)
+        _ = update(&s, key(.enter))
+        #expect(s.filter != nil)
+        _ = update(&s, key(.escape))
+        #expect(s.filter == nil && s.visibleCount == 41)
+    }
+
+    @Test func backspaceOnEmptyTextClosesThePrompt() {
+        var s = loaded()
+        _ = update(&s, key(.char("/")))
+        type("d", &s)
+        _ = update(&s, key(.backspace))
+        #expect(s.filter?.text == "")
+        _ = update(&s, key(.backspace))
+        #expect(s.filter == nil)
+    }
+
+    @Test func rowsArrivingLaterAreFilteredToo() {
+        var s = loaded()
+        _ = update(&s, key(.char("/")))
+        type("action:delete", &s)
+        _ = update(&s, key(.enter))
+        #expect(s.visibleCount == 5)
+        _ = update(&s, .pageLoaded(entries: makeEntries(41...50), unreadable: []))
+        #expect(shownSequences(s) == [7, 14, 21, 28, 35, 42, 49])
+    }
+
+    @Test func qIsTextWhileTyping() {
+        var s = loaded()
+        _ = update(&s, key(.char("/")))
+        #expect(update(&s, key(.char("q"))) == [])
+        #expect(!s.shouldQuit && s.filter?.text == "q")
+    }
+}
+
+@Suite struct FollowTests {
+    func idleWithToken(_ n: Int = 30) -> AppState {
+        var s = makeState(rows: 24, cols: 100)
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...n), unreadable: []))
+        _ = update(&s, .caughtUp)
+        return s
+    }
+
+    @Test func fGoesToTheBottomAndPollsAtOnceWhenIdle() {
+        var s = idleWithToken()
+        #expect(update(&s, key(.char("f"))) == [.startFetching(ResumePoint(offset: 30, afterSequence: 30))])
+        #expect(s.follow.on && s.selected == 29)
+        #expect(s.flash?.contains("Following") == true)
+    }
+
+    @Test func newEntriesKeepTheViewAtTheBottom() {
+        var s = idleWithToken()
+        _ = update(&s, key(.char("f")))
+        _ = update(&s, .pageLoaded(entries: makeEntries(31...35), unreadable: []))
+        #expect(s.selected == 34)
+        #expect(s.top == 34 - Layout.listRows(screenRows: 24) + 1)
+    }
+
+    @Test func pollsAfterTheIntervalOnlyWhileIdle() {
+        var s = idleWithToken()
+        s.follow.interval = 5
+        _ = update(&s, key(.char("f")))
+        _ = update(&s, .caughtUp)
+        #expect(update(&s, .tick(t0.addingTimeInterval(4))) == [])
+        #expect(update(&s, .tick(t0.addingTimeInterval(5))) == [.startFetching(ResumePoint(offset: 30, afterSequence: 30))])
+        #expect(s.fetch.phase == .fetching)
+        #expect(update(&s, .tick(t0.addingTimeInterval(11))) == [], "no second run while one is under way")
+    }
+
+    @Test(arguments: [Key.char("k"), .up, .pageUp, .char("g"), .home, .ctrl("u")])
+    func scrollingUpStopsFollowingAndSaysSo(k: Key) {
+        var s = idleWithToken()
+        _ = update(&s, key(.char("f")))
+        _ = update(&s, key(k))
+        #expect(!s.follow.on)
+        #expect(s.flash?.contains("Stopped following") == true)
+        _ = update(&s, .pageLoaded(entries: makeEntries(31...35), unreadable: []))
+        #expect(s.selected < 34, "no longer pulled to the bottom")
+    }
+
+    @Test func wheelUpStopsFollowingToo() {
+        var s = idleWithToken()
+        _ = update(&s, key(.char("f")))
+        _ = update(&s, .input(.mouse(MouseEvent(row: 10, col: 5, kind: .wheelUp))))
+        #expect(!s.follow.on)
+    }
+
+    @Test func fAgainStops() {
+        var s = idleWithToken()
+        _ = update(&s, key(.char("f")))
+        #expect(update(&s, key(.char("f"))) == [])
+        #expect(!s.follow.on && s.flash == "Stopped following.")
+    }
+
+    @Test func aClosedWindowCannotBeFollowed() {
+        var s = idleWithToken()
+        s.endTime = t0
+        #expect(update(&s, key(.char("f"))) == [])
+        #expect(!s.follow.on && s.flash?.contains("--end-time") == true)
+    }
+}
+
+@Suite struct RereadTests {
+    @Test func aRereadUpdatesStatesInPlaceWithoutDuplicates() {
+        var s = makeState(rows: 24, cols: 100)
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...10), unreadable: []))
+        _ = update(&s, .caughtUp)
+        #expect(update(&s, key(.char("R"))) == [.startFetching(.start)])
+        var again = makeEntries(1...12)
+        again[2].state = .deleted
+        again[4].state = .replaced
+        _ = update(&s, .pageLoaded(entries: again, unreadable: [UnreadableEntry(reason: "old bad row", afterEntries: 3)]))
+        #expect(s.entries.map(\.sequence) == Array(1...12), "nothing listed twice; the unknown unreadable row of a re-read is not added again")
+        #expect(s.entries[2].state == .deleted && s.entries[4].state == .replaced)
+        #expect(s.fetch.rewritten == 2)
+        _ = update(&s, .caughtUp)
+        #expect(s.flash == "Re-read done: 2 states updated.")
+    }
+
+    @Test func anUnreadableElementWithASequenceIsPlacedOnce() {
+        var s = makeState()
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...2) + makeEntries(4...4),
+                                    unreadable: [UnreadableEntry(sequence: 3, reason: "bad timestamp", afterEntries: 2)]))
+        #expect(s.entries.map(\.sequence) == [1, 2, 3, 4])
+        #expect(s.entries[2].unreadable == "bad timestamp" && s.entries[2].sequenceKnown)
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...4), unreadable: []))
+        #expect(s.entries.count == 4)
+        #expect(s.entries.index(ofSequence: 3) == nil, "an unreadable row is not an entry to update")
+    }
+}
+
+@Suite struct DetailTests {
+    func withRows() -> AppState {
+        var s = makeState(rows: 24, cols: 100)
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...20), unreadable: []))
+        return s
+    }
+
+    func loadedEntry(_ seq: Int, state: ChangeFeedState = .current) -> ChangeFeedEntry {
+        var e = makeEntries(seq...seq)[0]
+        e.state = state
+        e.metadata = metadata(patient: "Yamada^Tarou", id: "PID-7", modality: "CT", ideographic: "山田^太郎")
+        return e
+    }
+
+    @Test func enterAsksForTheEntryAndEscGoesBack() {
+        var s = withRows()
+        _ = update(&s, key(.down))
+        #expect(update(&s, key(.enter)) == [.loadEntry(sequence: 2)])
+        #expect(s.detail?.load == .loading)
+        #expect(s.detailLines.contains { $0.label == "Loading the metadata…" })
+        _ = update(&s, .entryLoaded(sequence: 2, loadedEntry(2, state: .replaced)))
+        #expect(s.detail?.tree != nil)
+        #expect(s.entries[1].state == .replaced, "the row shows the state the service has now")
+        #expect(s.entries[1].patientName == "Yamada^Tarou" && s.entries[1].modality == "CT")
+        #expect(s.detailLines.contains { $0.label == "Patient's Name" })
+        _ = update(&s, key(.escape))
+        #expect(s.detail == nil && s.selected == 1)
+    }
+
+    @Test func aSecondOpenComesFromTheCache() {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryLoaded(sequence: 1, loadedEntry(1)))
+        _ = update(&s, key(.escape))
+        #expect(update(&s, key(.enter)) == [], "no request: the metadata is cached")
+        #expect(s.detail?.tree != nil)
+    }
+
+    @Test func theCacheIsBounded() {
+        var cache = MetadataCache(capacity: 3)
+        for i in 1...5 { cache.insert(loadedEntry(i)) }
+        #expect(cache.count == 3)
+        #expect(cache[1] == nil && cache[2] == nil && cache[5] != nil)
+        cache.insert(loadedEntry(3))   // touched: now the newest
+        cache.insert(loadedEntry(6))
+        #expect(cache[3] != nil && cache[4] == nil)
+    }
+
+    @Test func aLateAnswerForAnotherEntryDoesNotReplaceTheView() {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        _ = update(&s, key(.escape))
+        _ = update(&s, key(.down))
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryLoaded(sequence: 1, loadedEntry(1)))
+        #expect(s.detail?.sequence == 2 && s.detail?.load == .loading)
+    }
+
+    @Test func failuresAndMissingEntriesAreSaid() {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryFailed(sequence: 1, Problem("403 Forbidden", hint: "needs the DICOM Data Reader role")))
+        #expect(s.detailLines.contains { $0.kind == .problem && $0.value == "403 Forbidden" })
+        #expect(s.detailLines.contains { $0.label.contains("DICOM Data Reader") })
+        _ = update(&s, key(.escape))
+        _ = update(&s, key(.down))
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryLoaded(sequence: 2, nil))
+        #expect(s.detailLines.contains { $0.label == "The service has no entry 2 any more." })
+    }
+
+    @Test func aFailureForWantOfATokenRetriesWithTheNextToken() {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryFailed(sequence: 1, Problem("401", needsToken: true)))
+        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.loadEntry(sequence: 1)])
+    }
+
+    @Test func sequencesCollapseAndExpand() throws {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryLoaded(sequence: 1, loadedEntry(1)))
+        let lines = s.detailLines
+        let sq = try #require(lines.firstIndex { $0.label == "Procedure Code Sequence" })
+        _ = update(&s, key(.char("G")))
+        #expect(s.detail?.cursor == lines.count - 1)
+        while s.detail!.cursor > sq { _ = update(&s, key(.char("k"))) }
+        _ = update(&s, key(.enter))
+        #expect(s.detailLines.count < lines.count, "the items are hidden")
+        #expect(!s.detailLines.contains { $0.label == "Code Value" })
+        _ = update(&s, key(.char(" ")))
+        _ = update(&s, key(.char("+")))
+        #expect(s.detailLines.count == lines.count)
+        _ = update(&s, key(.char("-")))
+        #expect(!s.detailLines.contains { $0.label == "Code Value" })
+    }
+
+    @Test func searchFindsRevealsAndSteps() throws {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryLoaded(sequence: 1, loadedEntry(1)))
+        _ = update(&s, key(.char("-")))
+        _ = update(&s, key(.char("/")))
+        type("code", &s)
+        let search = try #require(s.detail?.search)
+        #expect(search.matches.count >= 2)
+        let lines = s.detailLines
+        #expect(lines.contains { $0.label == "Code Value" }, "a match inside a collapsed sequence is revealed")
+        #expect(s.detail?.cursor == search.matches[0])
+        _ = update(&s, key(.enter))
+        _ = update(&s, key(.char("n")))
+        #expect(s.detail?.cursor == search.matches[1])
+        _ = update(&s, key(.char("N")))
+        #expect(s.detail?.cursor == search.matches[0])
+        _ = update(&s, key(.char("N")))
+        #expect(s.detail?.cursor == search.matches.last)
+        #expect(s.flash?.contains("wrapped") == true)
+        _ = update(&s, key(.escape))
+        #expect(s.detail?.search == nil && s.detail != nil, "Esc ends the search first, then goes back")
+    }
+
+    @Test func searchThatFindsNothingSaysSo() {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryLoaded(sequence: 1, loadedEntry(1)))
+        _ = update(&s, key(.char("/")))
+        type("zzzz", &s)
+        _ = update(&s, key(.enter))
+        #expect(s.flash == "No match for 'zzzz'.")
+        _ = update(&s, key(.char("n")))
+        #expect(s.flash == "No match for 'zzzz'.")
+    }
+
+    @Test func yCopiesTheValueUnderTheCursor() throws {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryLoaded(sequence: 1, loadedEntry(1)))
+        let lines = s.detailLines
+        let pn = try #require(lines.firstIndex { $0.label == "Patient's Name" })
+        while s.detail!.cursor < pn { _ = update(&s, key(.char("j"))) }
+        let effects = update(&s, key(.char("y")))
+        guard case .copy(let text, let label)? = effects.first else {
+            Issue.record("no copy effect: \(effects)")
+            return
+        }
+        #expect(text.contains("Yamada^Tarou"))
+        #expect(label.contains("(0010,0010) PatientName"))
+    }
+
+    @Test func anUnreadableRowOpensWithItsReasonAndNoRequest() {
+        var s = makeState()
+        _ = update(&s, .pageLoaded(entries: [], unreadable: [UnreadableEntry(sequence: 9, reason: "unknown action 'Move'")]))
+        #expect(update(&s, key(.enter)) == [])
+        #expect(s.detailLines.contains { $0.kind == .problem && $0.value == "unknown action 'Move'" })
+    }
+
+    @Test func qStillQuitsFromTheDetailView() {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        #expect(update(&s, key(.char("q"))) == [.quit])
+    }
+}
+
+@Suite struct OtherKeyTests {
+    @Test func yCopiesTheSelectedSOPInstanceUID() {
+        var s = makeState(entries: 5)
+        _ = update(&s, key(.down))
+        #expect(update(&s, key(.char("y"))) == [.copy(s.entries[1].sopInstanceUid, label: "SOP instance UID \(s.entries[1].sopInstanceUid)")])
+        var empty = makeState()
+        #expect(update(&empty, key(.char("y"))) == [])
+        #expect(empty.flash?.contains("empty") == true)
+    }
+
+    @Test func questionMarkOpensHelpWithTheCurrentViewFirst() {
+        var s = makeState(entries: 5)
+        _ = update(&s, key(.char("?")))
+        #expect(s.helpOpen)
+        #expect(KeyHelp.sections(for: s).first?.title == "List")
+        _ = update(&s, key(.char("j")))
+        #expect(s.helpTop == 1 && s.selected == 0, "keys scroll the help, not the list")
+        _ = update(&s, key(.escape))
+        #expect(!s.helpOpen)
+        _ = update(&s, key(.enter))
+        _ = update(&s, key(.char("?")))
+        #expect(KeyHelp.sections(for: s).first?.title == "Entry details")
+    }
+
+    @Test func tSwitchesBetweenLocalTimeAndUTC() {
+        var s = makeState()
+        s.localZone = TimeZone(identifier: "Asia/Tokyo")!
+        s.timeZone = s.localZone
+        _ = update(&s, key(.char("t")))
+        #expect(s.timeZone.secondsFromGMT() == 0 && s.flash == "Times in UTC.")
+        _ = update(&s, key(.char("t")))
+        #expect(s.timeZone.identifier == "Asia/Tokyo")
+    }
+
+    @Test func ctrlZSuspends() {
+        var s = makeState()
+        #expect(update(&s, key(.ctrl("z"))) == [.suspend])
+        _ = update(&s, .resumed)
+        #expect(s.flash == "Resumed.")
+    }
+
+    @Test func doubleClickOpensTheClickedRow() {
+        var s = makeState(entries: 10)
+        let effects = update(&s, .input(.mouse(MouseEvent(row: Layout.headerRows + 3, col: 4, kind: .doubleClick(button: 1)))))
+        #expect(effects == [.loadEntry(sequence: 4)])
+        #expect(s.selected == 3)
+    }
+
+    @Test func theHintBarAlwaysHasSomethingForEveryView() {
+        var s = makeState(entries: 3)
+        #expect(KeyHelp.bar(for: s).first == KeyHint("q", "quit"))
+        _ = update(&s, key(.char("/")))
+        #expect(KeyHelp.bar(for: s).first == KeyHint("Enter", "keep filter"))
+        _ = update(&s, key(.escape))
+        _ = update(&s, key(.enter))
+        #expect(KeyHelp.bar(for: s).first == KeyHint("Esc", "back"))
+    }
+}
+
+@Suite struct StoreSearchTests {
+    @Test func indexOfSequenceFindsReadableRowsOnly() {
+        var store = EntryStore()
+        store.append(contentsOf: makeEntries(1...3))
+        store.append(unreadable: UnreadableEntry(sequence: 5, reason: "x"))
+        store.append(contentsOf: makeEntries(7...9))
+        #expect(store.index(ofSequence: 2) == 1)
+        #expect(store.index(ofSequence: 8) == 5)
+        #expect(store.index(ofSequence: 5) == nil)
+        #expect(store.index(ofSequence: 4) == nil)
+        #expect(store.index(ofSequence: 100) == nil)
+        #expect(store.unreadableCount == 1)
+    }
+
+    @Test func summaryAndStateRewriteKeepTheRestOfTheRow() {
+        var store = EntryStore()
+        store.append(contentsOf: makeEntries(1...2))
+        store.setSummary(RowSummary(patientName: "山田^太郎", patientID: "7", modality: "MR"), at: 1)
+        store.setState(.replaced, at: 1)
+        #expect(store[1].patientName == "山田^太郎" && store[1].modality == "MR" && store[1].state == .replaced)
+        #expect(store[1].action == makeEntries(2...2)[0].action)
+        #expect(store[0].patientName == nil && !store.hasSummary(at: 0))
+    }
+}
