@@ -27,10 +27,21 @@ public struct DetailLine: Sendable, Equatable {
 }
 
 extension RowSummary {
-    /// What the list shows of an instance's metadata.
+    /// What the list shows of an instance's metadata. The patient name keeps all its groups in
+    /// DICOM's own form (`Yamada^Tarou=山田^太郎=やまだ^たろう`), so the filter finds a name by any of
+    /// them; the list shows the first group present.
     public init(metadata: JSONValue) {
         let s = MetadataTree.summary(of: metadata)
-        self.init(patientName: s.patientName, patientID: s.patientID, modality: s.modality)
+        var name = s.patientName
+        var dataset = metadata
+        if case .array(let list) = metadata, list.count == 1 { dataset = list[0] }
+        if case .object(let groups)? = dataset["00100010"]?["Value"]?.arrayValue?.first {
+            let parts = ["Alphabetic", "Ideographic", "Phonetic"].map { groups[$0]?.stringValue ?? "" }
+            var joined = parts.joined(separator: "=")
+            while joined.hasSuffix("=") { joined.removeLast() }
+            if !joined.isEmpty { name = joined }
+        }
+        self.init(patientName: name, patientID: s.patientID, modality: s.modality)
     }
 }
 

@@ -14,7 +14,7 @@ struct Columns: Equatable {
     var fullDates: Bool
 
     /// The narrowest a UID column may be: three columns need more room each to be worth it.
-    static func uidMin(columns: Int) -> Int { columns >= 3 ? 18 : 10 }
+    static func uidMin(columns: Int) -> Int { columns >= 3 ? 22 : 10 }
     static let uidMax = 64
     static let modalityWidth = 5
     static let patientMin = 12

@@ -122,8 +122,8 @@ enum HelpOverlay {
         let keyWidth = min(22, lines.filter { !$0.2 }.map { TextWidth.of($0.0) }.max() ?? 10)
         let contentWidth = min(c.cols - 4, max(40, keyWidth + 2 + (lines.map { TextWidth.of($0.1) }.max() ?? 0)))
         let width = contentWidth + 4
-        let height = min(c.rows, lines.count + 4)
-        let inner = max(0, height - 4)
+        let height = min(c.rows, lines.count + 2)
+        let inner = max(0, height - 2)
         let maxTop = max(0, lines.count - inner)
         let first = min(state.helpTop, maxTop)
         let top = max(0, (c.rows - height) / 2)
@@ -141,7 +141,7 @@ enum HelpOverlay {
         let footer = " \(more)Esc or ? closes "
         c.draw(footer, row: top + height - 1, col: left + max(1, width - TextWidth.of(footer) - 2), style: t.hintKey)
         for (i, line) in lines.dropFirst(first).prefix(inner).enumerated() {
-            let y = top + 2 + i
+            let y = top + 1 + i
             if line.2 {
                 c.draw(line.0, row: y, col: left + 2, maxWidth: contentWidth, style: t.emphasis.with(underline: true))
             } else if !line.0.isEmpty {

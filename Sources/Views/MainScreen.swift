@@ -189,10 +189,12 @@ public enum MainScreen {
         }
     }
 
-    /// `Yamada^Tarou` → `Yamada, Tarou`: DICOM's caret-separated name parts, readable.
+    /// `Yamada^Tarou=山田^太郎` → `Yamada, Tarou`: the first group present of a DICOM person
+    /// name, its caret-separated parts made readable.
     static func personName(_ pn: String) -> String {
-        let parts = pn.split(separator: "^", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count > 1 else { return pn }
+        let group = pn.split(separator: "=", omittingEmptySubsequences: true).first.map(String.init) ?? pn
+        let parts = group.split(separator: "^", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count > 1 else { return group }
         let family = parts[0], given = parts[1]
         let rest = parts.dropFirst(2).filter { !$0.isEmpty }
         var out = family
@@ -264,7 +266,7 @@ public enum MainScreen {
         } else if let p = state.token.problem, !state.entries.isEmpty {
             left += " · token: \(p.message)"
         }
-        if state.follow.on { left = "following · " + left }
+        if state.follow.on && state.flash == nil { left = "following · " + left }
         if let f = state.filter, !f.editing, f.query != nil, state.flash == nil, state.detail == nil {
             left = "filter: \(f.text) · " + left
         }

@@ -286,7 +286,7 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         _ = update(&s, .entryLoaded(sequence: 2, loadedEntry(2, state: .replaced)))
         #expect(s.detail?.tree != nil)
         #expect(s.entries[1].state == .replaced, "the row shows the state the service has now")
-        #expect(s.entries[1].patientName == "Yamada^Tarou" && s.entries[1].modality == "CT")
+        #expect(s.entries[1].patientName == "Yamada^Tarou=山田^太郎" && s.entries[1].modality == "CT")
         #expect(s.detailLines.contains { $0.label == "Patient's Name" })
         _ = update(&s, key(.escape))
         #expect(s.detail == nil && s.selected == 1)

@@ -1,0 +1,198 @@
+import AppCore
+import FeedModel
+import Foundation
+import TerminalKit
+import Testing
+import Views
+
+/// A hostile value: sets the window title, writes the clipboard, clears the screen, turns text
+/// red with a C1 CSI and reverses the rest with a bidi override.
+let hostile = "Evil\u{1b}]0;pwned\u{07}\u{1b}]52;c;cHduZWQ=\u{07}\u{1b}[2J\u{9b}31m\u{202e}reversed"
+
+func dicomJSON(_ pairs: [(String, String, JSONValue)]) -> JSONValue {
+    var o: [String: JSONValue] = [:]
+    for (tag, vr, value) in pairs {
+        var element: [String: JSONValue] = ["vr": .string(vr)]
+        switch value {
+        case .object(let extra): for (k, v) in extra { element[k] = v }
+        default: element["Value"] = value
+        }
+        o[tag] = .object(element)
+    }
+    return .object(o)
+}
+
+/// Metadata with Japanese names in three groups, a hostile value, a sequence, bulk data and a
+/// private tag.
+func richMetadata(_ i: Int) -> JSONValue {
+    let names: [(String, String, String)] = [
+        ("Yamada^Tarou", "山田^太郎", "やまだ^たろう"), ("Kim^Minjun", "김^민준", ""), ("Wang^Fang", "王^芳", ""),
+    ]
+    let (alpha, ideo, phon) = names[i % names.count]
+    var pn: [String: JSONValue] = ["Alphabetic": .string(alpha), "Ideographic": .string(ideo)]
+    if !phon.isEmpty { pn["Phonetic"] = .string(phon) }
+    return dicomJSON([
+        ("00080005", "CS", .array([.string("ISO_IR 192")])),
+        ("00080008", "CS", .array([.string("ORIGINAL"), .string("PRIMARY"), .string("AXIAL")])),
+        ("00080060", "CS", .array([.string(["CT", "MR", "US"][i % 3])])),
+        ("00081030", "LO", .array([.string(i == 2 ? hostile : "腹部 CT 造影 🩻")])),
+        ("00081032", "SQ", .array([.object([
+            "00080100": .object(["vr": .string("SH"), "Value": .array([.string("24627-2")])]),
+            "00080102": .object(["vr": .string("SH"), "Value": .array([.string("LN")])]),
+        ])])),
+        ("00100010", "PN", .array([.object(pn)])),
+        ("00100020", "LO", .array([.string("PID-\(1000 + i)")])),
+        ("00280010", "US", .array([.number(512)])),
+        ("00291010", "OB", .object(["InlineBinary": .string("AAECAwQFBgcICQ==")])),
+        ("7FE00010", "OW", .object(["BulkDataURI": .string("https://ws-dicom.dicom.azurehealthcareapis.com/v2/studies/1/series/2/instances/3/frames/1")])),
+    ])
+}
+
+func browsingState(rows: Int, cols: Int) -> AppState {
+    var s = state(rows: rows, cols: cols)
+    s.metadataWithPages = true
+    var page = entries(30)
+    for i in 0..<page.count where i % 2 == 0 { page[i].metadata = richMetadata(i / 2) }
+    _ = update(&s, .latestSequence(120))
+    _ = update(&s, .pageLoaded(entries: page, unreadable: [
+        UnreadableEntry(sequence: 91, sopInstanceUid: "1.2.3.\u{1b}[31mred", reason: "unknown action 'Move'", afterEntries: 30),
+    ]))
+    _ = update(&s, .caughtUp)
+    return s
+}
+
+let sizes: [(rows: Int, cols: Int)] = [(24, 80), (40, 120), (12, 40)]
+
+/// Every view draws inside its size, and nothing a server sent reaches the terminal as a control.
+func checkSafeAndInside(_ c: Canvas, _ name: String) {
+    for row in 0..<c.rows {
+        let width = (0..<c.cols).reduce(0) { $0 + TextWidth.of(c[row, $1].text) }
+        #expect(width <= c.cols, "\(name) row \(row) overflows")
+        #expect(!c.line(row).unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E },
+                "\(name) row \(row) carries a control character")
+    }
+}
+
+@Suite struct BrowsingSnapshots {
+    @Test(arguments: sizes.indices)
+    func listWithPatientsAnUnreadableRowAndFollow(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = browsingState(rows: rows, cols: cols)
+        _ = update(&s, .input(.key(.char("f"))))
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        let name = "list-\(cols)x\(rows)"
+        assertSnapshot(c, named: name)
+        checkSafeAndInside(c, name)
+        #expect(c.line(0).contains("FOLLOW") || cols < 50)
+        #expect(c.lines().contains { $0.contains("UNREADABLE") })
+    }
+
+    @Test(arguments: sizes.indices)
+    func filterPromptWhileTyping(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = browsingState(rows: rows, cols: cols)
+        _ = update(&s, .input(.key(.char("/"))))
+        for ch in "山田 !state:del" { _ = update(&s, .input(.key(.char(ch)))) }
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        let name = "filter-\(cols)x\(rows)"
+        assertSnapshot(c, named: name)
+        checkSafeAndInside(c, name)
+        #expect(c.line(rows - 2).contains("/ 山田 !state:del"))
+        #expect(s.visibleCount == 3, "entries 1, 13 and 25 carry 山田 and are not deleted")
+    }
+
+    @Test(arguments: sizes.indices)
+    func keptFilterShowsCountsInTheHeader(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = browsingState(rows: rows, cols: cols)
+        _ = update(&s, .input(.key(.char("/"))))
+        for ch in "modality:ct" { _ = update(&s, .input(.key(.char(ch)))) }
+        _ = update(&s, .input(.key(.enter)))
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        assertSnapshot(c, named: "filter-kept-\(cols)x\(rows)")
+        if cols >= 80 { #expect(c.line(0).contains("filtered 5 / 31")) }
+    }
+
+    @Test(arguments: sizes.indices)
+    func detailWithJapaneseNamesAndAHostileValue(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = browsingState(rows: rows, cols: cols)
+        // Entry 5 (index 4) carries the hostile study description.
+        for _ in 0..<4 { _ = update(&s, .input(.key(.down))) }
+        _ = update(&s, .input(.key(.enter)))
+        #expect(s.detail?.tree != nil, "metadata loaded with the page is used at once")
+        // Put the cursor on the description, a few lines into the metadata.
+        let target = s.detailLines.firstIndex { $0.label == "Study Description" } ?? 0
+        while s.detail!.cursor < target { _ = update(&s, .input(.key(.down))) }
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        let name = "detail-\(cols)x\(rows)"
+        assertSnapshot(c, named: name)
+        checkSafeAndInside(c, name)
+    }
+
+    @Test func detailShowsEveryPartOfTheTree() {
+        var s = browsingState(rows: 50, cols: 140)
+        _ = update(&s, .input(.key(.enter)))
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        assertSnapshot(c, named: "detail-140x50")
+        let text = c.lines().joined(separator: "\n")
+        #expect(text.contains("(0010,0010) PatientName"))
+        #expect(c.lines().contains { $0.contains("Ideographic:") && $0.contains("山田^太郎") })
+        #expect(c.lines().contains { $0.contains("Phonetic:") && $0.contains("やまだ^たろう") })
+        #expect(text.contains("ORIGINAL \\ PRIMARY \\ AXIAL"))
+        #expect(text.contains("InlineBinary, 10 bytes"))
+        #expect(!text.contains("AAECAwQFBgcICQ=="), "no base64 on screen")
+        #expect(text.contains("BulkDataURI"))
+        #expect(text.contains("▾ (0008,1032) ProcedureCodeSequence"))
+        #expect(text.contains("Private"))
+    }
+
+    @Test(arguments: sizes.indices)
+    func detailSearch(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = browsingState(rows: rows, cols: cols)
+        _ = update(&s, .input(.key(.enter)))
+        _ = update(&s, .input(.key(.char("/"))))
+        for ch in "code" { _ = update(&s, .input(.key(.char(ch)))) }
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        let name = "detail-search-\(cols)x\(rows)"
+        assertSnapshot(c, named: name)
+        checkSafeAndInside(c, name)
+        #expect(c.line(rows - 2).contains("search / code"))
+    }
+
+    @Test(arguments: sizes.indices)
+    func helpOverlay(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = browsingState(rows: rows, cols: cols)
+        _ = update(&s, .input(.key(.char("?"))))
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        let name = "help-\(cols)x\(rows)"
+        assertSnapshot(c, named: name)
+        checkSafeAndInside(c, name)
+        #expect(c.lines().contains { $0.contains("Keys") })
+    }
+
+    @Test(arguments: [32, 40, 50, 64, 80, 100, 120, 160, 220])
+    func theHintBarKeepsHelpAtEveryWidth(cols: Int) {
+        var s = browsingState(rows: 20, cols: cols)
+        let list = MainScreen.render(s, theme: Theme(color: true))
+        #expect(list.line(19).hasPrefix(" ? help"))
+        _ = update(&s, .input(.key(.enter)))
+        let detail = MainScreen.render(s, theme: Theme(color: true))
+        #expect(detail.line(19).hasPrefix(" ? help"))
+        checkSafeAndInside(detail, "detail at \(cols)")
+    }
+
+    @Test func monochromeDetailAndListHaveNoColours() {
+        var s = browsingState(rows: 24, cols: 100)
+        _ = update(&s, .input(.key(.char("f"))))
+        let list = MainScreen.render(s, theme: Theme(color: false))
+        #expect(list.cells.allSatisfy { $0.style.fg == nil && $0.style.bg == nil })
+        _ = update(&s, .input(.key(.enter)))
+        _ = update(&s, .input(.key(.char("/"))))
+        _ = update(&s, .input(.key(.char("a"))))
+        let detail = MainScreen.render(s, theme: Theme(color: false))
+        #expect(detail.cells.allSatisfy { $0.style.fg == nil && $0.style.bg == nil })
+    }
+}
