@@ -278,7 +278,10 @@ public final class ChangeFeedClient: Sendable {
             switch e {
             case .dataCorrupted(let c): return c.debugDescription
             case .keyNotFound(let k, _): return "missing \(k.stringValue)"
-            case .typeMismatch(_, let c), .valueNotFound(_, let c): return c.debugDescription
+            case .typeMismatch(_, let c), .valueNotFound(_, let c):
+                // Name the field: "field 'sequence': Expected to decode Int64 but found a string instead."
+                let path = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+                return path.isEmpty ? c.debugDescription : "field '\(path)': \(c.debugDescription)"
             @unknown default: return "\(e)"
             }
         }

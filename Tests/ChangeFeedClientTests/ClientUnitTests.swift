@@ -95,3 +95,25 @@ import Testing
         #expect(ChangeFeedClient.networkProblem(Raw(description: "something odd"), host: "h") == "something odd")
     }
 }
+
+@Suite struct UnreadableSalvageTests {
+    @Test func whatCanBeReadOfABadElementIsKept() throws {
+        let body = """
+            [{"sequence": 5, "timestamp": "2024-03-04T10:19:39.8097283+00:00", "sopInstanceUid": "1.2.3", "action": "Move",
+              "state": "Current", "studyInstanceUid": "1", "seriesInstanceUid": "1.2"},
+             {"Sequence": 6, "Action": "Create"},
+             42]
+            """
+        let results = try ChangeFeedClient.decodePage(Data(body.utf8))
+        guard case .undecodable(0, let a) = results[0], case .undecodable(1, let b) = results[1],
+              case .undecodable(2, let c) = results[2] else {
+            Issue.record("expected three unreadable elements: \(results)")
+            return
+        }
+        #expect(a.sequence == 5 && a.sopInstanceUid == "1.2.3" && a.timestamp != nil)
+        #expect(a.reason == "unknown action 'Move'")
+        #expect(b.sequence == 6, "keys are matched case-insensitively here too")
+        #expect(b.reason.contains("missing field"))
+        #expect(c.sequence == nil && !c.reason.isEmpty)
+    }
+}

@@ -105,6 +105,11 @@ import Testing
             var expected = truth
             expected.remove(at: 2)
             expectSameEntries(log.entries, expected)
+            // The broken element is handed over with where it stood and why it did not decode.
+            let bad = log.events.flatMap { (e: FetchEvent) -> [UnreadableEntry] in if case .page(_, let b) = e { b } else { [] } }
+            #expect(bad.count == 1)
+            #expect(bad.first?.afterEntries == 2 && bad.first?.sequence == nil)
+            #expect(bad.first?.reason.contains("sequence") == true, "\(bad.first?.reason ?? "")")
             // The broken element still counted as a row: the next page starts at 10, not 9.
             #expect(feed.pageRequests.map { queryItems($0)["offset"] }.prefix(2) == ["0", "10"])
             #expect(log.caughtUpCount == 1)
