@@ -65,7 +65,7 @@ extension AppState {
             lines.append(DetailLine(.message, "The service sent this element of the page in a shape that is not a change-feed entry; the rest of the page was kept."))
             return lines
         }
-        lines.append(DetailLine(.heading, "Change-feed entry \(row.sequence)"))
+        lines.append(DetailLine(.heading, "Change-feed entry"))
         func field(_ label: String, _ value: String?) {
             guard let value, !value.isEmpty else { return }
             lines.append(DetailLine(.field, label, value, copy: value))

@@ -94,19 +94,16 @@ enum DetailView {
         guard x < c.cols else { return }
         x += c.draw(TextWidth.pad(n.vr, to: 2) + " ", row: y, col: x, maxWidth: c.cols - x, style: t.hintKey)
         guard x < c.cols else { return }
-        var value = n.value
+        let valueStyle = n.kind == .sequence ? t.label : t.plain
+        let w = c.draw(n.value, row: y, col: x, maxWidth: c.cols - x, style: valueStyle)
         if wide, !n.keyword.isEmpty, n.name != n.keyword {
-            // Wide terminals show the full name after the value, dimmed.
-            let room = c.cols - x
-            let nameText = "  " + n.name + (n.isRetired ? " (retired)" : "")
-            if TextWidth.of(value) + TextWidth.of(nameText) <= room {
-                let w = c.draw(value, row: y, col: x, style: n.kind == .sequence ? t.label : t.plain)
-                c.draw(nameText, row: y, col: x + w, maxWidth: room - w, style: t.label)
-                return
+            // Wide terminals show the full name at the right edge, dimmed, where it fits.
+            let nameText = n.name + (n.isRetired ? " (retired)" : "")
+            let nameWidth = TextWidth.of(nameText)
+            if x + w + 3 + nameWidth <= c.cols {
+                c.draw(nameText, row: y, col: c.cols - nameWidth - 1, style: t.label)
             }
         }
-        if n.kind == .sequence { value = n.value }
-        c.draw(value, row: y, col: x, maxWidth: c.cols - x, style: n.kind == .sequence ? t.label : t.plain)
     }
 }
 
