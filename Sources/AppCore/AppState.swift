@@ -132,7 +132,11 @@ public struct AppState: Sendable, Equatable {
     /// being added again, so nothing is ever listed twice; an element that did not decode
     /// becomes a marked row where it stood in the page. Returns how many rows were added.
     @discardableResult
-    public mutating func merge(_ page: [ChangeFeedEntry], unreadable: [UnreadableEntry],
+    ///
+    /// With `inferStates` (entries that arrive after the feed was read to the end: follow mode),
+    /// a new entry also rewrites the state of its instance's older rows, by the service's rules,
+    /// so the list does not show a deleted instance as current until the next re-read.
+    public mutating func merge(_ page: [ChangeFeedEntry], unreadable: [UnreadableEntry], inferStates: Bool = false,
                                summary: (ChangeFeedEntry) -> RowSummary = { _ in RowSummary() }) -> Int {
         let before = entries.count
         var bad = unreadable[...]
@@ -162,6 +166,16 @@ public struct AppState: Sendable, Equatable {
                     if !s.isEmpty { entries.setSummary(s, at: row) }
                 }
                 continue
+            }
+            if inferStates {
+                // The service rewrites the state of an instance's older rows when it changes:
+                // a delete makes them all Deleted; an update or a new version, Replaced.
+                let older: ChangeFeedState = e.action == .delete ? .deleted : .replaced
+                for row in entries.rows(withSOPInstanceUID: e.sopInstanceUid, before: entries.count)
+                where entries[row].state != older {
+                    entries.setState(older, at: row)
+                    fetch.rewritten += 1
+                }
             }
             entries.append(e, summary: summary(e))
         }

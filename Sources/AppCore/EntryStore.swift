@@ -166,6 +166,25 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         return nil
     }
 
+    /// Readable rows before `end` whose SOP instance UID is `uid`, newest first.
+    public func rows(withSOPInstanceUID uid: String, before end: Int) -> [Int] {
+        let needle = Array(uid.utf8)
+        var found: [Int] = []
+        var row = Swift.min(end, count) - 1
+        sopBytes.withUnsafeBufferPointer { bytes in
+            while row >= 0 {
+                let start = row == 0 ? 0 : Int(sopEnds[row - 1])
+                let stop = Int(sopEnds[row])
+                if stop - start == needle.count, kinds[row] & Self.unreadableFlag == 0,
+                   needle.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + start, needle.count) == 0 }) {
+                    found.append(row)
+                }
+                row -= 1
+            }
+        }
+        return found
+    }
+
     /// The row at `index` as the filter sees it, without building strings it does not need.
     public func sequence(at index: Int) -> Int64 { sequences[index] }
 

@@ -100,7 +100,8 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         if state.metadataWithPages {
             for e in entries where e.metadata != nil { state.metadataCache.insert(e) }
         }
-        state.merge(entries, unreadable: unreadable, summary: { e in e.metadata.map(RowSummary.init(metadata:)) ?? RowSummary() })
+        let live = state.fetch.caughtUpAt != nil && !state.fetch.rereading
+        state.merge(entries, unreadable: unreadable, inferStates: live, summary: { e in e.metadata.map(RowSummary.init(metadata:)) ?? RowSummary() })
         state.fetch.pagesLoaded += 1
         state.fetch.undecodable += unreadable.count
         state.fetch.retryAttempt = nil

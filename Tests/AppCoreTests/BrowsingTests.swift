@@ -224,6 +224,31 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(!s.follow.on && s.flash == "Stopped following.")
     }
 
+    @Test func liveChangesRewriteTheStateOfOlderRowsByTheServiceRules() {
+        var s = idleWithToken(10)
+        _ = update(&s, key(.char("f")))
+        let sop = s.entries[2].sopInstanceUid
+        func change(_ seq: Int64, _ action: ChangeFeedAction, _ st: ChangeFeedState) -> ChangeFeedEntry {
+            ChangeFeedEntry(sequence: seq, studyInstanceUid: s.entries[2].studyInstanceUid, seriesInstanceUid: s.entries[2].seriesInstanceUid,
+                            sopInstanceUid: sop, action: action, timestamp: t0.addingTimeInterval(100), state: st)
+        }
+        // create (row 3) -> delete -> re-create reads Replaced, Replaced, Current (changefeed-api.md 1.5).
+        _ = update(&s, .pageLoaded(entries: [change(11, .delete, .deleted)], unreadable: []))
+        #expect(s.entries[2].state == .deleted)
+        _ = update(&s, .pageLoaded(entries: [change(12, .create, .current)], unreadable: []))
+        #expect([s.entries[2].state, s.entries[10].state, s.entries[11].state] == [.replaced, .replaced, .current])
+        #expect(s.entries[1].state == .current && s.entries[3].state == .current, "other instances keep theirs")
+    }
+
+    @Test func theFirstLoadTakesStatesAsTheServiceSendsThem() {
+        var s = makeState()
+        var page = makeEntries(1...3)
+        page.append(ChangeFeedEntry(sequence: 4, studyInstanceUid: page[0].studyInstanceUid, seriesInstanceUid: page[0].seriesInstanceUid,
+                                    sopInstanceUid: page[0].sopInstanceUid, action: .update, timestamp: t0, state: .current))
+        _ = update(&s, .pageLoaded(entries: page, unreadable: []))
+        #expect(s.entries[0].state == .current, "no inference while loading: a page is as the service has it")
+    }
+
     @Test func aClosedWindowCannotBeFollowed() {
         var s = idleWithToken()
         s.endTime = t0
