@@ -54,6 +54,23 @@ public struct FeedFilter: Sendable, Equatable {
         return terms.isEmpty ? nil : FeedFilter(terms: terms)
     }
 
+    /// True when every row this filter matches is surely matched by `old` too (the user typed
+    /// on: a longer word, a narrower field value, another term), so only `old`'s matches need
+    /// testing again.
+    public func narrows(_ old: FeedFilter) -> Bool {
+        guard terms.count >= old.terms.count, let last = old.terms.indices.last else { return false }
+        for i in 0..<last where terms[i] != old.terms[i] { return false }
+        let (a, b) = (old.terms[last], terms[last])
+        if a == b { return true }
+        guard !a.negated, !b.negated, a.anyOf.count == 1, b.anyOf.count == 1 else { return false }
+        switch (a.anyOf[0], b.anyOf[0]) {
+        case (.word(let x), .word(let y)): return y.hasPrefix(x)
+        case (.actions(let x), .actions(let y)): return y.isSubset(of: x)
+        case (.states(let x), .states(let y)): return y.isSubset(of: x)
+        default: return false
+        }
+    }
+
     static func atom(_ t: String) throws(FilterError) -> Atom {
         guard let colon = t.firstIndex(of: ":"), colon != t.startIndex else { return .word(t) }
         let key = String(t[..<colon])
@@ -93,6 +110,7 @@ public struct FilterState: Sendable, Equatable {
     public var error: String?
     /// Store rows that match, ascending.
     public var matches: [Int32] = []
+
     /// Store rows examined so far (rows that arrive later are examined as they come).
     public var scanned = 0
     /// The store row selected when the filter opened (the selection stays near it).

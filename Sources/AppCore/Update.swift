@@ -397,8 +397,16 @@ private func applyFilterText(_ new: FilterState, _ state: inout AppState) {
         state.filter = f
         return
     }
-    f.matches = []
-    f.scanned = 0
+    // Typing on (a longer word, a narrower value, another term) can only narrow the filter:
+    // test the rows it matched instead of every row, so a million rows stay quick key by key.
+    if let prev = previous, let old = prev.query, let query = f.query, query.narrows(old) {
+        let matcher = state.entries.matcher(for: query)
+        f.matches = prev.matches.filter { matcher.matches(Int($0)) }
+        f.scanned = prev.scanned
+    } else {
+        f.matches = []
+        f.scanned = 0
+    }
     state.filter = f
     state.filterNewRows()
     if let keep {

@@ -534,3 +534,38 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(store[0].patientName == nil && !store.hasSummary(at: 0))
     }
 }
+
+@Suite struct FilterNarrowingTests {
+    func narrows(_ new: String, _ old: String) throws -> Bool {
+        let n = try #require(try FeedFilter.parse(new)), o = try #require(try FeedFilter.parse(old))
+        return n.narrows(o)
+    }
+
+    @Test func typingOnNarrows() throws {
+        #expect(try narrows("yama", "yam"))
+        #expect(try narrows("yam ct", "yam"))
+        #expect(try narrows("state:cu", "state:c") == true)
+        #expect(try narrows("action:del", "action:d"))
+    }
+
+    @Test func whatCanWidenIsNotTakenForNarrowing() throws {
+        #expect(try !narrows("modality:ct", "modality:c"), "modality is an exact match")
+        #expect(try !narrows("!yama", "!yam"), "a longer negated word matches more")
+        #expect(try !narrows("yam|doe", "yam"))
+        #expect(try narrows("modality", "modalit"), "a longer word")
+        #expect(try !narrows("modality:ct", "modality"), "a word that became a field")
+        #expect(try !narrows("yam", "yama"), "deleting widens")
+    }
+
+    @Test func narrowedResultsEqualAFullScan() {
+        var s = FilterTests().loaded()
+        _ = update(&s, .input(.key(.char("/"))))
+        for ch in "1.2.826 state:c" { _ = update(&s, .input(.key(.char(ch)))) }
+        let incremental = s.filter!.matches
+        var fresh = FilterTests().loaded()
+        _ = update(&fresh, .input(.key(.char("/"))))
+        for ch in "state:cu 1.2.826" { _ = update(&fresh, .input(.key(.char(ch)))) }
+        #expect(incremental == fresh.filter!.matches)
+        #expect(!incremental.isEmpty)
+    }
+}
