@@ -569,3 +569,59 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(!incremental.isEmpty)
     }
 }
+
+@Suite struct DetailMovementTests {
+    func opened() -> AppState {
+        var s = DetailTests().withRows()
+        s.screenRows = 12   // 6 rows of lines: paging is visible
+        _ = update(&s, .input(.key(.enter)))
+        _ = update(&s, .entryLoaded(sequence: 1, DetailTests().loadedEntry(1)))
+        return s
+    }
+
+    @Test(arguments: [
+        (Key.char("j"), 1), (.down, 1), (.pageDown, 6), (.char(" "), 6), (.ctrl("d"), 3),
+    ])
+    func keysMoveTheCursorDown(key: Key, by: Int) {
+        var s = opened()
+        _ = update(&s, .input(.key(key)))
+        #expect(s.detail?.cursor == by)
+        #expect(s.detail!.cursor >= s.detail!.top && s.detail!.cursor < s.detail!.top + 6, "the cursor stays on screen")
+    }
+
+    @Test(arguments: [(Key.char("k"), 1), (.up, 1), (.pageUp, 6), (.ctrl("u"), 3)])
+    func keysMoveTheCursorUp(key: Key, by: Int) {
+        var s = opened()
+        _ = update(&s, .input(.key(.char("G"))))
+        let end = s.detail!.cursor
+        #expect(end == s.detailLines.count - 1)
+        _ = update(&s, .input(.key(key)))
+        #expect(s.detail?.cursor == end - by)
+        _ = update(&s, .input(.key(.home)))
+        #expect(s.detail?.cursor == 0 && s.detail?.top == 0)
+    }
+
+    @Test func theMouseScrollsSelectsAndTogglesInTheDetailView() throws {
+        var s = opened()
+        _ = update(&s, .input(.mouse(MouseEvent(row: 10, col: 3, kind: .wheelDown))))
+        #expect(s.detail?.cursor == 3)
+        _ = update(&s, .input(.mouse(MouseEvent(row: Layout.headerRows + 1, col: 3, kind: .click(button: 1)))))
+        #expect(s.detail?.cursor == s.detail!.top + 1)
+        let sq = try #require(s.detailLines.firstIndex { $0.label == "Procedure Code Sequence" })
+        _ = update(&s, .input(.key(.char("G"))))
+        while s.detail!.cursor > sq { _ = update(&s, .input(.key(.up))) }
+        let before = s.detailLines.count
+        let row = Layout.headerRows + (sq - s.detail!.top)
+        _ = update(&s, .input(.mouse(MouseEvent(row: row, col: 3, kind: .doubleClick(button: 1)))))
+        #expect(s.detailLines.count < before, "double click collapses the sequence")
+    }
+
+    @Test func resizingKeepsTheCursorOnScreen() {
+        var s = opened()
+        _ = update(&s, .input(.key(.char("G"))))
+        _ = update(&s, .input(.resize(rows: 40, cols: 120)))
+        #expect(s.detail!.top == max(0, s.detailLines.count - Layout.listRows(screenRows: 40)))
+        _ = update(&s, .input(.resize(rows: 9, cols: 40)))
+        #expect(s.detail!.cursor < s.detail!.top + Layout.listRows(screenRows: 9))
+    }
+}
