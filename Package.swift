@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV.git", from: "0.10.0"),
     ],
     targets: [
         // 1. ncursesw, seen from Swift: a module map and a shim header. Imported only by Terminal.
@@ -53,14 +55,23 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // 10. Wiring: the run loop, the effects executor, options. Everything meets here.
+        // 10. The configuration file (YAML, profiles) and the precedence flags > environment > file.
+        //     Pure: the file is read in one place, everything else works on values.
+        .target(name: "Config", dependencies: [
+            "FeedModel", "ChangeFeedClient",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // 11. Script mode: entry writers (NDJSON, JSON, CSV), the token report, and the plain
+        //     authorization source the `feed` command hands to the Fetcher. No terminal, no curses.
+        .target(name: "ScriptMode", dependencies: ["FeedModel", "ChangeFeedClient", "TokenSource"]),
+        // 12. Wiring: the run loop, the effects executor, options. Everything meets here.
         .target(name: "AppRuntime", dependencies: [
             "AppCore", "Views", "Terminal", "TerminalKit", "FeedModel",
-            "ChangeFeedClient", "TokenSource", "Emulator",
+            "ChangeFeedClient", "TokenSource", "Emulator", "ScriptMode", "Config",
         ]),
-        // 11. The thin executable: argument parsing and a call into AppRuntime.
+        // 13. The thin executable: argument parsing and a call into AppRuntime.
         .executableTarget(name: "dicomtui", dependencies: [
-            "AppRuntime", "Emulator",
+            "AppRuntime", "Config", "Emulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Rerunnable measurements (memory per entry, fetch throughput), each against a peer.
@@ -82,6 +93,12 @@ let package = Package(
         // Drives the built dicomtui binary in a private tmux server (shared by the suites below).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "EndToEndTests", dependencies: ["Emulator", "FeedModel", "TokenSource", "TestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "FeedModel"]),
+        // Runs the built binary's `token` and `feed` commands against an in-process emulator.
+        .testTarget(name: "ScriptModeTests", dependencies: [
+            "ScriptMode", "Emulator", "FeedModel", "TokenSource", "TestSupport",
+            .product(name: "SwiftCSV", package: "SwiftCSV"),
+        ]),
         // The real Azure CLI, offline: local managed-identity and sign-in services (Fixtures/).
         .testTarget(name: "RealAzTests", dependencies: ["TokenSource", "Emulator", "TestSupport"], exclude: ["Fixtures"]),
     ],

@@ -45,6 +45,15 @@ public struct UIOptions: Sendable {
     public var followInterval: TimeInterval = 5
     /// With --demo: seconds between changes the emulator appends by itself (0: none).
     public var demoLiveInterval: TimeInterval = 3
+    /// The configuration profile in use (`--profile`, `$DICOMTUI_PROFILE` or the file's
+    /// `default-profile`), nil without one.
+    public var profileName: String?
+    /// The profile is marked `production: true`.
+    public var production = false
+    /// Every profile of the configuration file, in file order (for switching profiles).
+    public var profiles: [String] = []
+    /// Resolves another profile of the same file into options (for the UI's profile switch).
+    public var profileCatalog: ProfileCatalog?
     public init() {}
 }
 

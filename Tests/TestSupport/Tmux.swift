@@ -131,12 +131,17 @@ public enum Build {
 /// exit status. posix_spawn and waitpid: Foundation's Process can miss a child's exit when
 /// called from a test's task.
 public func spawnAndWait(_ argv: [String], stdoutPath: String) throws -> Int32 {
+    try spawnAndWait(argv, stdoutPath: stdoutPath, stderrPath: "/dev/null", environment: nil)
+}
+
+/// The same, with stderr to `stderrPath` and, when given, `environment` instead of this process's.
+public func spawnAndWait(_ argv: [String], stdoutPath: String, stderrPath: String, environment: [String: String]?) throws -> Int32 {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     // Nothing else is inherited: the tmux server lives on, and an inherited descriptor of a
     // script another test is writing would keep that script "busy" (ETXTBSY) for good.
     for name in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? [] {
@@ -156,7 +161,11 @@ public func spawnAndWait(_ argv: [String], stdoutPath: String) throws -> Int32 {
     posix_spawnattr_setsigdefault(&attr, &all)
     posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
     var pid: pid_t = 0
-    let rc = posix_spawnp(&pid, argv[0], &actions, &attr, &cArgs, environ)
+    var cEnv: [UnsafeMutablePointer<CChar>?] = environment.map { $0.map { strdup("\($0.key)=\($0.value)") } + [nil] } ?? []
+    defer { for e in cEnv { free(e) } }
+    let rc = environment == nil
+        ? posix_spawnp(&pid, argv[0], &actions, &attr, &cArgs, environ)
+        : posix_spawnp(&pid, argv[0], &actions, &attr, &cArgs, &cEnv)
     guard rc == 0 else { throw Tmux.TmuxError.failed("cannot start \(argv[0]): \(String(cString: strerror(rc)))") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}

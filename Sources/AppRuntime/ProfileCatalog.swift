@@ -1,0 +1,47 @@
+import Config
+import Foundation
+
+/// The profiles of the configuration file the app started with, and how one of them becomes
+/// the options of the UI: what switching profile (the `p` key) needs.
+public struct ProfileCatalog: Sendable {
+    public let file: ConfigFile
+    /// The environment and flags of the start.
+    public let environment: [String: String]
+    public let flags: FlagSettings
+
+    public init(file: ConfigFile, environment: [String: String], flags: FlagSettings) {
+        self.file = file
+        self.environment = environment
+        self.flags = flags
+    }
+
+    /// Profile names in file order.
+    public var names: [String] { file.profileNames }
+
+    /// `base` with the service settings of profile `name`. A profile picked by the user wins over
+    /// the URL, API version, resource, tenant, page size and parallelism given at the start
+    /// (`--url`, `$DICOMTUI_URL`, …): otherwise every profile would show the same service. The az
+    /// path (`--az`, `$DICOMTUI_AZ`) and the display options (colour, mouse, UTC) are kept.
+    public func options(for name: String, base: UIOptions) -> UIOptions? {
+        guard let profile = file.profile(named: name) else { return nil }
+        var env = environment
+        env[Resolution.urlVariable] = nil
+        env[Resolution.profileVariable] = nil
+        let s = Resolution.settings(profile: profile, file: file, environment: env, flags: FlagSettings(az: flags.az))
+        var o = base
+        o.demo = false
+        o.url = s.url
+        o.azPath = s.az
+        o.resource = s.resource
+        o.tenant = s.tenant
+        o.apiVersion = s.apiVersion
+        o.pageSize = s.pageSize
+        o.parallel = s.parallel
+        o.refreshBefore = s.refreshBefore
+        o.profileName = s.profileName
+        o.production = s.production
+        o.profiles = s.profiles
+        if s.theme == .mono { o.color = false }
+        return o
+    }
+}

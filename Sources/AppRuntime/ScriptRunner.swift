@@ -1,0 +1,329 @@
+import ChangeFeedClient
+import Emulator
+import FeedModel
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import ScriptMode
+import Synchronization
+import TerminalKit
+import TokenSource
+
+/// Options of `dicomtui token`, resolved by the executable (flags, environment, config file).
+public struct TokenOptions: Sendable {
+    public var demo = false
+    public var azPath: String?
+    public var resource = AzCLI.dicomResource
+    public var tenant: String?
+    public var azTimeout: TimeInterval = 60
+    public var refreshBefore: TimeInterval = 300
+    public var json = false
+    public var demoTokenLifetime: TimeInterval = 3600
+    public init() {}
+}
+
+/// Options of `dicomtui feed`, resolved by the executable.
+public struct FeedOptions: Sendable {
+    public var demo = false
+    public var url: String?
+    public var azPath: String?
+    public var resource = AzCLI.dicomResource
+    public var tenant: String?
+    public var azTimeout: TimeInterval = 60
+    public var apiVersion: APIVersion = .v2
+    public var pageSize: Int?
+    public var parallel = 4
+    public var includeMetadata = false
+    public var startTime: Date?
+    public var endTime: Date?
+    /// v1: start after this sequence.
+    public var fromSequence: Int64?
+    /// Stop after this many entries.
+    public var limit: Int?
+    /// Keep polling for new entries every `interval` seconds until SIGINT or SIGTERM.
+    public var follow = false
+    public var interval: TimeInterval = 5
+    public var format: EntryFormat = .ndjson
+    public var demoEntries = 2_000
+    public var demoTokenLifetime: TimeInterval = 3600
+    public var demoFaults: String?
+    /// With --demo and --follow: seconds between changes the emulator appends by itself (0: none).
+    public var demoLiveInterval: TimeInterval = 0
+    public init() {}
+}
+
+/// Exit statuses of the script-mode commands (README, "Script mode").
+public enum ScriptExit {
+    public static let ok: Int32 = 0
+    /// A fatal error: no token, or the service refused (400, 401 twice, 403, 404, …).
+    public static let failed: Int32 = 1
+    /// `token`: a token was had but it expires within the refresh threshold (or has expired).
+    public static let expiring: Int32 = 3
+    /// A bad configuration: config file, profile, URL (sysexits EX_CONFIG).
+    public static let config: Int32 = 78
+}
+
+extension Launcher {
+    // MARK: - dicomtui token
+
+    /// Prints the token's state, expiry, identity and audience; never the token.
+    public static func runToken(_ o: TokenOptions) -> Int32 {
+        let source: any TokenProvider
+        if o.demo {
+            source = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)
+        } else {
+            source = AzTokenSource(resource: o.resource, tenant: o.tenant,
+                                   cli: AzCLI(locator: AzLocator(explicitPath: o.azPath),
+                                              timeout: .milliseconds(Int64(o.azTimeout * 1000))))
+        }
+        let result: Result<AccessToken, TokenError>
+        do {
+            result = .success(try blocking { () async throws -> AccessToken in try await source.token(forceRefresh: false) })
+        } catch let e as TokenError {
+            result = .failure(e)
+        } catch {
+            result = .failure(.failed(exitCode: -1, stderrSummary: String(describing: error)))
+        }
+        switch result {
+        case .failure(let e):
+            if o.json { writeOut(TokenReport.failureJSON(e)) }
+            printError("dicomtui token: \(e.message)\n\(ScriptMessages.hint(for: e))")
+            return ScriptExit.failed
+        case .success(let token):
+            let report = TokenReport(token: token, source: source.description, refreshBefore: o.refreshBefore, now: Date())
+            writeOut(o.json ? report.json(in: .current) : report.text(in: .current))
+            if let problem = report.problem {
+                printError("dicomtui token: \(problem)")
+                return ScriptExit.expiring
+            }
+            return ScriptExit.ok
+        }
+    }
+
+    // MARK: - dicomtui feed
+
+    /// Streams the change feed to stdout. Returns the exit status.
+    public static func runFeed(_ o: FeedOptions) -> Int32 {
+        // A closed stdout (`| head`) must show up as EPIPE from write, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let http = ChangeFeedClient.makeHTTPClient()
+        defer { blockingVoid { try? await http.shutdown() } }
+
+        var demoServer: DemoEmulator?
+        let endpoint: ServiceEndpoint
+        let tokens: any TokenProvider
+        do {
+            if o.demo {
+                let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults,
+                                                                             liveInterval: o.follow ? o.demoLiveInterval : 0) }
+                demoServer = server
+                endpoint = try ServiceEndpoint(server.baseURL)
+                tokens = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)
+            } else {
+                guard let url = o.url else {
+                    printError("dicomtui feed: no service URL. Pass --url https://<workspace>-<service>.dicom.azurehealthcareapis.com, "
+                               + "set DICOMTUI_URL or a profile's url; or try `dicomtui feed --demo`, which needs no Azure.")
+                    return ScriptExit.config
+                }
+                endpoint = try ServiceEndpoint(url)
+                tokens = AzTokenSource(resource: o.resource, tenant: o.tenant,
+                                       cli: AzCLI(locator: AzLocator(explicitPath: o.azPath),
+                                                  timeout: .milliseconds(Int64(o.azTimeout * 1000))))
+            }
+        } catch let e as ServiceEndpoint.Invalid {
+            printError("dicomtui feed: \(e)")
+            return ScriptExit.config
+        } catch {
+            printError("dicomtui feed: could not start the demo emulator: \(error)")
+            return ScriptExit.failed
+        }
+        defer { if let s = demoServer { blockingVoid { await s.stop() } } }
+
+        let auth = ScriptAuthorization(source: tokens)
+        let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,
+                                      userAgent: "dicomtui/\(AppVersion.string)")
+        let session = FeedSession(options: o, client: client, auth: auth, progress: isatty(2) == 1)
+        let work = Task.detached { await session.run() }
+
+        // SIGINT and SIGTERM end the run cleanly: the JSON array is closed, the emulator stopped.
+        let caught = CaughtSignal()
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            s.setEventHandler {
+                caught.record(sig)
+                work.cancel()
+            }
+            s.resume()
+            sources.append(s)
+        }
+        let outcome = (try? blocking { await work.value }) ?? .done
+        for s in sources { s.cancel() }
+
+        switch outcome {
+        case .done, .pipeClosed:
+            if let sig = caught.signal, !o.follow { return 128 + sig }
+            return ScriptExit.ok
+        case .failed(let e):
+            printError("dicomtui feed: " + ScriptMessages.failure(e, token: auth.lastFailure))
+            return ScriptExit.failed
+        }
+    }
+
+    static func writeOut(_ text: String) {
+        _ = StandardOutput.write(text)
+    }
+}
+
+/// The first SIGINT or SIGTERM that arrived.
+final class CaughtSignal: Sendable {
+    private let value = Mutex<Int32?>(nil)
+    func record(_ sig: Int32) { value.withLock { $0 = $0 ?? sig } }
+    var signal: Int32? { value.withLock { $0 } }
+}
+
+/// Writes to file descriptor 1 directly: no buffering to lose, and EPIPE seen as such.
+enum StandardOutput {
+    /// False when the reader has gone (EPIPE) or stdout cannot be written.
+    static func write(_ text: String) -> Bool {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
+            if n > 0 {
+                offset += n
+            } else if n < 0 && errno == EINTR {
+                continue
+            } else {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+/// One `dicomtui feed` run: fetcher runs (one, or one per poll with --follow), entries written
+/// in feed order as pages arrive.
+final class FeedSession: Sendable {
+    enum Outcome: Sendable {
+        case done
+        case pipeClosed
+        case failed(ChangeFeedError)
+    }
+
+    let options: FeedOptions
+    let client: ChangeFeedClient
+    let auth: ScriptAuthorization
+    let progress: ProgressLine?
+
+    /// What the emit callback changes (it is called on the run's own task, one event at a time).
+    struct State {
+        var writer: EntryWriter
+        var written = 0
+        /// Rows of the current time window seen (v2 resume offset), sequence reached (v1).
+        var rows: Int64 = 0
+        var afterSequence: Int64
+        var stop: Outcome?
+    }
+    let state: Mutex<State>
+
+    init(options: FeedOptions, client: ChangeFeedClient, auth: ScriptAuthorization, progress: Bool) {
+        self.options = options
+        self.client = client
+        self.auth = auth
+        self.progress = progress ? ProgressLine() : nil
+        state = Mutex(State(writer: EntryWriter(format: options.format, includeMetadata: options.includeMetadata),
+                            afterSequence: options.fromSequence ?? 0))
+    }
+
+    func run() async -> Outcome {
+        let begin = state.withLock { $0.writer.begin() }
+        guard StandardOutput.write(begin) else { return .pipeClosed }
+        var outcome = Outcome.done
+        while true {
+            if options.limit == 0 { break }
+            var fetcher = Fetcher(client: client, tokens: auth, pageSize: options.pageSize, includeMetadata: options.includeMetadata)
+            fetcher.parallel = options.parallel
+            fetcher.startTime = options.startTime
+            fetcher.endTime = options.endTime
+            (fetcher.resumeOffset, fetcher.resumeAfterSequence) = state.withLock { ($0.rows, $0.afterSequence) }
+            if let progress { fetcher.onProgress = { p in progress.show(p) } }
+            await fetcher.run { event in self.handle(event) }
+            progress?.clear()
+            if let stop = state.withLock({ $0.stop }) {
+                outcome = stop
+                break
+            }
+            if !options.follow || Task.isCancelled { break }
+            do { try await Task.sleep(for: .milliseconds(Int64(options.interval * 1000))) } catch { break }
+        }
+        if case .pipeClosed = outcome { return outcome }
+        let end = state.withLock { $0.writer.end() }
+        if !StandardOutput.write(end) { return .pipeClosed }
+        return outcome
+    }
+
+    private func handle(_ event: FetchEvent) {
+        switch event {
+        case .started, .latest, .caughtUp:
+            break
+        case .page(let entries, let unreadable):
+            if !unreadable.isEmpty {
+                progress?.clear()
+                for u in unreadable {
+                    let which = u.sequence.map { "entry \($0)" } ?? "an entry after \(u.afterEntries) readable one\(u.afterEntries == 1 ? "" : "s") of its page"
+                    Launcher.printError("dicomtui feed: \(which) could not be read and was skipped: \(SafeText.sanitize(u.reason))")
+                }
+            }
+            let (text, done) = state.withLock { s -> (String, Bool) in
+                s.rows += Int64(entries.count + unreadable.count)
+                if let last = entries.last?.sequence { s.afterSequence = max(s.afterSequence, last) }
+                var take = entries[...]
+                if let limit = options.limit { take = take.prefix(max(0, limit - s.written)) }
+                s.written += take.count
+                return (s.writer.entries(Array(take)), options.limit.map { s.written >= $0 } ?? false)
+            }
+            if !text.isEmpty, !StandardOutput.write(text) {
+                finish(.pipeClosed)
+            } else if done {
+                finish(.done)
+            }
+        case .retrying(let e, let attempt, let delay):
+            progress?.clear()
+            Launcher.printError("dicomtui feed: \(e.message); try \(attempt + 1) in \(Int(delay.rounded(.up))) s")
+        case .stopped(let e):
+            state.withLock { s in s.stop = s.stop ?? .failed(e) }
+        }
+    }
+
+    /// Ends the run from inside `emit`: the fetcher hands over nothing more once its task is cancelled.
+    private func finish(_ outcome: Outcome) {
+        state.withLock { s in s.stop = s.stop ?? outcome }
+        withUnsafeCurrentTask { $0?.cancel() }
+    }
+}
+
+/// `  1,234 entries, 2,000/s` on stderr, rewritten in place (only when stderr is a terminal).
+final class ProgressLine: Sendable {
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    func show(_ p: FetchProgress) {
+        let now = ContinuousClock.now
+        let due = last.withLock { l -> Bool in
+            if let l, now - l < .milliseconds(100) { return false }
+            l = now
+            return true
+        }
+        guard due else { return }
+        var text = "\r\u{1B}[K\(p.entries) entries, \(Int(p.entriesPerSecond))/s"
+        if let f = p.fraction { text += String(format: ", %.0f %%%@", f * 100, p.fractionIsEstimate ? " (estimate)" : "") }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    func clear() {
+        guard last.withLock({ $0 }) != nil else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}

@@ -1,0 +1,150 @@
+import ChangeFeedClient
+import FeedModel
+import Foundation
+
+/// What the command line said (nil: not given). Flags win over the environment and the file.
+public struct FlagSettings: Sendable, Equatable {
+    public var profile: String?
+    public var url: String?
+    public var apiVersion: APIVersion?
+    public var resource: String?
+    public var tenant: String?
+    public var az: String?
+    public var refreshBefore: TimeInterval?
+    public var pageSize: Int?
+    public var parallel: Int?
+    public var theme: Theme?
+    public init(profile: String? = nil, url: String? = nil, apiVersion: APIVersion? = nil, resource: String? = nil,
+                tenant: String? = nil, az: String? = nil, refreshBefore: TimeInterval? = nil, pageSize: Int? = nil,
+                parallel: Int? = nil, theme: Theme? = nil) {
+        self.profile = profile; self.url = url; self.apiVersion = apiVersion; self.resource = resource
+        self.tenant = tenant; self.az = az; self.refreshBefore = refreshBefore; self.pageSize = pageSize
+        self.parallel = parallel; self.theme = theme
+    }
+}
+
+/// The settings a command runs with, after flags > environment > profile > built-in defaults.
+public struct Settings: Sendable, Equatable {
+    /// The profile in use, if any.
+    public var profileName: String?
+    public var production = false
+    /// Every profile of the file, in file order (what the UI's profile switch offers).
+    public var profiles: [String] = []
+    public var url: String?
+    public var apiVersion: APIVersion = .v2
+    public var resource = Settings.dicomResource
+    public var tenant: String?
+    public var az: String?
+    public var refreshBefore: TimeInterval = 300
+    public var pageSize: Int?
+    public var parallel = 4
+    public var theme: Theme = .color
+
+    public static let dicomResource = "https://dicom.healthcareapis.azure.com"
+    public init() {}
+}
+
+public enum Resolution {
+    /// Environment variables that override the file.
+    public static let profileVariable = "DICOMTUI_PROFILE"
+    public static let urlVariable = "DICOMTUI_URL"
+    public static let azVariable = "DICOMTUI_AZ"
+
+    /// Applies flags > environment > the chosen profile > defaults. The profile is `flags.profile`,
+    /// else `$DICOMTUI_PROFILE`, else the file's `default-profile`, else the file's only profile,
+    /// else none. A named profile that does not exist is an error that lists the known ones.
+    public static func resolve(file: ConfigFile?, environment: [String: String], flags: FlagSettings) throws(ConfigError) -> Settings {
+        func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        var chosen: Profile?
+        if let name = flags.profile ?? env(profileVariable) {
+            let from = flags.profile != nil ? "--profile" : profileVariable
+            guard let file else {
+                throw ConfigError(file: nil, "\(from) names the profile '\(name)', but there is no configuration file "
+                                  + "(looked for \(ConfigLocation.describeDefault(environment: environment))); create it or pass --config PATH")
+            }
+            guard let p = file.profile(named: name) else {
+                throw ConfigError(file: file.path, "\(from) names the profile '\(name)', which the file does not define (\(file.knownProfilesText))")
+            }
+            chosen = p
+        } else if let file {
+            if let name = file.defaultProfile {
+                chosen = file.profile(named: name)   // checked when parsed
+            } else if file.profiles.count == 1 {
+                chosen = file.profiles[0]
+            }
+        }
+        return settings(profile: chosen, file: file, environment: environment, flags: flags)
+    }
+
+    /// The settings for one given profile of `file` (the UI's profile switch uses this with the
+    /// same environment and flags it started with; pass an empty FlagSettings to let the profile's
+    /// own values win over the flags of the start).
+    public static func settings(profile: Profile?, file: ConfigFile?, environment: [String: String], flags: FlagSettings) -> Settings {
+        func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        var s = Settings()
+        s.profiles = file?.profileNames ?? []
+        s.profileName = profile?.name
+        s.production = profile?.production ?? false
+        s.url = flags.url ?? env(urlVariable) ?? profile?.url
+        s.az = flags.az ?? env(azVariable) ?? profile?.az
+        s.apiVersion = flags.apiVersion ?? profile?.apiVersion ?? s.apiVersion
+        s.resource = flags.resource ?? profile?.resource ?? s.resource
+        s.tenant = flags.tenant ?? profile?.tenant
+        s.refreshBefore = flags.refreshBefore ?? profile?.refreshBefore ?? s.refreshBefore
+        s.pageSize = flags.pageSize ?? profile?.pageSize
+        s.parallel = flags.parallel ?? profile?.parallel ?? s.parallel
+        s.theme = flags.theme ?? profile?.theme ?? s.theme
+        return s
+    }
+}
+
+/// Where the configuration file is, and the one place it is read.
+public enum ConfigLocation {
+    /// `$XDG_CONFIG_HOME/dicomtui/config.yaml`, else `~/.config/dicomtui/config.yaml`.
+    public static func defaultPath(environment: [String: String]) -> String? {
+        if let xdg = environment["XDG_CONFIG_HOME"], xdg.hasPrefix("/") {
+            return xdg + "/dicomtui/config.yaml"
+        }
+        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        return home + "/.config/dicomtui/config.yaml"
+    }
+
+    static func describeDefault(environment: [String: String]) -> String {
+        defaultPath(environment: environment) ?? "$XDG_CONFIG_HOME/dicomtui/config.yaml"
+    }
+
+    /// Reads and parses the file: `explicitPath` (from --config) must exist; the default file may
+    /// be missing (nil then).
+    public static func load(explicitPath: String?, environment: [String: String]) throws(ConfigError) -> ConfigFile? {
+        let path: String
+        if let explicitPath {
+            path = explicitPath
+        } else if let p = defaultPath(environment: environment) {
+            path = p
+        } else {
+            return nil
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            let missing = !FileManager.default.fileExists(atPath: path)
+            if missing && explicitPath == nil { return nil }
+            let why = missing ? "no such file" : "cannot be read as UTF-8 text (\((error as NSError).localizedDescription))"
+            throw ConfigError(file: path, "\(why)\(explicitPath != nil ? " (given with --config)" : "")")
+        }
+        return try ConfigFile.parse(text, path: path)
+    }
+}
+
+/// URL problems, with the same rules as the client (`https://`, or `http://` to loopback).
+enum URLCheck {
+    static func problem(_ text: String) -> String? {
+        do {
+            _ = try ServiceEndpoint(text)
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import FeedModel
+import Foundation
+
+/// How `dicomtui feed` writes entries.
+public enum EntryFormat: String, Sendable, CaseIterable {
+    /// One compact JSON object per line.
+    case ndjson
+    /// One JSON array, written as entries arrive: `[`, elements separated by `,`, `]`.
+    case json
+    /// A header row, then one row per entry (RFC 4180 quoting, `\n` line ends).
+    case csv
+}
+
+/// Turns entries into text, in pieces that can be written as they come: `begin()`, `entries(_:)`
+/// for each page, `end()`. Field names and values are the service's (camelCase names, `Create`,
+/// `Current`, timestamps in UTC with 7 fraction digits as the service writes them).
+public struct EntryWriter {
+    public let format: EntryFormat
+    public let includeMetadata: Bool
+    private var written = 0
+    private let encoder: JSONEncoder
+
+    /// The columns of the CSV header, and the keys of each JSON object, in this order.
+    public static let fields = ["sequence", "partitionName", "filePath", "studyInstanceUid", "seriesInstanceUid",
+                                "sopInstanceUid", "action", "timestamp", "state"]
+
+    public init(format: EntryFormat, includeMetadata: Bool) {
+        self.format = format
+        self.includeMetadata = includeMetadata
+        encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+    }
+
+    /// What comes before the first entry.
+    public func begin() -> String {
+        switch format {
+        case .ndjson: return ""
+        case .json: return "["
+        case .csv: return (Self.fields + (includeMetadata ? ["metadata"] : [])).joined(separator: ",") + "\n"
+        }
+    }
+
+    /// The text of some entries that follow the ones written before.
+    public mutating func entries(_ entries: [ChangeFeedEntry]) -> String {
+        var out = ""
+        for entry in entries {
+            switch format {
+            case .ndjson:
+                out += jsonObject(entry) + "\n"
+            case .json:
+                out += (written == 0 ? "\n" : ",\n") + jsonObject(entry)
+            case .csv:
+                out += csvRow(entry) + "\n"
+            }
+            written += 1
+        }
+        return out
+    }
+
+    /// What comes after the last entry.
+    public func end() -> String {
+        switch format {
+        case .ndjson, .csv: return ""
+        case .json: return written == 0 ? "]\n" : "\n]\n"
+        }
+    }
+
+    // MARK: - JSON
+
+    /// One entry as a compact JSON object; `filePath` and `metadata` are left out when absent,
+    /// as the service leaves out nulls.
+    public func jsonObject(_ e: ChangeFeedEntry) -> String {
+        var parts: [String] = []
+        parts.reserveCapacity(10)
+        parts.append("\"sequence\":\(e.sequence)")
+        if let p = e.partitionName { parts.append("\"partitionName\":" + json(p)) }
+        if let f = e.filePath { parts.append("\"filePath\":" + json(f)) }
+        parts.append("\"studyInstanceUid\":" + json(e.studyInstanceUid))
+        parts.append("\"seriesInstanceUid\":" + json(e.seriesInstanceUid))
+        parts.append("\"sopInstanceUid\":" + json(e.sopInstanceUid))
+        parts.append("\"action\":" + json(e.action.rawValue))
+        parts.append("\"timestamp\":" + json(Timestamp.format(e.timestamp)))
+        parts.append("\"state\":" + json(e.state.rawValue))
+        if includeMetadata, let m = e.metadata { parts.append("\"metadata\":" + json(m)) }
+        return "{" + parts.joined(separator: ",") + "}"
+    }
+
+    private func json<T: Encodable>(_ value: T) -> String {
+        // Strings and JSONValue always encode; an empty fallback would only hide a bug.
+        guard let data = try? encoder.encode(value) else { return "null" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    // MARK: - CSV
+
+    public func csvRow(_ e: ChangeFeedEntry) -> String {
+        var fields = [String(e.sequence), e.partitionName ?? "", e.filePath ?? "", e.studyInstanceUid,
+                      e.seriesInstanceUid, e.sopInstanceUid, e.action.rawValue, Timestamp.format(e.timestamp),
+                      e.state.rawValue]
+        if includeMetadata { fields.append(e.metadata.map { json($0) } ?? "") }
+        return fields.map(Self.csvField).joined(separator: ",")
+    }
+
+    /// RFC 4180: a field with a comma, a double quote, CR or LF is put in double quotes, and each
+    /// double quote inside is doubled.
+    public static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,285 @@
+import AppRuntime
+import ArgumentParser
+import ChangeFeedClient
+import Config
+import Emulator
+import FeedModel
+import Foundation
+import ScriptMode
+
+/// `--config` and `--profile`, shared by every command that talks to a service.
+struct ConfigOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The configuration file (default: $XDG_CONFIG_HOME/dicomtui/config.yaml, else ~/.config/dicomtui/config.yaml).",
+                               valueName: "path"), completion: .file(extensions: ["yaml", "yml"]))
+    var config: String?
+
+    @Option(help: ArgumentHelp("The profile of the configuration file to use (default: $DICOMTUI_PROFILE, else the file's default-profile).",
+                               valueName: "name"))
+    var profile: String?
+
+    /// Reads the file and applies flags > environment > profile. A bad file or an unknown
+    /// profile ends the command with the message and status 78 (EX_CONFIG).
+    func resolve(_ flags: FlagSettings) throws -> (Settings, ConfigFile?) {
+        let env = ProcessInfo.processInfo.environment
+        do {
+            let file = try ConfigLocation.load(explicitPath: config, environment: env)
+            return (try Resolution.resolve(file: file, environment: env, flags: flags), file)
+        } catch {
+            FileHandle.standardError.write(Data("dicomtui: \(error)\n".utf8))
+            throw ExitCode(ScriptExit.config)
+        }
+    }
+}
+
+/// Where tokens come from, shared by `token` and `feed`.
+struct TokenOptionGroup: ParsableArguments {
+    @Flag(help: "Run against a built-in emulator of the change-feed API with a demo token: no Azure, no network.")
+    var demo = false
+
+    @Option(help: ArgumentHelp("The az executable (default: $DICOMTUI_AZ, else az on PATH).", valueName: "path"),
+            completion: .file())
+    var az: String?
+
+    @Option(help: ArgumentHelp("The resource the token is requested for (default: https://dicom.healthcareapis.azure.com).", valueName: "uri"))
+    var resource: String?
+
+    @Option(help: ArgumentHelp("The tenant to get the token from (az --tenant).", valueName: "tenant"))
+    var tenant: String?
+
+    @Option(name: .customLong("az-timeout"), help: ArgumentHelp("How long an az token request may take, e.g. 60s.", valueName: "duration"))
+    var azTimeout = "60s"
+
+    @Option(name: .customLong("refresh-before"), help: ArgumentHelp("The refresh threshold: a token with less time left counts as expiring, e.g. 5m, 90s (default: 5m).", valueName: "duration"))
+    var refreshBefore: String?
+
+    @Option(name: .customLong("demo-token-lifetime"), help: ArgumentHelp("With --demo: lifetime of each demo token, e.g. 60m, 2m.", valueName: "duration"))
+    var demoTokenLifetime = "60m"
+
+    func validate() throws {
+        try validateCommon(apiVersion: nil, refreshBefore: refreshBefore, parallel: nil)
+        guard let t = Duration.seconds(parsing: azTimeout), t > 0 else {
+            throw ValidationError("--az-timeout takes a duration such as 60s or 2m (got '\(azTimeout)').")
+        }
+        guard Duration.seconds(parsing: demoTokenLifetime) != nil else {
+            throw ValidationError("--demo-token-lifetime takes a duration such as 60m or 2m (got '\(demoTokenLifetime)').")
+        }
+    }
+}
+
+/// Which service and which part of its feed, shared by the UI and `feed`.
+struct ServiceOptionGroup: ParsableArguments {
+    @Option(help: ArgumentHelp("The DICOM service URL, e.g. https://<workspace>-<service>.dicom.azurehealthcareapis.com (default: $DICOMTUI_URL, else the profile's url). Plain http:// only for loopback hosts.", valueName: "url"))
+    var url: String?
+
+    @Option(name: .customLong("api-version"), help: ArgumentHelp("Change-feed API version: v1, v1.0-prerelease or v2 (default: v2).", valueName: "version"))
+    var apiVersion: String?
+
+    @Option(help: ArgumentHelp("Page requests kept in flight while loading (default: 4).", valueName: "n"))
+    var parallel: Int?
+
+    @Option(help: ArgumentHelp("v2: only entries from this long ago on, e.g. 2h, 7d, 1h30m.", valueName: "duration"))
+    var since: String?
+
+    @Option(name: .customLong("start-time"), help: ArgumentHelp("v2: entries at or after this time (ISO 8601; without a zone, local time).", valueName: "time"))
+    var startTime: String?
+
+    @Option(name: .customLong("end-time"), help: ArgumentHelp("v2: entries before this time (ISO 8601; without a zone, local time).", valueName: "time"))
+    var endTime: String?
+
+    @Option(name: .customLong("page-size"), help: ArgumentHelp("Entries per request (default and maximum: 200 for v2, 100 for v1).", valueName: "n"))
+    var pageSize: Int?
+
+    @Option(name: .customLong("demo-entries"), help: ArgumentHelp("With --demo: how many change-feed entries the emulator generates.", valueName: "n"))
+    var demoEntries = 2_000
+
+    @Option(name: .customLong("demo-faults"), help: ArgumentHelp("With --demo: faults the emulator injects (see `dicomtui emulator --help`), e.g. '503%15@page,latency=50'.", valueName: "spec"))
+    var demoFaults: String?
+
+    @Option(name: .customLong("demo-live"), help: ArgumentHelp("With --demo: how often the emulator appends a change (creates, updates, deletes), e.g. 3s; 0 stops it. The feed command does so only with --follow.", valueName: "duration"))
+    var demoLive = "3s"
+
+    var windowAsked: Bool { since != nil || startTime != nil || endTime != nil }
+
+    func validate() throws {
+        try validateCommon(apiVersion: apiVersion, refreshBefore: nil, parallel: parallel)
+        if let n = pageSize, n < 1 { throw ValidationError("--page-size must be at least 1.") }
+        if windowAsked {
+            if apiVersion.flatMap(APIVersion.init(argument:))?.isSequenceMode == true {
+                throw ValidationError("--since, --start-time and --end-time need --api-version v2 (v1 pages by sequence).")
+            }
+            do { _ = try TimeWindow.resolve(since: since, start: startTime, end: endTime, now: Date()) } catch {
+                throw ValidationError(error.message)
+            }
+        }
+        if let spec = demoFaults {
+            do { _ = try FaultPlan(spec: spec) } catch { throw ValidationError("--demo-faults: \(error)") }
+        }
+        if demoEntries < 0 { throw ValidationError("--demo-entries must be 0 or more.") }
+        guard let live = Duration.seconds(parsing: demoLive), live >= 0 else {
+            throw ValidationError("--demo-live takes a duration such as 3s, or 0 (got '\(demoLive)').")
+        }
+    }
+
+    /// A time window needs v2; the version may come from the configuration file.
+    func checkWindow(for version: APIVersion) throws {
+        if version.isSequenceMode && windowAsked {
+            throw ValidationError("--since, --start-time and --end-time need API version v2 (\(version.rawValue) pages by sequence).")
+        }
+    }
+
+    func window() -> (start: Date?, end: Date?)? {
+        guard windowAsked, let w = try? TimeWindow.resolve(since: since, start: startTime, end: endTime, now: Date()) else { return nil }
+        return (w.start, w.end)
+    }
+}
+
+/// How entries are loaded, shared by the UI and `feed`: metadata with every page, and follow mode.
+struct LoadOptionGroup: ParsableArguments {
+    @Flag(help: "Load every entry's DICOM metadata with its page (includeMetadata=true). The UI otherwise fetches an entry's metadata when it is opened.")
+    var metadata = false
+
+    @Flag(help: "Follow: once at the end of the feed, keep polling for new entries (the UI stays at the bottom; f switches it there). The feed command runs until Ctrl-C or SIGTERM.")
+    var follow = false
+
+    @Option(name: [.customLong("follow-interval"), .customLong("interval")],
+            help: ArgumentHelp("Time between polls when following, e.g. 5s, 30s, 1m (default: 5s).", valueName: "duration"))
+    var followInterval = "5s"
+
+    func validate() throws {
+        guard let i = Duration.seconds(parsing: followInterval), i >= 1 else {
+            throw ValidationError("--follow-interval takes a duration of at least 1s, such as 5s, 30s or 1m (got '\(followInterval)').")
+        }
+    }
+
+    var interval: TimeInterval { Duration.seconds(parsing: followInterval)! }
+}
+
+/// The flags that take part in the precedence flags > environment > configuration file.
+func flagSettings(_ c: ConfigOptions, _ t: TokenOptionGroup, _ s: ServiceOptionGroup?) -> FlagSettings {
+    FlagSettings(profile: c.profile, url: s?.url, apiVersion: s?.apiVersion.flatMap(APIVersion.init(argument:)),
+                 resource: t.resource, tenant: t.tenant, az: t.az,
+                 refreshBefore: t.refreshBefore.flatMap(Duration.seconds(parsing:)),
+                 pageSize: s?.pageSize, parallel: s?.parallel)
+}
+
+/// Checks shared by the UI and the script commands.
+func validateCommon(apiVersion: String?, refreshBefore: String?, parallel: Int?) throws {
+    if let apiVersion, APIVersion(argument: apiVersion) == nil {
+        throw ValidationError("--api-version must be v1, v1.0-prerelease or v2 (got '\(apiVersion)').")
+    }
+    if let refreshBefore, Duration.seconds(parsing: refreshBefore) == nil {
+        throw ValidationError("--refresh-before takes a duration such as 5m, 90s or 1h (got '\(refreshBefore)').")
+    }
+    if let parallel, parallel < 1 || parallel > 32 {
+        throw ValidationError("--parallel takes 1 to 32 (got \(parallel)).")
+    }
+}
+
+struct TokenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "token",
+        abstract: "Show the token's state, expiry, identity and audience (never the token itself).",
+        discussion: """
+            Gets a token the way the UI does (az account get-access-token, or --demo) and prints its state, \
+            expiry (local time and seconds left), identity (user or app id, tenant, object id) and audience \
+            from its claims, and its masked form (first and last four characters).
+
+            Exit status: 0 when the token is valid for at least the refresh threshold (--refresh-before, \
+            default 5m); 3 when it expires sooner; 1 when no token could be had (az missing, not signed in, …); \
+            78 for a bad configuration file or profile. The reason goes to stderr.
+            """)
+
+    @OptionGroup var configuration: ConfigOptions
+    @OptionGroup var tokens: TokenOptionGroup
+
+    @Flag(help: "Print one JSON object (keys: state, expiresOn, expiresOnUTC, secondsLeft, refreshBefore, identity, upn, appId, tenant, objectId, audience, subscription, masked, source; error and hint on failure).")
+    var json = false
+
+    func run() throws {
+        let (s, _) = try configuration.resolve(flagSettings(configuration, tokens, nil))
+        var o = TokenOptions()
+        o.demo = tokens.demo
+        o.azPath = s.az
+        o.resource = s.resource
+        o.tenant = s.tenant
+        o.azTimeout = Duration.seconds(parsing: tokens.azTimeout)!
+        o.refreshBefore = s.refreshBefore
+        o.json = json
+        o.demoTokenLifetime = Duration.seconds(parsing: tokens.demoTokenLifetime)!
+        let status = Launcher.runToken(o)
+        if status != 0 { throw ExitCode(status) }
+    }
+}
+
+extension EntryFormat: ExpressibleByArgument {}
+
+struct FeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "feed",
+        abstract: "Stream change-feed entries to stdout (NDJSON, JSON or CSV).",
+        discussion: """
+            Pages through the change feed with the UI's fetcher (pages in flight, retries with backoff, \
+            429 Retry-After, a new token after a 401) and writes each entry as it arrives, in feed order. \
+            NDJSON (default): one JSON object per line with the service's field names. json: one array. \
+            csv: a header row, RFC 4180 quoting. Progress goes to stderr only when stderr is a terminal.
+
+            Exit status: 0 at the end of the feed, after --limit entries, when stdout is closed by its \
+            reader (e.g. `| head`), or when --follow is stopped with Ctrl-C or SIGTERM; 1 on a fatal error \
+            (no token, 400, 403, 404, a second 401); 78 for a bad configuration; 130/143 when interrupted \
+            without --follow.
+            """)
+
+    @OptionGroup var configuration: ConfigOptions
+    @OptionGroup var tokens: TokenOptionGroup
+    @OptionGroup var service: ServiceOptionGroup
+
+    @Option(help: ArgumentHelp("v1 and v1.0-prerelease: start after this sequence number.", valueName: "seq"))
+    var from: Int64?
+
+    @Option(help: ArgumentHelp("Stop after this many entries.", valueName: "n"))
+    var limit: Int?
+
+    @Option(help: ArgumentHelp("Output format: ndjson, json or csv.", valueName: "format"))
+    var format: EntryFormat = .ndjson
+
+    @OptionGroup var load: LoadOptionGroup
+
+    func validate() throws {
+        if let n = limit, n < 0 { throw ValidationError("--limit must be 0 or more.") }
+        if let n = from, n < 0 { throw ValidationError("--from takes a sequence number, 0 or more.") }
+    }
+
+    func run() throws {
+        let (s, _) = try configuration.resolve(flagSettings(configuration, tokens, service))
+        try service.checkWindow(for: s.apiVersion)
+        if !s.apiVersion.isSequenceMode && from != nil {
+            throw ValidationError("--from SEQ needs --api-version v1 or v1.0-prerelease: v2 pages by time, not by sequence. With v2 use --since or --start-time.")
+        }
+        var o = FeedOptions()
+        o.demo = tokens.demo
+        o.url = s.url
+        o.azPath = s.az
+        o.resource = s.resource
+        o.tenant = s.tenant
+        o.azTimeout = Duration.seconds(parsing: tokens.azTimeout)!
+        o.apiVersion = s.apiVersion
+        o.pageSize = s.pageSize
+        o.parallel = s.parallel
+        o.includeMetadata = load.metadata
+        if let window = service.window() {
+            o.startTime = window.start
+            o.endTime = window.end
+        }
+        o.fromSequence = from
+        o.limit = limit
+        o.follow = load.follow
+        o.interval = load.interval
+        o.demoLiveInterval = Duration.seconds(parsing: service.demoLive)!
+        o.format = format
+        o.demoEntries = service.demoEntries
+        o.demoTokenLifetime = Duration.seconds(parsing: tokens.demoTokenLifetime)!
+        o.demoFaults = service.demoFaults
+        let status = Launcher.runFeed(o)
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,67 @@
+import FeedModel
+import Foundation
+import ScriptMode
+import SwiftCSV
+import Testing
+
+/// The writers on their own, with values the emulator never sends (quotes, commas, newlines).
+@Suite struct EntryWriterTests {
+    let awkward = ChangeFeedEntry(
+        sequence: 42, partitionName: "Part,\"one\"", filePath: "DICOM/a\nb.dcm",
+        studyInstanceUid: "1.2", seriesInstanceUid: "1.2.3", sopInstanceUid: "1.2.3.4", action: .delete,
+        timestamp: Timestamp.parse("2024-03-04T10:19:39.8097279Z")!, state: .deleted,
+        metadata: .object(["00100010": .object(["vr": .string("PN"), "Value": .array([.string("Doe, \"J\"")])])]))
+
+    @Test func csvFieldsAreQuotedAsRFC4180Says() {
+        #expect(EntryWriter.csvField("plain") == "plain")
+        #expect(EntryWriter.csvField("a,b") == "\"a,b\"")
+        #expect(EntryWriter.csvField("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(EntryWriter.csvField("two\nlines") == "\"two\nlines\"")
+        #expect(EntryWriter.csvField("cr\r\nlf") == "\"cr\r\nlf\"")
+    }
+
+    @Test func anAwkwardEntryRoundTripsThroughCSV() throws {
+        var writer = EntryWriter(format: .csv, includeMetadata: true)
+        let text = writer.begin() + writer.entries([awkward]) + writer.end()
+        let csv = try CSV<Named>(string: text)
+        let row = try #require(csv.rows.first)
+        #expect(csv.rows.count == 1)
+        #expect(row["partitionName"] == "Part,\"one\"")
+        #expect(row["filePath"] == "DICOM/a\nb.dcm")
+        #expect(row["action"] == "Delete")
+        #expect(row["state"] == "Deleted")
+        #expect(row["timestamp"] == "2024-03-04T10:19:39.8097279Z")
+        let metadata = try JSONSerialization.jsonObject(with: Data((row["metadata"] ?? "").utf8)) as? [String: Any]
+        #expect(((metadata?["00100010"] as? [String: Any])?["Value"] as? [String]) == ["Doe, \"J\""])
+    }
+
+    @Test func ndjsonIsOneEscapedObjectPerLine() throws {
+        var writer = EntryWriter(format: .ndjson, includeMetadata: false)
+        let text = writer.entries([awkward, awkward])
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 3 && lines[2].isEmpty, "two lines, each ended by a newline")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(object["filePath"] as? String == "DICOM/a\nb.dcm")
+        #expect(object["partitionName"] as? String == "Part,\"one\"")
+        #expect(object["metadata"] == nil, "metadata only when asked")
+        #expect(lines[0].hasPrefix("{\"sequence\":42,\"partitionName\""), "the service's field order")
+    }
+
+    @Test func absentFieldsAreLeftOutAsTheServiceDoes() {
+        var entry = awkward
+        entry.filePath = nil
+        entry.metadata = nil
+        let json = EntryWriter(format: .ndjson, includeMetadata: true).jsonObject(entry)
+        #expect(!json.contains("filePath"))
+        #expect(!json.contains("metadata"))
+    }
+
+    @Test func jsonClosesTheArrayWithOrWithoutEntries() throws {
+        var empty = EntryWriter(format: .json, includeMetadata: false)
+        #expect(empty.begin() + empty.entries([]) + empty.end() == "[]\n")
+        var two = EntryWriter(format: .json, includeMetadata: false)
+        let text = two.begin() + two.entries([awkward]) + two.entries([awkward]) + two.end()
+        let array = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Any]
+        #expect(array?.count == 2)
+    }
+}

@@ -1,0 +1,374 @@
+import Emulator
+import FeedModel
+import Foundation
+import ScriptMode
+import SwiftCSV
+import TestSupport
+import Testing
+import TokenSource
+
+/// A private directory and environment for one test: no user configuration file leaks in.
+struct Sandbox {
+    let dir: URL
+    var environment: [String: String]
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("dicomtui-script-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin",
+                       "HOME": dir.path, "XDG_CONFIG_HOME": dir.appendingPathComponent("config").path,
+                       "XDG_STATE_HOME": dir.appendingPathComponent("state").path, "LANG": "C.UTF-8",
+                       "SWIFT_BACKTRACE": "enable=no"]
+    }
+
+    func run(_ arguments: [String]) throws -> CapturedRun {
+        try runCapturing([Build.dicomtui] + arguments, environment: environment)
+    }
+
+    /// For tests whose emulator runs in this process.
+    func runAsync(_ arguments: [String]) async throws -> CapturedRun {
+        try await runCapturingOffPool([Build.dicomtui] + arguments, environment: environment)
+    }
+
+    func write(_ text: String, to name: String) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// A fake `az` whose `account get-access-token` prints `token` as az 2.54+ does.
+    func fakeAz(token: AccessToken) throws -> String {
+        let raw = String(token.authorizationHeaderValue.dropFirst("Bearer ".count))
+        let body = """
+            {"accessToken": "\(raw)", "expiresOn": "2099-01-01 00:00:00.000000", "expires_on": \(Int(token.expiresOn.timeIntervalSince1970)),
+             "subscription": "00000000-1111-4222-8333-444444444444", "tenant": "\(token.tenant ?? "")", "tokenType": "Bearer"}
+            """
+        let path = dir.appendingPathComponent("az").path
+        try writeExecutable("#!/bin/sh\ncat <<'JSON'\n\(body)\nJSON\n", to: path)
+        return path
+    }
+
+    /// A fake `az` that nobody is signed in to.
+    func fakeAzNotSignedIn() throws -> String {
+        let path = dir.appendingPathComponent("az-out").path
+        try writeExecutable("#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n", to: path)
+        return path
+    }
+}
+
+/// What the embedded demo emulator serves for `--demo --demo-entries n` (seed 1), in v2 feed order.
+func demoEntries(_ n: Int, v1: Bool = false) -> [EmulatedEntry] {
+    let store = ChangeFeedStore(options: DatasetOptions(entryCount: n, seed: 1))
+    return v1 ? store.allEntries() : store.entriesV2(limit: n + 10)
+}
+
+func jsonObject(_ line: String) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+}
+
+func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect((object["sequence"] as? NSNumber)?.int64Value == e.sequence, sourceLocation: sourceLocation)
+    #expect(object["studyInstanceUid"] as? String == e.studyInstanceUid, sourceLocation: sourceLocation)
+    #expect(object["seriesInstanceUid"] as? String == e.seriesInstanceUid, sourceLocation: sourceLocation)
+    #expect(object["sopInstanceUid"] as? String == e.sopInstanceUid, sourceLocation: sourceLocation)
+    #expect(object["action"] as? String == e.action.rawValue, sourceLocation: sourceLocation)
+    #expect(object["state"] as? String == e.state.rawValue, sourceLocation: sourceLocation)
+    #expect(object["partitionName"] as? String == "Microsoft.Default", sourceLocation: sourceLocation)
+    let ts = (object["timestamp"] as? String).flatMap(Timestamp.parse)
+    #expect(ts.map { abs($0.timeIntervalSince(e.timestamp)) < 0.000_001 } == true,
+            "timestamp \(String(describing: object["timestamp"])) is not \(e.timestampText)", sourceLocation: sourceLocation)
+}
+
+@Suite struct FeedCommandTests {
+    @Test func ndjsonIsTheEmulatorsFeedLineByLine() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-entries", "450", "--page-size", "100"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let expected = demoEntries(450)
+        #expect(run.lines.count == expected.count)
+        let objects = try run.lines.map(jsonObject)
+        let sequences = objects.compactMap { ($0["sequence"] as? NSNumber)?.int64Value }
+        #expect(sequences == expected.map(\.sequence), "same entries, same order")
+        #expect(Set(sequences).count == sequences.count, "no duplicates")
+        for (object, entry) in zip(objects, expected) { expectSame(object, entry) }
+        #expect(objects.allSatisfy { $0["metadata"] == nil }, "no metadata unless asked")
+        #expect(run.stderr.isEmpty, "no progress on stderr when it is not a terminal: \(run.stderr)")
+    }
+
+    @Test func v1WithATokenFromAzAndFromSequence() async throws {
+        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 300, seed: 7, auth: .jwt(JWTRequirements())))
+        let url = try await server.start()
+        defer { Task { await server.stop() } }
+        let box = try Sandbox()
+        let token = DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
+        let az = try box.fakeAz(token: token)
+        let run = try await box.runAsync(["feed", "--url", url.absoluteString, "--az", az, "--api-version", "v1", "--from", "120"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let expected = server.store.allEntries().filter { $0.sequence > 120 }
+        let objects = try run.lines.map(jsonObject)
+        #expect(objects.count == expected.count)
+        for (object, entry) in zip(objects, expected) { expectSame(object, entry) }
+    }
+
+    @Test func csvRoundTrips() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-entries", "120", "--format", "csv", "--metadata"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let csv = try CSV<Named>(string: run.stdout)
+        #expect(csv.header == EntryWriter.fields + ["metadata"])
+        let expected = demoEntries(120)
+        #expect(csv.rows.count == expected.count)
+        for (row, e) in zip(csv.rows, expected) {
+            #expect(row["sequence"] == String(e.sequence))
+            #expect(row["studyInstanceUid"] == e.studyInstanceUid)
+            #expect(row["seriesInstanceUid"] == e.seriesInstanceUid)
+            #expect(row["sopInstanceUid"] == e.sopInstanceUid)
+            #expect(row["action"] == e.action.rawValue)
+            #expect(row["state"] == e.state.rawValue)
+            #expect(row["timestamp"].flatMap(Timestamp.parse).map { abs($0.timeIntervalSince(e.timestamp)) < 0.000_001 } == true)
+            let metadata = row["metadata"] ?? ""
+            if e.state == .deleted {
+                #expect(metadata.isEmpty, "no metadata for a deleted instance")
+            } else {
+                // Quoted JSON with commas and quotes inside one field: it must come back whole.
+                let object = try jsonObject(metadata)
+                let study = (object["0020000D"] as? [String: Any])?["Value"] as? [String]
+                #expect(study == [e.studyInstanceUid])
+            }
+        }
+    }
+
+    @Test func jsonIsOneArray() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-entries", "250", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let array = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
+        #expect(array.count == 250)
+        #expect(array.compactMap { ($0["sequence"] as? NSNumber)?.int64Value } == demoEntries(250).map(\.sequence))
+    }
+
+    @Test func anEmptyFeedIsAnEmptyArray() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-entries", "0", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let array = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [Any]
+        #expect(array?.isEmpty == true)
+    }
+
+    @Test func limitStopsAfterNEntries() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-entries", "500", "--limit", "7", "--page-size", "5"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try run.lines.map(jsonObject).compactMap { ($0["sequence"] as? NSNumber)?.int64Value }
+                == demoEntries(500).prefix(7).map(\.sequence))
+    }
+
+    @Test func aClosedStdoutEndsQuietly() throws {
+        let box = try Sandbox()
+        let script = "set -o pipefail; \"$0\" feed --demo --demo-entries 5000 --page-size 10 --parallel 1 | head -n 3; echo \"status=$?\""
+        let run = try runCapturing(["bash", "-c", script, Build.dicomtui], environment: box.environment)
+        #expect(run.lines.count == 4, "\(run.stdout)")
+        #expect(run.lines.last == "status=0", "\(run.stdout)")
+        #expect(run.stderr.isEmpty, "nothing on stderr: \(run.stderr)")
+    }
+
+    @Test func aForbiddenServiceIsAFatalError() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-faults", "403x100"])
+        #expect(run.status == 1)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.contains("403 Forbidden"), "\(run.stderr)")
+        #expect(run.stderr.contains("DICOM Data Reader"), "the hint: \(run.stderr)")
+    }
+
+    @Test func aWrongURLIsAFatalError() async throws {
+        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 7, auth: .jwt(JWTRequirements())))
+        let url = try await server.start()
+        defer { Task { await server.stop() } }
+        let box = try Sandbox()
+        let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        let run = try await box.runAsync(["feed", "--url", url.absoluteString + "/not-the-service", "--az", az, "--format", "json"])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("404"), "\(run.stderr)")
+        #expect(run.stderr.contains("Check the service URL"), "\(run.stderr)")
+    }
+
+    @Test func noTokenIsAFatalErrorThatSaysWhatToDo() throws {
+        let box = try Sandbox()
+        let az = try box.fakeAzNotSignedIn()
+        let run = try box.run(["feed", "--url", "https://contoso.dicom.azurehealthcareapis.com", "--az", az])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("Please run 'az login'"), "az's own words: \(run.stderr)")
+        #expect(run.stderr.contains("Sign in with `az login`"), "\(run.stderr)")
+    }
+
+    @Test func fromIsRefusedForV2() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--from", "10"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("--from SEQ needs --api-version v1"), "\(run.stderr)")
+    }
+
+    @Test func aPlainHTTPURLToARemoteHostIsRefused() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--url", "http://dicom.example.com"])
+        #expect(run.status == 78)
+        #expect(run.stderr.contains("plain http:// is allowed only for loopback hosts"), "\(run.stderr)")
+    }
+
+    @Test func theProfileSuppliesURLAndAz() async throws {
+        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 40, seed: 7, auth: .jwt(JWTRequirements())))
+        let url = try await server.start()
+        defer { Task { await server.stop() } }
+        let box = try Sandbox()
+        let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        let config = try box.write("""
+            default-profile: broken
+            profiles:
+              broken:
+                url: https://nowhere.dicom.azurehealthcareapis.com
+              lab:
+                url: \(url.absoluteString)
+                az: \(az)
+                api-version: v1
+            """, to: "config.yaml")
+        var env = box
+        env.environment["DICOMTUI_PROFILE"] = "lab"
+        let run = try await env.runAsync(["feed", "--config", config])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try run.lines.map(jsonObject).count == server.store.allEntries().count)
+    }
+}
+
+@Suite struct TokenCommandTests {
+    @Test func jsonDescribesTheDemoToken() throws {
+        let box = try Sandbox()
+        let run = try box.run(["token", "--demo", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let o = try jsonObject(run.stdout)
+        let identity = DemoTokenSource.Identity.demoUser
+        #expect(o["state"] as? String == "valid")
+        #expect(o["identity"] as? String == identity.userPrincipalName)
+        #expect(o["upn"] as? String == identity.userPrincipalName)
+        #expect(o["tenant"] as? String == identity.tenantId)
+        #expect(o["objectId"] as? String == identity.objectId)
+        #expect(o["audience"] as? String == AzCLI.dicomResource)
+        #expect(o["refreshBefore"] as? Int == 300)
+        let left = try #require(o["secondsLeft"] as? Int)
+        #expect(left > 3000 && left <= 3600)
+        #expect((o["expiresOn"] as? String).flatMap(Timestamp.parse) != nil)
+        #expect((o["masked"] as? String)?.count == 9, "four characters, an ellipsis, four characters")
+    }
+
+    @Test func aTokenBelowTheThresholdExitsNonZero() throws {
+        let box = try Sandbox()
+        let run = try box.run(["token", "--demo", "--demo-token-lifetime", "2m", "--json"])
+        #expect(run.status == 3)
+        #expect(try jsonObject(run.stdout)["state"] as? String == "expiring")
+        #expect(run.stderr.contains("less than the refresh threshold of 300 s"), "\(run.stderr)")
+        let lower = try box.run(["token", "--demo", "--demo-token-lifetime", "2m", "--refresh-before", "1m"])
+        #expect(lower.status == 0, "\(lower.stderr)")
+        #expect(lower.stdout.contains("valid"))
+    }
+
+    @Test func theTokenItselfIsNeverPrinted() throws {
+        let box = try Sandbox()
+        let token = DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
+        let raw = String(token.authorizationHeaderValue.dropFirst("Bearer ".count))
+        let az = try box.fakeAz(token: token)
+        for args in [["token", "--az", az], ["token", "--az", az, "--json"]] {
+            let run = try box.run(args)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains(token.masked))
+            #expect(!run.stdout.contains(raw) && !run.stderr.contains(raw))
+            // Not even a long piece of it.
+            #expect(!run.stdout.contains(raw.dropFirst(20).prefix(40)))
+        }
+    }
+
+    @Test func notSignedInSaysSoOnStderr() throws {
+        let box = try Sandbox()
+        let run = try box.run(["token", "--az", try box.fakeAzNotSignedIn(), "--json"])
+        #expect(run.status == 1)
+        #expect(try jsonObject(run.stdout)["state"] as? String == "error")
+        #expect(run.stderr.contains("not signed in"), "\(run.stderr)")
+        #expect(run.stderr.contains("az login"), "\(run.stderr)")
+    }
+
+    @Test func aMissingAzSaysWhereItLooked() throws {
+        let box = try Sandbox()
+        let run = try box.run(["token", "--az", box.dir.appendingPathComponent("no-az").path])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("no-az"), "\(run.stderr)")
+    }
+}
+
+@Suite struct ConfigFileCommandTests {
+    @Test func aBadConfigFileNamesFileLineAndProblem() throws {
+        let box = try Sandbox()
+        let path = try box.write("profiles:\n  dev:\n    url: http://127.0.0.1:8080\n    paralel: 3\n", to: "bad.yaml")
+        for args in [["token", "--demo"], ["feed", "--demo"], ["--demo"]] {
+            let run = try box.run(args + ["--config", path])
+            #expect(run.status == 78, "\(args)")
+            #expect(run.stderr.contains("config file \(path), line 4: profile 'dev': unknown key 'paralel'"), "\(run.stderr)")
+        }
+    }
+
+    @Test func aYAMLSyntaxErrorInTheDefaultFileNamesItsLine() throws {
+        let box = try Sandbox()
+        let dir = box.dir.appendingPathComponent("config/dicomtui")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("config.yaml").path
+        try "profiles:\n  dev:\n    url: \"http://127.0.0.1:8080\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try box.run(["token", "--demo"])
+        #expect(run.status == 78)
+        #expect(run.stderr.contains("config file \(path), line "), "\(run.stderr)")
+        #expect(run.stderr.contains("YAML syntax error"), "\(run.stderr)")
+    }
+
+    @Test func anUnknownProfileListsTheKnownOnes() throws {
+        let box = try Sandbox()
+        let path = try box.write("profiles:\n  dev:\n    url: http://127.0.0.1:8080\n  prod:\n    url: https://p.dicom.azurehealthcareapis.com\n    production: true\n", to: "c.yaml")
+        let run = try box.run(["token", "--demo", "--config", path, "--profile", "qa"])
+        #expect(run.status == 78)
+        #expect(run.stderr.contains("'qa'") && run.stderr.contains("known profiles: dev, prod"), "\(run.stderr)")
+    }
+
+    @Test func aMissingExplicitFileIsAnError() throws {
+        let box = try Sandbox()
+        let run = try box.run(["token", "--demo", "--config", box.dir.appendingPathComponent("none.yaml").path])
+        #expect(run.status == 78)
+        #expect(run.stderr.contains("none.yaml") && run.stderr.contains("no such file"), "\(run.stderr)")
+    }
+
+    @Test func theProfilesRefreshThresholdApplies() throws {
+        let box = try Sandbox()
+        let path = try box.write("profiles:\n  lab:\n    refresh-before: 1m\n", to: "c.yaml")
+        let run = try box.run(["token", "--demo", "--demo-token-lifetime", "2m", "--config", path])
+        #expect(run.status == 0, "the profile's 1m threshold, not the default 5m: \(run.stderr)")
+        let flag = try box.run(["token", "--demo", "--demo-token-lifetime", "2m", "--config", path, "--refresh-before", "5m"])
+        #expect(flag.status == 3, "the flag wins over the profile")
+    }
+}
+
+@Suite struct CommandLineTests {
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionsKnowTheSubcommands(shell: String) throws {
+        let box = try Sandbox()
+        let run = try box.run(["--generate-completion-script", shell])
+        #expect(run.status == 0)
+        for word in ["feed", "token", "emulator", "format", "profile", "follow"] {
+            #expect(run.stdout.contains(word), "\(shell) completion lacks \(word)")
+        }
+    }
+
+    @Test func everySubcommandHasHelp() throws {
+        let box = try Sandbox()
+        for (command, option) in [("token", "--json"), ("feed", "--follow"), ("emulator", "--latency")] {
+            let run = try box.run([command, "--help"])
+            #expect(run.status == 0)
+            #expect(run.stdout.contains(option), "\(command) --help lacks \(option)")
+        }
+        #expect(try box.run(["--version"]).stdout.contains("0."))
+    }
+}
