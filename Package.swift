@@ -68,6 +68,7 @@ let package = Package(
         .target(name: "AppRuntime", dependencies: [
             "AppCore", "Views", "Terminal", "TerminalKit", "FeedModel",
             "ChangeFeedClient", "TokenSource", "Emulator", "ScriptMode", "Config",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // 13. The thin executable: argument parsing and a call into AppRuntime.
         .executableTarget(name: "dicomtui", dependencies: [

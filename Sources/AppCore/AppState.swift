@@ -74,6 +74,13 @@ public struct AppState: Sendable, Equatable {
     public var metadataCache = MetadataCache()
     /// Load metadata with every page (`--metadata`).
     public var metadataWithPages = false
+    /// The configuration profile shown (nil without a configuration file), whether it is
+    /// production (the header turns red), every profile, and the picker (`p`) while open.
+    public var profileName: String?
+    public var production = false
+    public var profiles: [String] = []
+    /// The highlighted row of the profile picker, while it is open.
+    public var profilePicker: Int?
     /// The help overlay (`?`), while open, and how far it is scrolled.
     public var helpOpen = false
     public var helpTop = 0

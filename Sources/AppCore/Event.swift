@@ -49,6 +49,8 @@ public enum AppEvent: Sendable, Equatable {
     case entryFailed(sequence: Int64, Problem)
     /// The app came back from Ctrl-Z (`fg`).
     case resumed
+    /// The profile picked with `p` could not be used.
+    case profileSwitchFailed(Problem)
 }
 
 /// Work `update` asks the runtime to do. The core never does I/O itself.
@@ -64,6 +66,8 @@ public enum Effect: Sendable, Equatable {
     case copy(String, label: String)
     /// Fetch one entry with its metadata (the detail view).
     case loadEntry(sequence: Int64)
+    /// `p`: show another profile's service (a new token, a new feed).
+    case switchProfile(String)
     /// Ctrl-Z: restore the terminal and stop the process until `fg`.
     case suspend
     case quit

@@ -59,6 +59,7 @@ public enum KeyHelp {
         KeyHint("l", "sign in (device code)"),
         KeyHint("L", "az login in this terminal"),
         KeyHint("t", "local time / UTC"),
+        KeyHint("p", "switch profile (service)"),
         KeyHint("f", "follow new entries"),
         KeyHint("Ctrl-z", "suspend (fg resumes)"),
     ]
@@ -79,6 +80,7 @@ public enum KeyHelp {
     public static func bar(for state: AppState) -> [KeyHint] {
         if state.signIn != nil { return [KeyHint("Esc", "cancel"), KeyHint("y", "copy code")] }
         if state.helpOpen { return [KeyHint("Esc", "close"), KeyHint("j/k", "scroll")] }
+        if state.profilePicker != nil { return [KeyHint("Enter", "switch"), KeyHint("Esc", "cancel"), KeyHint("j/k", "move")] }
         if let d = state.detail {
             if d.search?.editing == true { return searchPrompt }
             var bar = [KeyHint("Esc", "back"), KeyHint("Enter", "expand/collapse"), KeyHint("/", "search")]
@@ -90,6 +92,7 @@ public enum KeyHelp {
         var bar = [KeyHint("q", "quit"), KeyHint("Enter", "open"), KeyHint("/", "filter"),
                    KeyHint("f", state.follow.on ? "stop following" : "follow"), KeyHint("y", "copy UID"),
                    KeyHint("r", "new token"), KeyHint("l", "sign in"), KeyHint("R", "reload")]
+        if !state.profiles.isEmpty && !state.isDemo { bar.insert(KeyHint("p", "profile"), at: 5) }
         if state.filter != nil { bar.insert(KeyHint("Esc", "clear filter"), at: 1) }
         return bar
     }

@@ -45,7 +45,7 @@ public enum TokenStatus: Sendable, Equatable {
 }
 
 /// A failure to show the user: what happened and what to do about it.
-public struct Problem: Sendable, Equatable {
+public struct Problem: Error, Sendable, Equatable {
     public var message: String
     public var hint: String?
     /// It was the token (none could be had, or the service refused it): a new token may fix it.

@@ -29,6 +29,10 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.flash = "Resumed."
         return []
 
+    case .profileSwitchFailed(let problem):
+        state.flash = problem.message + (problem.hint.map { " " + $0 } ?? "")
+        return []
+
     case .tokenAcquiring:
         state.token.acquiring = true
         return []
@@ -189,7 +193,7 @@ private func handle(_ input: InputEvent, _ state: inout AppState) -> [Effect] {
         keepDetailCursorVisible(&state)
         return []
     case .mouse(let m):
-        if state.signIn != nil || state.helpOpen { return [] }
+        if state.signIn != nil || state.helpOpen || state.profilePicker != nil { return [] }
         if state.detail != nil { return handleDetailMouse(m, &state) }
         switch m.kind {
         case .wheelDown: move(&state, by: 3)
@@ -209,6 +213,7 @@ private func handle(_ input: InputEvent, _ state: inout AppState) -> [Effect] {
         state.flash = nil
         if state.signIn != nil { return handleSignIn(key, &state) }
         if state.helpOpen { return handleHelp(key, &state) }
+        if state.profilePicker != nil { return handleProfilePicker(key, &state) }
         if state.filter?.editing == true { return handleFilterPrompt(key, &state) }
         if state.detail != nil {
             if let effects = handleDetail(key, &state) { return effects }
@@ -249,6 +254,14 @@ private func handleGlobal(_ key: Key, _ state: inout AppState) -> [Effect] {
         return [.suspend]
     case .char("R"):
         return reload(&state)
+    case .char("p"):
+        if state.isDemo {
+            state.flash = "Profiles switch between real services; --demo shows the built-in emulator only."
+        } else if state.profiles.isEmpty {
+            state.flash = "No profiles: add some to the configuration file (~/.config/dicomtui/config.yaml, see the README)."
+        } else {
+            state.profilePicker = state.profiles.firstIndex(of: state.profileName ?? "") ?? 0
+        }
     default:
         break
     }
@@ -421,6 +434,32 @@ private func clearFilter(_ state: inout AppState) {
     state.filter = nil
     if let row { state.selected = row }
     keepSelectionVisible(&state, centre: true)
+}
+
+// MARK: - Profile picker
+
+private func handleProfilePicker(_ key: Key, _ state: inout AppState) -> [Effect] {
+    guard let at = state.profilePicker else { return [] }
+    let count = state.profiles.count
+    switch key {
+    case .char("j"), .down: state.profilePicker = min(count - 1, at + 1)
+    case .char("k"), .up: state.profilePicker = max(0, at - 1)
+    case .char("g"), .home: state.profilePicker = 0
+    case .char("G"), .end: state.profilePicker = count - 1
+    case .escape, .char("q"), .char("p"):
+        state.profilePicker = nil
+    case .enter:
+        state.profilePicker = nil
+        let name = state.profiles[at]
+        if name == state.profileName {
+            state.flash = "Already showing profile \(name)."
+            return []
+        }
+        return [.switchProfile(name)]
+    default:
+        break
+    }
+    return []
 }
 
 // MARK: - Help

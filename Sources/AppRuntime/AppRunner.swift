@@ -28,6 +28,10 @@ public struct RunConfiguration: Sendable {
     /// Seconds between polls in follow mode, and whether to start following.
     public var followInterval: TimeInterval = 5
     public var follow = false
+    /// The configuration profile shown, whether it is production, and every profile (for `p`).
+    public var profileName: String?
+    public var production = false
+    public var profiles: [String] = []
 
     public init(endpoint: ServiceEndpoint, apiVersion: APIVersion, pageSize: Int? = nil, isDemo: Bool = false,
                 color: Bool = true, refreshBefore: TimeInterval = 300, timeZone: TimeZone = .current) {
@@ -39,31 +43,43 @@ public struct RunConfiguration: Sendable {
 /// The run loop: the only place where the pure core, the terminal, the token source and the
 /// fetcher meet. Runs on the thread that owns the terminal; background work posts events.
 final class AppRunner {
-    private let config: RunConfiguration
+    /// Turns a profile name into a new session (or says why it cannot).
+    typealias Switcher = (String) -> Result<Session, Problem>
+
+    private var session: Session
+    private var config: RunConfiguration { session.config }
+    private var client: ChangeFeedClient { session.client }
+    private var tokenSource: any TokenProvider { session.tokenSource }
     private let terminal: any TerminalDevice
-    private let events: EventQueue
-    private let tokens: TokenManager
-    private let client: ChangeFeedClient
+    private let switcher: Switcher?
+    /// One queue per session: events still in flight from a session switched away from land in
+    /// its old queue, which nobody drains.
+    private var events: EventQueue
+    private var tokens: TokenManager
     private var state: AppState
     private var fetchTask: Task<Void, Never>?
     private var tokenTask: Task<Void, Never>?
     private var signInTask: Task<Void, Never>?
     private var entryTask: Task<Void, Never>?
-    private let tokenSource: any TokenProvider
     private let clock: @Sendable () -> Date
+    /// Positions that could not be saved (printed once the terminal is restored).
+    private(set) var positionProblems: [String] = []
 
-    init(config: RunConfiguration, terminal: any TerminalDevice, tokenSource: any TokenProvider,
-         client: ChangeFeedClient, clock: @escaping @Sendable () -> Date = { Date() }) {
-        self.config = config
+    init(session: Session, terminal: any TerminalDevice, switcher: Switcher? = nil,
+         clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.session = session
         self.terminal = terminal
-        self.events = EventQueue(waker: terminal.waker)
-        self.tokens = TokenManager(source: tokenSource, events: events)
-        self.tokenSource = tokenSource
-        self.client = client
+        self.switcher = switcher
         self.clock = clock
+        self.events = EventQueue(waker: terminal.waker)
+        self.tokens = TokenManager(source: session.tokenSource, events: events)
         let size = terminal.size
-        state = AppState(serviceURL: config.endpoint.baseURL, apiVersion: config.apiVersion, isDemo: config.isDemo,
-                         screenRows: size.rows, screenCols: size.cols, now: clock(), timeZone: config.timeZone)
+        state = Self.initialState(session.config, rows: size.rows, cols: size.cols, now: clock())
+    }
+
+    static func initialState(_ config: RunConfiguration, rows: Int, cols: Int, now: Date) -> AppState {
+        var state = AppState(serviceURL: config.endpoint.baseURL, apiVersion: config.apiVersion, isDemo: config.isDemo,
+                             screenRows: rows, screenCols: cols, now: now, timeZone: config.timeZone)
         state.token.refreshBefore = config.refreshBefore
         state.origin = config.origin
         state.flash = config.originNote
@@ -72,10 +88,46 @@ final class AppRunner {
         state.follow.on = config.follow
         state.endTime = config.endTime
         state.localZone = .current
+        state.profileName = config.profileName
+        state.production = config.production
+        state.profiles = config.profiles
+        return state
     }
 
-    /// Where the next run should continue, if anything was loaded.
-    var savePoint: ResumePoint? { state.savePoint }
+    /// Saves where this session's feed was read to (never a token).
+    private func savePosition() {
+        guard let positions = session.positions, let point = state.savePoint else { return }
+        do {
+            try positions.save(point, for: config.endpoint.baseURL, config.apiVersion)
+        } catch {
+            positionProblems.append("dicomtui: could not save the feed position to \(positions.file.path): \(error.localizedDescription)")
+        }
+    }
+
+    /// `p`: leave this service for another profile's. Background work of the old session is
+    /// cancelled and its late results are ignored; the new one starts from its saved position.
+    private func switchProfile(to name: String) {
+        guard let switcher else { return }
+        switch switcher(name) {
+        case .failure(let problem):
+            apply(.profileSwitchFailed(problem))
+        case .success(let next):
+            savePosition()
+            fetchTask?.cancel()
+            tokenTask?.cancel()
+            signInTask?.cancel()
+            entryTask?.cancel()
+            session = next
+            events = EventQueue(waker: terminal.waker)
+            tokens = TokenManager(source: next.tokenSource, events: events)
+            let old = state
+            state = Self.initialState(next.config, rows: old.screenRows, cols: old.screenCols, now: clock())
+            state.timeZone = old.timeZone
+            state.flash = "Profile \(name): \(next.config.endpoint.baseURL)" + (next.config.production ? " (production)" : "")
+                + (next.config.originNote.map { ". " + $0 } ?? "")
+            apply(.started)
+        }
+    }
 
     /// Runs until the user quits or a terminating signal arrives. Returns the exit status.
     func run() -> Int32 {
@@ -109,6 +161,7 @@ final class AppRunner {
         tokenTask?.cancel()
         signInTask?.cancel()
         entryTask?.cancel()
+        savePosition()
         return status
     }
 
@@ -193,6 +246,8 @@ final class AppRunner {
                     // Cancelled: the user went elsewhere.
                 }
             }
+        case .switchProfile(let name):
+            switchProfile(to: name)
         case .suspend:
             // Ctrl-Z: restore the terminal, stop like any shell job, and redraw everything on `fg`.
             terminal.suspend { () -> Void in

@@ -1,4 +1,5 @@
 import AppCore
+import AsyncHTTPClient
 import ChangeFeedClient
 import Emulator
 import FeedModel
@@ -57,47 +58,27 @@ public struct UIOptions: Sendable {
     public init() {}
 }
 
-/// Starts things up and tears them down; the executable calls only this.
-public enum Launcher {
-    /// Runs the UI on the calling (main) thread until the user quits. Returns the exit status.
-    public static func runUI(_ o: UIOptions) -> Int32 {
-        // Set up what needs async work (the demo emulator) before the terminal is taken over.
-        let http = ChangeFeedClient.makeHTTPClient()
-        defer { blockingVoid { try? await http.shutdown() } }
+/// One service the UI shows: where, with which token source and client, and where its position
+/// is kept. Switching profile (`p`) replaces the session.
+struct Session {
+    var config: RunConfiguration
+    var tokenSource: any TokenProvider
+    var client: ChangeFeedClient
+    var positions: PositionStore?
 
-        var demoServer: DemoEmulator?
+    static func make(_ o: UIOptions, demoURL: String?, http: HTTPClient) throws -> Session {
         let endpoint: ServiceEndpoint
         let tokens: any TokenProvider
-        do {
-            if o.demo {
-                let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults,
-                                                                             liveInterval: o.demoLiveInterval) }
-                demoServer = server
-                endpoint = try ServiceEndpoint(server.baseURL)
-                tokens = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)
-            } else {
-                endpoint = try ServiceEndpoint(o.url ?? "")
-                tokens = AzTokenSource(resource: o.resource, tenant: o.tenant,
-                                       cli: AzCLI(locator: AzLocator(explicitPath: o.azPath),
-                                                  timeout: .milliseconds(Int64(o.azTimeout * 1000))))
-            }
-        } catch let e as ServiceEndpoint.Invalid {
-            printError("dicomtui: \(e)")
-            return 2
-        } catch {
-            printError("dicomtui: could not start the demo emulator: \(error)")
-            return 1
+        if let demoURL {
+            endpoint = try ServiceEndpoint(demoURL)
+            tokens = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)
+        } else {
+            endpoint = try ServiceEndpoint(o.url ?? "")
+            tokens = AzTokenSource(resource: o.resource, tenant: o.tenant,
+                                   cli: AzCLI(locator: AzLocator(explicitPath: o.azPath),
+                                              timeout: .milliseconds(Int64(o.azTimeout * 1000))))
         }
-        defer { if let s = demoServer { blockingVoid { await s.stop() } } }
-
-        let terminal: CursesTerminal
-        do {
-            terminal = try CursesTerminal(options: .init(color: o.color, mouse: o.mouse, stderrLogPath: Self.stderrLogPath()))
-        } catch {
-            printError("dicomtui: cannot open the terminal: \(error). dicomtui needs an interactive terminal (a TTY) with a known TERM.")
-            return 1
-        }
-        var config = RunConfiguration(endpoint: endpoint, apiVersion: o.apiVersion, pageSize: o.pageSize, isDemo: o.demo,
+        var config = RunConfiguration(endpoint: endpoint, apiVersion: o.apiVersion, pageSize: o.pageSize, isDemo: demoURL != nil,
                                       color: o.color, refreshBefore: o.refreshBefore,
                                       timeZone: o.utc ? TimeZone(identifier: "UTC")! : .current)
         config.parallel = o.parallel
@@ -106,8 +87,11 @@ public enum Launcher {
         config.includeMetadata = o.includeMetadata
         config.follow = o.follow
         config.followInterval = o.followInterval
+        config.profileName = o.profileName
+        config.production = o.production
+        config.profiles = o.profiles
         // Continue where the last run stopped, unless told otherwise or a window was asked for.
-        let positions = o.demo ? nil : PositionStore.standard()
+        let positions = demoURL != nil ? nil : PositionStore.standard()
         let windowAsked = o.startTime != nil || o.endTime != nil
         if let positions, !o.fromStart, !windowAsked,
            let (point, savedAt) = positions.position(for: endpoint.baseURL, o.apiVersion) {
@@ -117,16 +101,60 @@ public enum Launcher {
         }
         let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,
                                       userAgent: "dicomtui/\(AppVersion.string)")
-        let runner = AppRunner(config: config, terminal: terminal, tokenSource: tokens, client: client)
-        let status = runner.run()
-        terminal.shutdown()
-        if let positions, let point = runner.savePoint {
+        return Session(config: config, tokenSource: tokens, client: client, positions: positions)
+    }
+}
+
+/// Starts things up and tears them down; the executable calls only this.
+public enum Launcher {
+    /// Runs the UI on the calling (main) thread until the user quits. Returns the exit status.
+    public static func runUI(_ o: UIOptions) -> Int32 {
+        // Set up what needs async work (the demo emulator) before the terminal is taken over.
+        let http = ChangeFeedClient.makeHTTPClient()
+        defer { blockingVoid { try? await http.shutdown() } }
+
+        var demoServer: DemoEmulator?
+        if o.demo {
             do {
-                try positions.save(point, for: endpoint.baseURL, o.apiVersion)
+                demoServer = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults,
+                                                                         liveInterval: o.demoLiveInterval) }
             } catch {
-                printError("dicomtui: could not save the feed position to \(positions.file.path): \(error.localizedDescription)")
+                printError("dicomtui: could not start the demo emulator: \(error)")
+                return 1
             }
         }
+        defer { if let s = demoServer { blockingVoid { await s.stop() } } }
+        let first: Session
+        do {
+            first = try Session.make(o, demoURL: demoServer?.baseURL, http: http)
+        } catch {
+            printError("dicomtui: \(error)")
+            return 2
+        }
+
+        let terminal: CursesTerminal
+        do {
+            terminal = try CursesTerminal(options: .init(color: o.color, mouse: o.mouse, stderrLogPath: Self.stderrLogPath()))
+        } catch {
+            printError("dicomtui: cannot open the terminal: \(error). dicomtui needs an interactive terminal (a TTY) with a known TERM.")
+            return 1
+        }
+        // `p`: another profile of the configuration file becomes a new session.
+        let catalog = o.profileCatalog
+        let switcher: AppRunner.Switcher = { name in
+            guard let catalog, let next = catalog.options(for: name, base: o) else {
+                return .failure(Problem("There is no profile '\(name)'.", hint: "The profiles are: \(o.profiles.joined(separator: ", "))."))
+            }
+            do {
+                return .success(try Session.make(next, demoURL: nil, http: http))
+            } catch {
+                return .failure(Problem("Profile '\(name)' cannot be used: \(error)", hint: "Fix it in the configuration file, then press p again."))
+            }
+        }
+        let runner = AppRunner(session: first, terminal: terminal, switcher: switcher)
+        let status = runner.run()
+        terminal.shutdown()
+        for problem in runner.positionProblems { printError(problem) }
         if !terminal.localeIsUTF8 {
             printError("dicomtui: the locale (\(terminal.localeCodeset)) is not UTF-8, so non-ASCII text was shown as '?'. Set LANG=C.UTF-8.")
         }

@@ -149,3 +149,37 @@ enum HelpOverlay {
         }
     }
 }
+
+/// The profile picker (`p`): the configuration file's profiles, the current one marked,
+/// production ones in red.
+enum ProfilePicker {
+    static func draw(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
+        guard let at = state.profilePicker else { return }
+        let names = state.profiles
+        let width = min(c.cols, max(30, (names.map { TextWidth.of($0) }.max() ?? 0) + 10))
+        let inner = max(1, min(names.count, c.rows - 4))
+        let height = inner + 2
+        let top = max(0, (c.rows - height) / 2)
+        let left = max(0, (c.cols - width) / 2)
+        for y in top..<min(c.rows, top + height) { c.fill(row: y, col: left, width: width) }
+        c.draw("┌" + String(repeating: "─", count: max(0, width - 2)) + "┐", row: top, col: left, style: t.emphasis)
+        c.draw(" Profiles ", row: top, col: left + 2, style: t.emphasis)
+        for y in (top + 1)..<(top + height - 1) {
+            c.draw("│", row: y, col: left, style: t.emphasis)
+            c.draw("│", row: y, col: left + width - 1, style: t.emphasis)
+        }
+        c.draw("└" + String(repeating: "─", count: max(0, width - 2)) + "┘", row: top + height - 1, col: left, style: t.emphasis)
+        let footer = " Enter switch · Esc "
+        if TextWidth.of(footer) + 4 <= width {
+            c.draw(footer, row: top + height - 1, col: left + width - TextWidth.of(footer) - 2, style: t.hintKey)
+        }
+        let first = max(0, min(at - inner + 1, names.count - inner))
+        for i in 0..<inner where first + i < names.count {
+            let name = names[first + i]
+            let y = top + 1 + i
+            let mark = name == state.profileName ? "● " : "  "
+            c.draw(mark + name, row: y, col: left + 2, maxWidth: width - 4, style: t.plain)
+            if first + i == at { c.restyle(row: y, col: left + 1, width: width - 2) { $0 = Style(bold: true, reverse: true) } }
+        }
+    }
+}

@@ -21,6 +21,9 @@ public enum MainScreen {
         }
         drawStatus(state, &canvas, theme)
         drawHints(state, &canvas, theme)
+        if state.profilePicker != nil {
+            ProfilePicker.draw(state, &canvas, theme)
+        }
         if state.helpOpen {
             HelpOverlay.draw(state, &canvas, theme)
         }
@@ -33,8 +36,15 @@ public enum MainScreen {
     // MARK: - Header
 
     static func drawTitle(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
-        c.fill(row: 0, style: t.titleBar)
-        var x = c.draw(" dicomtui ", row: 0, col: 0, style: t.titleBar)
+        let bar = state.production ? t.productionBar : t.titleBar
+        c.fill(row: 0, style: bar)
+        var x = c.draw(" dicomtui ", row: 0, col: 0, style: bar)
+        if state.production {
+            x += c.draw(" PRODUCTION ", row: 0, col: x, style: t.productionBadge)
+        }
+        if let profile = state.profileName, c.cols - x > 40 {
+            x += c.draw(" " + TextWidth.truncate(profile, to: 20) + " ", row: 0, col: x, style: t.profileBadge)
+        }
         if state.isDemo {
             x += c.draw(" DEMO ", row: 0, col: x, style: t.demoBadge)
         }
@@ -49,10 +59,10 @@ public enum MainScreen {
         let versionWidth = TextWidth.of(version)
         let urlRoom = c.cols - x - versionWidth - 1
         if urlRoom > 8 {
-            x += c.draw(" " + TextWidth.truncateMiddle(state.serviceURL, to: urlRoom - 1), row: 0, col: x, style: t.titleBar)
+            x += c.draw(" " + TextWidth.truncateMiddle(state.serviceURL, to: urlRoom - 1), row: 0, col: x, style: bar)
         }
         if c.cols - versionWidth > x {
-            c.draw(version, row: 0, col: c.cols - versionWidth, style: t.titleBar)
+            c.draw(version, row: 0, col: c.cols - versionWidth, style: bar)
         }
     }
 

@@ -12,6 +12,10 @@ public struct Theme: Sendable {
 
     var titleBar: Style { color ? Style(fg: .black, bg: .cyan, bold: true) : Style(bold: true, reverse: true) }
     var demoBadge: Style { color ? Style(fg: .black, bg: .yellow, bold: true) : Style(bold: true) }
+    /// A production profile: the whole title bar turns red (reverse bold without colour).
+    var productionBar: Style { color ? Style(fg: .white, bg: .red, bold: true) : Style(bold: true, reverse: true, underline: true) }
+    var productionBadge: Style { color ? Style(fg: .red, bg: .white, bold: true) : Style(bold: true) }
+    var profileBadge: Style { color ? Style(fg: .black, bg: .white, bold: true) : Style(bold: true) }
     var followBadge: Style { color ? Style(fg: .black, bg: .green, bold: true) : Style(bold: true, underline: true) }
     var filterBadge: Style { color ? Style(fg: .black, bg: .white) : Style(bold: true) }
     var heading: Style { Style(bold: true, underline: true) }

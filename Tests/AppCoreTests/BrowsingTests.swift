@@ -625,3 +625,58 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(s.detail!.cursor < s.detail!.top + Layout.listRows(screenRows: 9))
     }
 }
+
+@Suite struct ProfileSwitchTests {
+    func withProfiles() -> AppState {
+        var s = makeState(entries: 3)
+        s.profiles = ["staging", "prod", "dev"]
+        s.profileName = "staging"
+        return s
+    }
+
+    @Test func pOpensThePickerOnTheCurrentProfileAndEnterSwitches() {
+        var s = withProfiles()
+        _ = update(&s, key(.char("p")))
+        #expect(s.profilePicker == 0)
+        _ = update(&s, key(.char("j")))
+        #expect(s.selected == 0 && s.profilePicker == 1, "keys move in the picker, not the list")
+        #expect(update(&s, key(.enter)) == [.switchProfile("prod")])
+        #expect(s.profilePicker == nil)
+    }
+
+    @Test func pickingTheCurrentProfileDoesNothing() {
+        var s = withProfiles()
+        _ = update(&s, key(.char("p")))
+        #expect(update(&s, key(.enter)) == [])
+        #expect(s.flash == "Already showing profile staging.")
+    }
+
+    @Test func escClosesAndTheMovesStayInside() {
+        var s = withProfiles()
+        _ = update(&s, key(.char("p")))
+        _ = update(&s, key(.char("k")))
+        #expect(s.profilePicker == 0)
+        _ = update(&s, key(.char("G")))
+        _ = update(&s, key(.char("j")))
+        #expect(s.profilePicker == 2)
+        _ = update(&s, key(.escape))
+        #expect(s.profilePicker == nil)
+        #expect(update(&s, key(.char("q"))) == [.quit], "q quits again once the picker is closed")
+    }
+
+    @Test func withoutProfilesOrInTheDemoPSaysWhy() {
+        var s = makeState()
+        _ = update(&s, key(.char("p")))
+        #expect(s.profilePicker == nil && s.flash?.contains("No profiles") == true)
+        var d = withProfiles()
+        d.isDemo = true
+        _ = update(&d, key(.char("p")))
+        #expect(d.profilePicker == nil && d.flash?.contains("--demo") == true)
+    }
+
+    @Test func aFailedSwitchIsSaid() {
+        var s = withProfiles()
+        _ = update(&s, .profileSwitchFailed(Problem("Profile 'prod' cannot be used: bad URL", hint: "Fix it.")))
+        #expect(s.flash == "Profile 'prod' cannot be used: bad URL Fix it.")
+    }
+}

@@ -196,3 +196,31 @@ func checkSafeAndInside(_ c: Canvas, _ name: String) {
         #expect(detail.cells.allSatisfy { $0.style.fg == nil && $0.style.bg == nil })
     }
 }
+
+@Suite struct ProfileSnapshots {
+    func production(rows: Int, cols: Int) -> AppState {
+        var s = browsingState(rows: rows, cols: cols)
+        s.profiles = ["staging", "prod-westeurope", "dev"]
+        s.profileName = "prod-westeurope"
+        s.production = true
+        s.isDemo = false
+        return s
+    }
+
+    @Test(arguments: sizes.indices)
+    func productionIsLoudAndThePickerListsProfiles(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = production(rows: rows, cols: cols)
+        let plain = MainScreen.render(s, theme: Theme(color: true))
+        #expect(plain.line(0).contains("PRODUCTION"))
+        #expect((0..<cols).allSatisfy { plain[0, $0].style.bg == .red || plain[0, $0].style.bg == .white }, "the whole title bar is red")
+        let mono = MainScreen.render(s, theme: Theme(color: false))
+        #expect(mono.line(0).contains("PRODUCTION"), "monochrome still says it")
+        _ = update(&s, .input(.key(.char("p"))))
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        let name = "profiles-\(cols)x\(rows)"
+        assertSnapshot(c, named: name)
+        checkSafeAndInside(c, name)
+        #expect(c.lines().contains { $0.contains("● prod-westeurope") })
+    }
+}
