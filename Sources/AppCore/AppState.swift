@@ -192,6 +192,30 @@ public struct AppState: Sendable, Equatable {
         return added
     }
 
+    /// This state brought back after another profile was shown: the list as it was, nothing
+    /// open, no token yet (a new one is asked for), loading to go on from where it was.
+    public func resumed(rows: Int, cols: Int, now: Date) -> AppState {
+        var s = self
+        s.screenRows = rows
+        s.screenCols = cols
+        s.now = now
+        let refreshBefore = token.refreshBefore
+        s.token = TokenState()
+        s.token.refreshBefore = refreshBefore
+        s.fetch.phase = .waiting
+        s.fetch.problem = nil
+        s.fetch.retryAttempt = nil
+        s.fetch.stoppedForToken = false
+        s.fetch.rereading = false
+        s.detail = nil
+        s.signIn = nil
+        s.helpOpen = false
+        s.profilePicker = nil
+        if s.filter?.editing == true { s.filter?.editing = false }
+        keepSelectionVisible(&s)
+        return s
+    }
+
     /// Updates the row of an entry fetched on its own (the detail view): its current state and
     /// what its metadata says.
     public mutating func refreshRow(_ e: ChangeFeedEntry, summary: RowSummary) {

@@ -62,6 +62,8 @@ final class AppRunner {
     private var signInTask: Task<Void, Never>?
     private var entryTask: Task<Void, Never>?
     private let clock: @Sendable () -> Date
+    /// The lists of services switched away from in this run, by profile name.
+    private var parked: [String: AppState] = [:]
     /// Positions that could not be saved (printed once the terminal is restored).
     private(set) var positionProblems: [String] = []
 
@@ -121,10 +123,18 @@ final class AppRunner {
             events = EventQueue(waker: terminal.waker)
             tokens = TokenManager(source: next.tokenSource, events: events)
             let old = state
-            state = Self.initialState(next.config, rows: old.screenRows, cols: old.screenCols, now: clock())
+            parked[old.profileName ?? old.serviceURL] = old
+            if let back = parked.removeValue(forKey: name) {
+                // Back to a service seen in this run: its list as it was; loading goes on from there.
+                state = back.resumed(rows: old.screenRows, cols: old.screenCols, now: clock())
+                state.flash = "Profile \(name): \(next.config.endpoint.baseURL)" + (next.config.production ? " (production)" : "")
+                    + " · \(Format.count(state.entries.count)) entries as you left them; loading goes on."
+            } else {
+                state = Self.initialState(next.config, rows: old.screenRows, cols: old.screenCols, now: clock())
+                state.flash = "Profile \(name): \(next.config.endpoint.baseURL)" + (next.config.production ? " (production)" : "")
+                    + (next.config.originNote.map { ". " + $0 } ?? "")
+            }
             state.timeZone = old.timeZone
-            state.flash = "Profile \(name): \(next.config.endpoint.baseURL)" + (next.config.production ? " (production)" : "")
-                + (next.config.originNote.map { ". " + $0 } ?? "")
             apply(.started)
         }
     }

@@ -230,7 +230,13 @@ public enum MainScreen {
             switch state.fetch.phase {
             case .waiting: lines.append((state.token.acquiring ? "Getting a token…" : "Waiting for a token (r gets one, l signs in).", t.label))
             case .fetching: lines.append(("Loading the change feed…", t.label))
-            case .idle: lines.append(("The change feed is empty.", t.label))
+            case .idle:
+                if state.origin.afterSequence > 0 {
+                    lines.append(("No entries after sequence \(Format.count(state.origin.afterSequence)), where the last run stopped.", t.label))
+                    lines.append(("f follows new entries; dicomtui --from-start reads the whole feed.", t.label))
+                } else {
+                    lines.append(("The change feed is empty.", t.label))
+                }
             case .stopped: lines.append(("The fetcher has stopped.", t.label))
             }
         }

@@ -674,6 +674,21 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(d.profilePicker == nil && d.flash?.contains("--demo") == true)
     }
 
+    @Test func aServiceSwitchedBackToKeepsItsListAndLoadsOn() {
+        var s = withProfiles()
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .pageLoaded(entries: makeEntries(4...9), unreadable: []))
+        _ = update(&s, key(.enter))
+        _ = update(&s, key(.escape))
+        _ = update(&s, key(.char("/")))
+        let back = s.resumed(rows: 30, cols: 90, now: t0.addingTimeInterval(60))
+        #expect(back.entries.count == 9 && back.screenRows == 30 && back.screenCols == 90)
+        #expect(back.token.info == nil && back.fetch.phase == .waiting && back.detail == nil)
+        #expect(back.filter?.editing == false, "a half-typed filter is kept but its prompt is closed")
+        var b = back
+        #expect(update(&b, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(ResumePoint(offset: 9, afterSequence: 9))])
+    }
+
     @Test func aFailedSwitchIsSaid() {
         var s = withProfiles()
         _ = update(&s, .profileSwitchFailed(Problem("Profile 'prod' cannot be used: bad URL", hint: "Fix it.")))
