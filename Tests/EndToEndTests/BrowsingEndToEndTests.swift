@@ -37,8 +37,9 @@ struct BrowsingEndToEndTests {
         #expect(shownSequences == added.map(\.sequence))
 
         try tmux.keys("k")
-        let stopped = try await tmux.waitFor(text: "Stopped following")
-        #expect(!stopped[0].contains("FOLLOW"), "the title bar no longer says FOLLOW")
+        let stopped = try await tmux.waitFor("Stopped following, and no FOLLOW in the title") { lines in
+            lines.contains { $0.contains("Stopped following") } && !lines[0].contains("FOLLOW")
+        }
         #expect(position(in: stopped) == Position(after - 1, after))
 
         // No longer following: a new entry is not loaded by itself (polls stopped). A poll
@@ -74,8 +75,9 @@ struct BrowsingEndToEndTests {
         let typed = try await tmux.waitFor(text: "filtered \(formatted(deletes)) / \(formatted(total))")
         #expect(typed.contains { $0.hasPrefix("/ action:delete") }, "the prompt is in the status line")
         try tmux.keys("Enter")
-        let kept = try await tmux.waitFor(text: "filter: action:delete")
-        #expect(kept[0].contains("filtered \(formatted(deletes)) / \(formatted(total))"))
+        let kept = try await tmux.waitFor("the filter kept") { lines in
+            lines.contains { $0.contains("filter: action:delete") } && lines[0].contains("filtered \(formatted(deletes)) / \(formatted(total))")
+        }
         #expect(position(in: kept)?.total == deletes)
         let rows = listRows(kept)
         #expect(!rows.isEmpty && rows.allSatisfy { $0.contains(" Delete ") }, "only Delete rows are listed:\n\(rows.joined(separator: "\n"))")
@@ -239,6 +241,21 @@ struct BrowsingEndToEndTests {
         // Many wheel reports at once are all handled (the list moves 3 rows each).
         for _ in 0..<10 { try session.mouse(button: 65, col: 20, row: 10) }
         try await tmux.waitFor("ten more wheel steps") { position(in: $0) == Position(36, total) }
+
+        // A double click opens the row under the pointer.
+        let now = try tmux.screen()
+        let target = try #require(listRows(now).dropFirst(2).first.flatMap(firstNumber))
+        try session.click(col: 30, row: 4 + 2, times: 2)
+        try await tmux.waitFor(text: "ENTRY \(target)")
+        try await tmux.waitFor(text: "line 1 / ")
+        // The wheel moves in the detail view; Esc goes back to the list, on the double-clicked row.
+        try session.mouse(button: 65, col: 20, row: 10)
+        try await tmux.waitFor(text: "line 4 / ")
+        try tmux.keys("Escape")
+        try await tmux.waitFor("back in the list on the clicked row") { lines in
+            !lines.contains { $0.contains("ENTRY ") } && position(in: lines).map { $0.total == total } == true
+                && lines.contains { $0.contains("SEQ") }
+        }
         try session.quit()
         try await tmux.waitFor(text: "EXIT=0")
         #expect(try tmux.display("#{mouse_any_flag}") == "0", "mouse reporting is off again after quitting")
@@ -442,11 +459,12 @@ private struct Session {
         try sendHex(bytes)
     }
 
-    /// Button 1 press and release at once: ncurses reports a click.
-    func click(col: Int, row: Int) throws {
+    /// Button 1 pressed and released `times` times in one write: ncurses reports a click
+    /// (or a double click).
+    func click(col: Int, row: Int, times: Int = 1) throws {
         let press = [0x1b, 0x5b, 0x4d, 32 + 0, 32 + col + 1, 32 + row + 1]
         let release = [0x1b, 0x5b, 0x4d, 32 + 3, 32 + col + 1, 32 + row + 1]
-        try sendHex(press + release)
+        try sendHex(Array(repeating: press + release, count: times).flatMap { $0 })
     }
 
     private func sendHex(_ bytes: [Int]) throws {
