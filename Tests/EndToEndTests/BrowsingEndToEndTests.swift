@@ -30,7 +30,6 @@ struct BrowsingEndToEndTests {
             position(in: lines) == Position(after, after) && lastListRow(lines).map { startsWithSequence($0, newest.sequence) } == true
         }
         #expect(screen[0].contains("● FOLLOW"))
-        #expect(try tmux.display("#{pane_dead}") == "0")
         // Every appended entry is on screen, in order, just above the status line.
         let rows = listRows(screen)
         let shownSequences = rows.suffix(added.count).compactMap { firstNumber($0) }
@@ -46,11 +45,19 @@ struct BrowsingEndToEndTests {
         // that was already in flight when k was pressed gets a moment to end first.
         try await Task.sleep(for: .milliseconds(1500))
         let requests = session.server.requestLog.count
-        session.server.store.appendGeneratedChanges(count: 1)
+        let missed = try #require(session.server.store.appendGeneratedChanges(count: 1).last)
         try await Task.sleep(for: .seconds(3))
         let later = try tmux.screen()
         #expect(position(in: later)?.total == after, "nothing is loaded while not following")
         #expect(session.server.requestLog.count == requests, "no polling after following stopped")
+
+        // f follows again: the entry added meanwhile is loaded and selected at the bottom.
+        try tmux.keys("f")
+        let again = try await tmux.waitFor("following again, with the entry added meanwhile") { lines in
+            lines[0].contains("● FOLLOW") && position(in: lines) == Position(after + 1, after + 1)
+                && lastListRow(lines).map { startsWithSequence($0, missed.sequence) } == true
+        }
+        #expect(again.contains { $0.contains("following") })
         try session.quit()
         try await tmux.waitFor(text: "EXIT=0")
     }
@@ -72,8 +79,11 @@ struct BrowsingEndToEndTests {
         #expect(deletes > 0 && deletes < total, "the dataset has some deletes")
         try tmux.keys("/")
         try tmux.literal("action:delete")
-        let typed = try await tmux.waitFor(text: "filtered \(formatted(deletes)) / \(formatted(total))")
-        #expect(typed.contains { $0.hasPrefix("/ action:delete") }, "the prompt is in the status line")
+        // The prompt is in the status line; wait for all of the text (action:d already matches).
+        try await tmux.waitFor("the prompt and the count") { lines in
+            lines[0].contains("filtered \(formatted(deletes)) / \(formatted(total))")
+                && lines.contains { $0.hasPrefix("/ action:delete▏") && $0.contains("\(formatted(deletes)) matches") }
+        }
         try tmux.keys("Enter")
         let kept = try await tmux.waitFor("the filter kept") { lines in
             lines.contains { $0.contains("filter: action:delete") } && lines[0].contains("filtered \(formatted(deletes)) / \(formatted(total))")
@@ -144,7 +154,7 @@ struct BrowsingEndToEndTests {
         #expect(closed.contains { $0.contains("idle, at the end of the feed") })
         // Keys work again in the list.
         try tmux.keys("j")
-        try await tmux.waitFor("j moves") { position(in: $0) == Position(2, 100) }
+        try await tmux.waitFor("j moves") { position(in: $0) == Position(2, session.server.store.count) }
         try session.quit()
         try await tmux.waitFor(text: "EXIT=0")
     }
