@@ -309,16 +309,20 @@ extension EntryStore {
     }
 
     public func matcher(for filter: FeedFilter) -> Matcher {
-        let studyText = studyUIDs.all.map { Array($0.lowercased().utf8) }
-        let seriesText = seriesUIDs.all.map { Array($0.lowercased().utf8) }
-        let summaryLower = summaryText.all.map { Array($0.lowercased().utf8) }
+        /// Each interned string tested once, in place (ASCII letters folded as they are read).
+        func table(_ interner: Interner, _ word: [UInt8], skipFirst: Bool = false) -> [Bool] {
+            interner.all.enumerated().map { i, text in
+                if skipFirst && i == 0 { return false }
+                var text = text
+                return text.withUTF8 { Self.contains($0, word) }
+            }
+        }
         func atomTest(_ atom: FeedFilter.Atom) -> Matcher.AtomTest {
             switch atom {
             case .word(let w):
                 let bytes = Array(w.lowercased().utf8)
-                return .word(bytes: bytes, study: studyText.map { Self.contains($0, bytes) },
-                             series: seriesText.map { Self.contains($0, bytes) },
-                             summary: summaryLower.enumerated().map { $0.offset != 0 && Self.contains($0.element, bytes) })
+                return .word(bytes: bytes, study: table(studyUIDs, bytes), series: table(seriesUIDs, bytes),
+                             summary: table(summaryText, bytes, skipFirst: true))
             case .actions(let set):
                 var mask: UInt8 = 0
                 for (i, x) in ChangeFeedAction.allCases.enumerated() where set.contains(x) { mask |= 1 << i }
@@ -342,18 +346,20 @@ extension EntryStore {
         return sopBytes.withUnsafeBufferPointer { Self.contains(UnsafeBufferPointer(rebasing: $0[start..<end]), word) }
     }
 
-    /// Byte substring test (UIDs are ASCII; other text is lower-cased before).
+    /// Byte substring test of a lower-cased `needle` in `hay`, folding ASCII capitals of `hay`
+    /// as it goes (UIDs are ASCII; names keep other scripts as they are).
     static func contains<C: RandomAccessCollection>(_ hay: C, _ needle: [UInt8]) -> Bool where C.Element == UInt8, C.Index == Int {
         let n = needle.count
         if n == 0 { return true }
         if hay.count < n { return false }
+        @inline(__always) func fold(_ b: UInt8) -> UInt8 { b &- 65 < 26 ? b | 0x20 : b }
         let first = needle[0]
         var i = hay.startIndex
         let last = hay.endIndex - n
         while i <= last {
-            if hay[i] == first {
+            if fold(hay[i]) == first {
                 var j = 1
-                while j < n, hay[i + j] == needle[j] { j += 1 }
+                while j < n, fold(hay[i + j]) == needle[j] { j += 1 }
                 if j == n { return true }
             }
             i += 1

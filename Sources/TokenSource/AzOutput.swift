@@ -149,6 +149,12 @@ extension AzOutput {
         {
             return .notLoggedIn(azMessage: trim(errorBlock(stderrLines)))
         }
+        // A managed-identity endpoint's error: `ERROR: 400, <its message>` (azure-cli.md). az
+        // recommends `az login`, yet the identity, not a sign-in, is what is wrong.
+        if let first = lines.first(where: { $0.hasPrefix("ERROR:") }).map(stripLevel),
+           first.range(of: #"^[1-5][0-9][0-9], "#, options: .regularExpression) != nil {
+            return .identityEndpointError(message: trim(first))
+        }
         if text.contains("Interactive authentication is needed")
             || text.contains("Run the command below to authenticate interactively")
         {

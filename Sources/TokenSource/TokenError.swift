@@ -16,6 +16,9 @@ public enum TokenError: Error, Sendable, Equatable {
     /// Sign-in must be repeated interactively (expired refresh token, MFA, Conditional Access).
     /// `aadMessage` is az's error text, e.g. the `AADSTS700082: ...` line.
     case interactionRequired(aadMessage: String)
+    /// The managed-identity endpoint answered an error (az words it `ERROR: 400, <text>` and
+    /// suggests `az login`, but no sign-in fixes a managed identity's problem).
+    case identityEndpointError(message: String)
     /// az did not finish in time; it was terminated.
     case timedOut(seconds: Double)
     /// az succeeded but printed something other than the expected JSON.
@@ -38,6 +41,8 @@ public enum TokenError: Error, Sendable, Equatable {
             return "The Azure CLI is not signed in: \(azMessage)"
         case .interactionRequired(let aadMessage):
             return "Azure sign-in needs to be renewed interactively: \(aadMessage)"
+        case .identityEndpointError(let text):
+            return "The managed identity endpoint refused a token: \(text)"
         case .timedOut(let seconds):
             return "The Azure CLI did not answer within \(Self.formatSeconds(seconds)); it was stopped."
         case .badOutput(let reason):
@@ -67,6 +72,9 @@ public enum TokenError: Error, Sendable, Equatable {
             return "Press l to sign in with a device code (az login --use-device-code), or L to run az login here."
         case .interactionRequired:
             return "Press l to sign in again with a device code, or L to run az login here."
+        case .identityEndpointError:
+            return "Check that this host has a managed identity assigned and that it may get tokens for the DICOM service "
+                + "(--resource); or sign in as a user instead with l (device code) or L (az login)."
         case .timedOut:
             return "Check the network and run `az account get-access-token` in a shell to see what it waits for."
         case .badOutput:

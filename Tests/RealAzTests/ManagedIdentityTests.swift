@@ -125,12 +125,12 @@ extension RealAzSuite {
                 "az logout",
                 "az login",
             ])
-            // az words it as a sign-in problem (its recommendation is `az login`), so AzOutput classifies
-            // it as one. The endpoint's own text is what the user sees.
-            #expect(error == .interactionRequired(aadMessage: "400, Unable to load the proper Managed Identity."))
+            // az words it as a sign-in problem (its recommendation is `az login`), but the identity is
+            // what is wrong: AzOutput says so, with the endpoint's own text.
+            #expect(error == .identityEndpointError(message: "400, Unable to load the proper Managed Identity."))
             #expect(error?.message
-                == "Azure sign-in needs to be renewed interactively: 400, Unable to load the proper Managed Identity.")
-            #expect(error?.needsLogin == true)
+                == "The managed identity endpoint refused a token: 400, Unable to load the proper Managed Identity.")
+            #expect(error?.needsLogin == false)
         }
 
         @Test func endpointDown() async throws {

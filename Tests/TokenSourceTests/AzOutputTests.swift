@@ -259,8 +259,10 @@ import Testing
             ERROR: 400, Identity not found
             Run the command below to authenticate interactively; additional arguments may be added as needed:
             """
-        // "Run the command below" means interaction; a bare ERROR does not.
-        #expect(Self.classify(stderr) == .interactionRequired(aadMessage: "400, Identity not found"))
+        // A managed-identity endpoint's status line: the identity is wrong, not a sign-in.
+        #expect(Self.classify(stderr) == .identityEndpointError(message: "400, Identity not found"))
+        #expect(Self.classify(stderr).hint.contains("managed identity"))
+        #expect(!Self.classify(stderr).needsLogin)
         let bare = Self.classify("WARNING: noise\nERROR: (ResourceNotFound) The resource was not found.\nCode: ResourceNotFound", exit: 3)
         #expect(bare == .failed(exitCode: 3, stderrSummary: "(ResourceNotFound) The resource was not found.\nCode: ResourceNotFound"))
     }
