@@ -81,6 +81,8 @@ public struct AppState: Sendable, Equatable {
     public var profiles: [String] = []
     /// The highlighted row of the profile picker, while it is open.
     public var profilePicker: Int?
+    /// Rows the filter examines per step (see `filterNewRows`).
+    public var filterChunk = 25_000
     /// The help overlay (`?`), while open, and how far it is scrolled.
     public var helpOpen = false
     public var helpTop = 0
@@ -255,15 +257,49 @@ public struct AppState: Sendable, Equatable {
         visibleCount == 0 ? nil : storeIndex(atVisible: max(0, min(selected, visibleCount - 1)))
     }
 
-    /// Runs the filter over rows that arrived since it last ran.
-    mutating func filterNewRows() {
-        guard var f = filter, f.scanned < entries.count else { return }
-        if let query = f.query {
-            let matcher = entries.matcher(for: query)
-            for row in f.scanned..<entries.count where matcher.matches(row) { f.matches.append(Int32(row)) }
+    /// Runs the filter over at most `budget` rows it has not examined yet: the rows an
+    /// earlier, wider filter matched (when typing narrowed it), then rows not seen so far.
+    /// The run loop calls it again (`.filterStep`) while `filterPending`, between keys, so a
+    /// million rows never freeze the screen.
+    mutating func filterNewRows(budget: Int? = nil) {
+        guard var f = filter else { return }
+        guard let query = f.query else {
+            f.scanned = entries.count
+            filter = f
+            return
         }
-        f.scanned = entries.count
+        var left = budget ?? filterChunk
+        guard f.candidates != nil || f.scanned < entries.count else { return }
+        let matcher = entries.matcher(for: query)
+        if let candidates = f.candidates {
+            let end = min(candidates.count, f.candidateCursor + left)
+            for i in f.candidateCursor..<end where matcher.matches(Int(candidates[i])) { f.matches.append(candidates[i]) }
+            left -= end - f.candidateCursor
+            f.candidateCursor = end
+            if end == candidates.count {
+                f.candidates = nil
+                f.candidateCursor = 0
+            }
+        }
+        if f.candidates == nil, left > 0, f.scanned < entries.count {
+            let end = min(entries.count, f.scanned + left)
+            for row in f.scanned..<end where matcher.matches(row) { f.matches.append(Int32(row)) }
+            f.scanned = end
+        }
         filter = f
+    }
+
+    /// The filter has rows left to examine.
+    public var filterPending: Bool {
+        guard let f = filter, f.query != nil else { return false }
+        return f.candidates != nil || f.scanned < entries.count
+    }
+
+    /// How far the filter's current pass has got, 0...1 (for the prompt while it works).
+    public var filterProgress: Double {
+        guard let f = filter, filterPending else { return 1 }
+        if let c = f.candidates { return c.isEmpty ? 1 : Double(f.candidateCursor) / Double(c.count) }
+        return entries.isEmpty ? 1 : Double(f.scanned) / Double(entries.count)
     }
 }
 

@@ -49,6 +49,8 @@ public enum AppEvent: Sendable, Equatable {
     case entryFailed(sequence: Int64, Problem)
     /// The app came back from Ctrl-Z (`fg`).
     case resumed
+    /// The run loop has a moment: the filter examines its next rows.
+    case filterStep
     /// The profile picked with `p` could not be used.
     case profileSwitchFailed(Problem)
 }

@@ -113,6 +113,9 @@ public struct FilterState: Sendable, Equatable {
 
     /// Store rows examined so far (rows that arrive later are examined as they come).
     public var scanned = 0
+    /// Rows a wider filter matched, still to test (typing narrowed the filter), and how far.
+    public var candidates: [Int32]?
+    public var candidateCursor = 0
     /// The store row selected when the filter opened (the selection stays near it).
     public var anchor: Int?
 

@@ -29,6 +29,17 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.flash = "Resumed."
         return []
 
+    case .filterStep:
+        state.filterNewRows()
+        if let f = state.filter, f.editing, let anchor = f.anchor {
+            // Until the user moves, the selection stays on (or next to) the entry it was on.
+            state.selected = state.visiblePosition(nearStoreIndex: anchor)
+            keepSelectionVisible(&state, centre: true)
+        } else {
+            keepSelectionVisible(&state)
+        }
+        return []
+
     case .profileSwitchFailed(let problem):
         state.flash = problem.message + (problem.hint.map { " " + $0 } ?? "")
         return []
@@ -378,10 +389,12 @@ private func handleFilterPrompt(_ key: Key, _ state: inout AppState) -> [Effect]
         f.text.removeLast()
     case .ctrl("u"):
         f.text = ""
-    case .down: move(&state, by: 1); return []
-    case .up: move(&state, by: -1); return []
-    case .pageDown: move(&state, by: Layout.listRows(screenRows: state.screenRows)); return []
-    case .pageUp: move(&state, by: -Layout.listRows(screenRows: state.screenRows)); return []
+    case .down, .up, .pageDown, .pageUp:
+        let page = Layout.listRows(screenRows: state.screenRows)
+        let delta = key == .down ? 1 : key == .up ? -1 : key == .pageDown ? page : -page
+        state.filter?.anchor = nil
+        move(&state, by: delta)
+        return []
     case .char(let c):
         f.text.append(c)
     case .ctrl("z"):
@@ -413,10 +426,17 @@ private func applyFilterText(_ new: FilterState, _ state: inout AppState) {
     // Typing on (a longer word, a narrower value, another term) can only narrow the filter:
     // test the rows it matched instead of every row, so a million rows stay quick key by key.
     if let prev = previous, let old = prev.query, let query = f.query, query.narrows(old) {
-        let matcher = state.entries.matcher(for: query)
-        f.matches = prev.matches.filter { matcher.matches(Int($0)) }
+        // What the wider filter matched, plus what it had still to test, is all there is to test.
+        var candidates = prev.matches
+        if let rest = prev.candidates { candidates += rest[prev.candidateCursor...] }
+        candidates.sort()
+        f.candidates = candidates
+        f.candidateCursor = 0
+        f.matches = []
         f.scanned = prev.scanned
     } else {
+        f.candidates = nil
+        f.candidateCursor = 0
         f.matches = []
         f.scanned = 0
     }

@@ -146,7 +146,8 @@ final class AppRunner {
         present()
         var framePending = false
         while !state.shouldQuit {
-            let timeout = framePending ? Self.frameInterval : nextTimeout()
+            // A filter with rows left to examine works between keys: do not sleep.
+            let timeout = state.filterPending ? 0 : framePending ? Self.frameInterval : nextTimeout()
             if case .terminate(let signal) = terminal.wait(timeoutMilliseconds: timeout) {
                 status = 128 + signal
                 state.shouldQuit = true
@@ -158,6 +159,7 @@ final class AppRunner {
             apply(.tick(clock()))
             for event in events.drain() { apply(event) }
             if state.shouldQuit { break }
+            if state.filterPending { apply(.filterStep) }
             // Keys draw at once; background results (hundreds of pages a second while loading)
             // at most once a frame interval.
             if inputs.isEmpty, let last = lastPresent, clock().timeIntervalSince(last) * 1000 < Double(Self.frameInterval) {

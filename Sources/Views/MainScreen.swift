@@ -294,7 +294,9 @@ public enum MainScreen {
         c.draw(" " + TextWidth.truncate(left, to: room - 1), row: y, col: 0, maxWidth: room, style: t.statusBar)
         c.draw(right, row: y, col: c.cols - rightWidth, style: t.statusBar)
         if let f = state.filter, f.editing {
-            drawPrompt("/", f.text, note: f.error.map { "✗ \($0)" } ?? "\(Format.count(f.matches.count)) match\(f.matches.count == 1 ? "" : "es")",
+            let count = "\(Format.count(f.matches.count)) match\(f.matches.count == 1 ? "" : "es")"
+            let working = state.filterPending ? " · \(Int(state.filterProgress * 100))%…" : ""
+            drawPrompt("/", f.text, note: f.error.map { "✗ \($0)" } ?? count + working,
                        noteStyle: f.error == nil ? t.label : t.error, row: y, &c, t)
         } else if let s = state.detail?.search, s.editing {
             let note = s.query.isEmpty ? "tag, keyword, name or value" : s.matches.isEmpty ? "no match" : "\((s.current ?? 0) + 1)/\(s.matches.count)"

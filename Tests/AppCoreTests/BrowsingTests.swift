@@ -695,3 +695,51 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(s.flash == "Profile 'prod' cannot be used: bad URL Fix it.")
     }
 }
+
+@Suite struct ChunkedFilterTests {
+    /// Types `text` with a tiny step, letting the run loop's steps run between keys.
+    func filtered(_ text: String, chunk: Int, stepsBetweenKeys: Int) -> AppState {
+        var s = FilterTests().loaded()
+        s.filterChunk = chunk
+        _ = update(&s, .input(.key(.char("/"))))
+        for ch in text {
+            _ = update(&s, .input(.key(.char(ch))))
+            for _ in 0..<stepsBetweenKeys where s.filterPending { _ = update(&s, .filterStep) }
+        }
+        while s.filterPending { _ = update(&s, .filterStep) }
+        return s
+    }
+
+    @Test(arguments: ["yama", "action:delete", "1.2.826 state:c", "!state:del doe|yam", "modality:mr"])
+    func stepsGiveTheSameRowsAsOneScan(text: String) {
+        let whole = filtered(text, chunk: 1_000_000, stepsBetweenKeys: 0)
+        for (chunk, steps) in [(7, 0), (7, 1), (3, 2), (1, 5)] {
+            let stepped = filtered(text, chunk: chunk, stepsBetweenKeys: steps)
+            #expect(stepped.filter?.matches == whole.filter?.matches, "chunk \(chunk), \(steps) steps between keys")
+        }
+    }
+
+    @Test func aLongScanIsPendingAndSaysHowFar() {
+        var s = FilterTests().loaded()
+        s.filterChunk = 10
+        _ = update(&s, .input(.key(.char("/"))))
+        _ = update(&s, .input(.key(.char("1"))))
+        #expect(s.filterPending)
+        #expect(s.filterProgress > 0 && s.filterProgress < 1)
+        var steps = 0
+        while s.filterPending { _ = update(&s, .filterStep); steps += 1 }
+        #expect(steps == 4, "41 rows, 10 per step: the key took the first 10")
+        #expect(s.filterProgress == 1)
+    }
+
+    @Test func theSelectionStaysOnItsEntryWhileTheScanCatchesUp() {
+        var s = FilterTests().loaded()
+        for _ in 0..<30 { _ = update(&s, .input(.key(.down))) }
+        let anchor = s.entries[s.selectedStoreIndex!].sequence
+        s.filterChunk = 5
+        _ = update(&s, .input(.key(.char("/"))))
+        _ = update(&s, .input(.key(.char("1"))))
+        while s.filterPending { _ = update(&s, .filterStep) }
+        #expect(s.entries[s.selectedStoreIndex!].sequence == anchor, "every UID has a 1: the entry stays selected")
+    }
+}
