@@ -61,13 +61,15 @@ let package = Package(
             "FeedModel", "ChangeFeedClient",
             .product(name: "Yams", package: "Yams"),
         ]),
-        // 11. Script mode: entry writers (NDJSON, JSON, CSV), the token report, and the plain
-        //     authorization source the `feed` command hands to the Fetcher. No terminal, no curses.
+        // 10a. The token in memory for whoever sends requests (the UI's fetcher, `feed`): reuse,
+        //      one request shared by concurrent callers, a fresh token after a 401.
+        .target(name: "Authorization", dependencies: ["ChangeFeedClient", "TokenSource"]),
+        // 11. Script mode: entry writers (NDJSON, JSON, CSV) and the token report. No terminal, no curses.
         .target(name: "ScriptMode", dependencies: ["FeedModel", "ChangeFeedClient", "TokenSource"]),
         // 12. Wiring: the run loop, the effects executor, options. Everything meets here.
         .target(name: "AppRuntime", dependencies: [
             "AppCore", "Views", "Terminal", "TerminalKit", "FeedModel",
-            "ChangeFeedClient", "TokenSource", "Emulator", "ScriptMode", "Config",
+            "ChangeFeedClient", "TokenSource", "Authorization", "Emulator", "ScriptMode", "Config",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // 13. The thin executable: argument parsing and a call into AppRuntime.
@@ -85,6 +87,7 @@ let package = Package(
         .testTarget(name: "AppCoreTests", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "AppCore", "FeedModel", "TerminalKit", "Terminal"],
                     exclude: ["__Snapshots__"]),
+        .testTarget(name: "AuthorizationTests", dependencies: ["Authorization", "TokenSource"]),
         .testTarget(name: "TokenSourceTests", dependencies: ["TokenSource", "TestSupport"]),
         .testTarget(name: "EmulatorTests", dependencies: [
             "Emulator", "FeedModel",

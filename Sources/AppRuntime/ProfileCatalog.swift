@@ -30,18 +30,25 @@ public struct ProfileCatalog: Sendable {
         let s = Resolution.settings(profile: profile, file: file, environment: env, flags: FlagSettings(az: flags.az))
         var o = base
         o.demo = false
-        o.url = s.url
-        o.azPath = s.az
-        o.resource = s.resource
-        o.tenant = s.tenant
-        o.apiVersion = s.apiVersion
-        o.pageSize = s.pageSize
-        o.parallel = s.parallel
-        o.refreshBefore = s.refreshBefore
-        o.profileName = s.profileName
-        o.production = s.production
-        o.profiles = s.profiles
+        o.apply(s)
         if s.theme == .mono { o.color = false }
         return o
+    }
+}
+
+extension UIOptions {
+    /// Takes the service and token settings resolved from flags, environment and profile.
+    public mutating func apply(_ s: Settings) {
+        url = s.url
+        azPath = s.az
+        resource = s.resource
+        tenant = s.tenant
+        apiVersion = s.apiVersion
+        pageSize = s.pageSize
+        parallel = s.parallel
+        refreshBefore = s.refreshBefore
+        profileName = s.profileName
+        production = s.production
+        profiles = s.profiles
     }
 }

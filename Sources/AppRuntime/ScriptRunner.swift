@@ -5,6 +5,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Authorization
 import ScriptMode
 import Synchronization
 import TerminalKit
@@ -140,7 +141,7 @@ extension Launcher {
         }
         defer { if let s = demoServer { blockingVoid { await s.stop() } } }
 
-        let auth = ScriptAuthorization(source: tokens)
+        let auth = TokenKeeper(source: tokens)
         let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,
                                       userAgent: "dicomtui/\(AppVersion.string)")
         let session = FeedSession(options: o, client: client, auth: auth, progress: isatty(2) == 1)
@@ -215,7 +216,7 @@ final class FeedSession: Sendable {
 
     let options: FeedOptions
     let client: ChangeFeedClient
-    let auth: ScriptAuthorization
+    let auth: TokenKeeper
     let progress: ProgressLine?
 
     /// What the emit callback changes (it is called on the run's own task, one event at a time).
@@ -229,7 +230,7 @@ final class FeedSession: Sendable {
     }
     let state: Mutex<State>
 
-    init(options: FeedOptions, client: ChangeFeedClient, auth: ScriptAuthorization, progress: Bool) {
+    init(options: FeedOptions, client: ChangeFeedClient, auth: TokenKeeper, progress: Bool) {
         self.options = options
         self.client = client
         self.auth = auth

@@ -58,21 +58,11 @@ struct DicomTUI: ParsableCommand {
         try service.checkWindow(for: s.apiVersion)
         var o = UIOptions()
         o.demo = tokens.demo
-        o.url = s.url
-        o.azPath = s.az
-        o.resource = s.resource
-        o.tenant = s.tenant
-        o.apiVersion = s.apiVersion
-        o.pageSize = s.pageSize
-        o.refreshBefore = s.refreshBefore
+        o.apply(s)
         o.azTimeout = Duration.seconds(parsing: tokens.azTimeout)!
         o.color = !noColor && s.theme != .mono && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         o.mouse = !noMouse
         o.fromStart = fromStart
-        o.parallel = s.parallel
-        o.profileName = s.profileName
-        o.production = s.production
-        o.profiles = s.profiles
         if let file {
             o.profileCatalog = ProfileCatalog(file: file, environment: ProcessInfo.processInfo.environment, flags: flags)
         }

@@ -1,0 +1,87 @@
+import Authorization
+import Foundation
+import Synchronization
+import Testing
+import TokenSource
+
+/// A token source that counts its calls, remembers whether the cache was skipped, and can be
+/// made slow or failing.
+final class CountingSource: TokenProvider {
+    let calls = Mutex<[Bool]>([])   // forceRefresh of each call
+    let lifetime: TimeInterval
+    let delayMs: UInt64
+    let failWith: TokenError?
+    init(lifetime: TimeInterval = 3600, delayMs: UInt64 = 0, failWith: TokenError? = nil) {
+        self.lifetime = lifetime; self.delayMs = delayMs; self.failWith = failWith
+    }
+    func token(forceRefresh: Bool) async throws(TokenError) -> AccessToken {
+        let n = calls.withLock { $0.append(forceRefresh); return $0.count }
+        if delayMs > 0 { try? await Task.sleep(nanoseconds: delayMs * 1_000_000) }
+        if let failWith { throw failWith }
+        return AccessToken("token-\(n)", expiresOn: Date().addingTimeInterval(lifetime))
+    }
+    func account() async throws(TokenError) -> AccountInfo? { nil }
+    var description: String { "counting source" }
+}
+
+@Suite struct TokenKeeperTests {
+    @Test func aTokenIsReusedWhileItLasts() async throws {
+        let source = CountingSource()
+        let keeper = TokenKeeper(source: source)
+        #expect(try await keeper.authorization() == "Bearer token-1")
+        #expect(try await keeper.authorization() == "Bearer token-1")
+        #expect(source.calls.withLock { $0 } == [false])
+    }
+
+    @Test func concurrentCallersShareOneRequest() async throws {
+        let source = CountingSource(delayMs: 50)
+        let keeper = TokenKeeper(source: source)
+        let headers = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<8 { group.addTask { try await keeper.authorization() } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(Set(headers) == ["Bearer token-1"])
+        #expect(source.calls.withLock { $0.count } == 1)
+    }
+
+    @Test func afterARefusalTheNextTokenSkipsTheSourcesCache() async throws {
+        let source = CountingSource()
+        let keeper = TokenKeeper(source: source)
+        _ = try await keeper.authorization()
+        await keeper.rejected()
+        #expect(try await keeper.authorization() == "Bearer token-2")
+        #expect(source.calls.withLock { $0 } == [false, true])
+        #expect(try await keeper.authorization() == "Bearer token-2", "and then it is reused again")
+    }
+
+    @Test func aTokenAboutToExpireIsReplaced() async throws {
+        let source = CountingSource(lifetime: 10)   // under the 30 s margin
+        let keeper = TokenKeeper(source: source)
+        _ = try await keeper.authorization()
+        #expect(try await keeper.authorization() == "Bearer token-2")
+    }
+
+    @Test func changesAreObservedAndFailuresKept() async throws {
+        let seen = Mutex<[String]>([])
+        let failing = CountingSource(failWith: .notLoggedIn(azMessage: "ERROR: Please run 'az login' to setup account."))
+        let keeper = TokenKeeper(source: failing) { change in
+            let text = switch change {
+            case .acquiring: "acquiring"
+            case .acquired(let t): "acquired \(t.masked)"
+            case .failed(let e): "failed \(e.message)"
+            case .failedOther(let s): "other \(s)"
+            }
+            seen.withLock { $0.append(text) }
+        }
+        await #expect(throws: TokenError.self) { try await keeper.authorization() }
+        #expect(keeper.lastFailure?.needsLogin == true)
+        #expect(seen.withLock { $0 } == ["acquiring", "failed The Azure CLI is not signed in: ERROR: Please run 'az login' to setup account."])
+
+        let good = TokenKeeper(source: CountingSource()) { change in
+            if case .acquired(let t) = change { seen.withLock { $0.append("acquired \(t.masked)") } }
+        }
+        await good.refresh()
+        #expect(seen.withLock { $0.last?.hasPrefix("acquired") } == true)
+        #expect(!(seen.withLock { $0.last } ?? "").contains("token-1"), "observers see the masked form")
+    }
+}
