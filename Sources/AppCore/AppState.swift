@@ -28,8 +28,10 @@ public struct FetchState: Sendable, Equatable {
     public var cursor: Int64 = 0
     /// When the last run reached the end of the feed (follow mode polls from there).
     public var caughtUpAt: Date?
-    /// The current run re-reads entries already loaded, to update their states.
+    /// The current run re-reads entries already loaded, to update their states; how many rows
+    /// there were when it started.
     public var rereading = false
+    public var rereadFrom = 0
     /// The last error, with what to do about it.
     public var problem: Problem?
     /// Set while a failed request is being retried.

@@ -145,7 +145,9 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.fetch.caughtUpAt = state.now
         if state.fetch.rereading {
             state.fetch.rereading = false
-            state.flash = "Re-read done: \(Format.count(state.fetch.rewritten)) state\(state.fetch.rewritten == 1 ? "" : "s") updated."
+            let added = state.entries.count - state.fetch.rereadFrom
+            state.flash = "Re-read done: \(Format.count(state.fetch.rewritten)) state\(state.fetch.rewritten == 1 ? "" : "s") updated"
+                + (added > 0 ? ", \(Format.count(added)) new entr\(added == 1 ? "y" : "ies")." : ".")
         }
         return []
 
@@ -329,6 +331,7 @@ private func reload(_ state: inout AppState) -> [Effect] {
     case .idle:
         state.fetch.rereading = true
         state.fetch.rewritten = 0
+        state.fetch.rereadFrom = state.entries.count
         state.flash = "Re-reading \(Format.count(state.entries.count)) entries to update their states…"
         return startRun(&state, from: state.origin)
     case .fetching:

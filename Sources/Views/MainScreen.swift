@@ -267,7 +267,7 @@ public enum MainScreen {
                 if let fraction = rate.fraction { left += " \(rate.fractionIsEstimate ? "~" : "")\(Int((fraction * 100).rounded()))%" }
                 if rate.pagesPerSecond > 0 { left += String(format: " · %.0f pages/s", rate.pagesPerSecond) }
             }
-        case .idle: left = "idle, at the end of the feed"
+        case .idle: left = state.follow.on ? "at the end, polling every \(Format.seconds(state.follow.interval))" : "idle, at the end of the feed"
         case .stopped: left = "stopped"
         }
         left += " · \(Format.count(state.entries.count)) loaded"

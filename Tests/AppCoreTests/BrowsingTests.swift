@@ -272,7 +272,7 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(s.entries[2].state == .deleted && s.entries[4].state == .replaced)
         #expect(s.fetch.rewritten == 2)
         _ = update(&s, .caughtUp)
-        #expect(s.flash == "Re-read done: 2 states updated.")
+        #expect(s.flash == "Re-read done: 2 states updated, 2 new entries.")
     }
 
     @Test func anUnreadableElementWithASequenceIsPlacedOnce() {
