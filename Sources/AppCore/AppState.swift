@@ -182,7 +182,7 @@ public struct AppState: Sendable, Equatable {
                 // The service rewrites the state of an instance's older rows when it changes:
                 // a delete makes them all Deleted; an update or a new version, Replaced.
                 let older: ChangeFeedState = e.action == .delete ? .deleted : .replaced
-                for row in entries.rows(withSOPInstanceUID: e.sopInstanceUid, before: entries.count)
+                for row in entries.rows(ofInstance: e.sopInstanceUid, series: e.seriesInstanceUid)
                 where entries[row].state != older {
                     entries.setState(older, at: row)
                     fetch.rewritten += 1

@@ -65,6 +65,8 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
     fileprivate var patientIDs: [UInt32] = []
     fileprivate var modalities: [UInt32] = []
     fileprivate var summaryText = Interner(reserveEmpty: true)
+    /// Rows by series id, built on first use by `rows(ofInstance:series:)`.
+    fileprivate var seriesIndex: [UInt32: [Int32]]?
     /// Why each unreadable row could not be read, by row index (rare).
     private var reasons: [Int: String] = [:]
     /// Rows that are unreadable elements.
@@ -126,7 +128,9 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         micros.append(Int64((timestamp.timeIntervalSince1970 * 1_000_000).rounded(.down)))
         kinds.append(kind)
         studies.append(studyUIDs.intern(study))
-        series.append(seriesUIDs.intern(s))
+        let seriesID = seriesUIDs.intern(s)
+        series.append(seriesID)
+        seriesIndex?[seriesID, default: []].append(Int32(series.count - 1))
         sopBytes.append(contentsOf: sop.utf8)
         sopEnds.append(UInt32(sopBytes.count))
         patientNames.append(summaryText.intern(summary.patientName ?? ""))
@@ -166,20 +170,26 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         return nil
     }
 
-    /// Readable rows before `end` whose SOP instance UID is `uid`, newest first.
-    public func rows(withSOPInstanceUID uid: String, before end: Int) -> [Int] {
-        let needle = Array(uid.utf8)
+    /// Readable rows of an instance (its series and SOP instance UIDs), newest first. The first
+    /// call builds an index of rows by series (about 4 bytes a row, kept up to date from then
+    /// on), so follow mode finds an instance's older rows without scanning a million rows.
+    public mutating func rows(ofInstance sop: String, series s: String) -> [Int] {
+        guard let seriesID = seriesUIDs.id(of: s) else { return [] }
+        if seriesIndex == nil {
+            var index: [UInt32: [Int32]] = [:]
+            for (row, id) in series.enumerated() { index[id, default: []].append(Int32(row)) }
+            seriesIndex = index
+        }
+        let needle = Array(sop.utf8)
         var found: [Int] = []
-        var row = Swift.min(end, count) - 1
         sopBytes.withUnsafeBufferPointer { bytes in
-            while row >= 0 {
+            for row in (seriesIndex?[seriesID] ?? []).reversed().map(Int.init) {
                 let start = row == 0 ? 0 : Int(sopEnds[row - 1])
                 let stop = Int(sopEnds[row])
                 if stop - start == needle.count, kinds[row] & Self.unreadableFlag == 0,
                    needle.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + start, needle.count) == 0 }) {
                     found.append(row)
                 }
-                row -= 1
             }
         }
         return found
@@ -207,6 +217,7 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         sequences.capacity * 8 + micros.capacity * 8 + kinds.capacity + studies.capacity * 4 + series.capacity * 4
             + sopEnds.capacity * 4 + sopBytes.capacity + studyUIDs.approximateBytes + seriesUIDs.approximateBytes
             + (patientNames.capacity + patientIDs.capacity + modalities.capacity) * 4 + summaryText.approximateBytes
+            + (seriesIndex.map { $0.values.reduce(0) { $0 + $1.capacity * 4 + 48 } } ?? 0)
     }
 
     public var lastSequence: Int64? { sequences.last }
@@ -242,6 +253,9 @@ struct Interner: Sendable {
 
     /// Every string, by id.
     var all: [String] { strings }
+
+    /// The id of a string already interned.
+    func id(of s: String) -> UInt32? { s == lastString ? lastID : index[s] }
 
     mutating func intern(_ s: String) -> UInt32 {
         if s == lastString { return lastID }

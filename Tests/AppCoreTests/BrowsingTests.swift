@@ -524,6 +524,21 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(store.unreadableCount == 1)
     }
 
+    @Test func anInstancesRowsAreFoundThroughTheSeriesIndexAlsoAfterAppends() {
+        var store = EntryStore()
+        let first = makeEntries(1...30)
+        store.append(contentsOf: first)
+        let e = first[12]
+        #expect(store.rows(ofInstance: e.sopInstanceUid, series: e.seriesInstanceUid) == [12])
+        #expect(store.rows(ofInstance: e.sopInstanceUid, series: "9.9.9") == [], "an unknown series has no rows")
+        var again = e
+        again.sequence = 31
+        store.append(again)
+        store.append(unreadable: UnreadableEntry(sequence: 32, sopInstanceUid: e.sopInstanceUid, reason: "bad"))
+        #expect(store.rows(ofInstance: e.sopInstanceUid, series: e.seriesInstanceUid) == [30, 12],
+                "rows appended after the index was built are in it; unreadable rows are not")
+    }
+
     @Test func summaryAndStateRewriteKeepTheRestOfTheRow() {
         var store = EntryStore()
         store.append(contentsOf: makeEntries(1...2))
