@@ -65,7 +65,7 @@ let package = Package(
         //      one request shared by concurrent callers, a fresh token after a 401.
         .target(name: "Authorization", dependencies: ["ChangeFeedClient", "TokenSource"]),
         // 11. Script mode: entry writers (NDJSON, JSON, CSV) and the token report. No terminal, no curses.
-        .target(name: "ScriptMode", dependencies: ["FeedModel", "ChangeFeedClient", "TokenSource"]),
+        .target(name: "ScriptMode", dependencies: ["FeedModel", "ChangeFeedClient", "TokenSource", "TerminalKit"]),
         // 12. Wiring: the run loop, the effects executor, options. Everything meets here.
         .target(name: "AppRuntime", dependencies: [
             "AppCore", "Views", "Terminal", "TerminalKit", "FeedModel",

@@ -6,6 +6,7 @@ import FeedModel
 import Foundation
 import Synchronization
 import Terminal
+import TerminalKit
 import TokenSource
 
 /// The version `dicomtui --version` prints.
@@ -182,8 +183,11 @@ public enum Launcher {
         return dir + "/stderr.log"
     }
 
+    /// Writes a message to stderr, line by line through `SafeText`: messages quote the service
+    /// and az, and their text must not act on the terminal.
     static func printError(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        let safe = text.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.sanitize(String($0)) }
+        FileHandle.standardError.write(Data((safe.joined(separator: "\n") + "\n").utf8))
     }
 }
 

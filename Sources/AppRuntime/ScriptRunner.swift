@@ -235,7 +235,8 @@ final class FeedSession: Sendable {
         self.client = client
         self.auth = auth
         self.progress = progress ? ProgressLine() : nil
-        state = Mutex(State(writer: EntryWriter(format: options.format, includeMetadata: options.includeMetadata),
+        state = Mutex(State(writer: EntryWriter(format: options.format, includeMetadata: options.includeMetadata,
+                                                terminal: isatty(STDOUT_FILENO) == 1),
                             afterSequence: options.fromSequence ?? 0))
     }
 

@@ -1,5 +1,6 @@
 import FeedModel
 import Foundation
+import TerminalKit
 
 /// How `dicomtui feed` writes entries.
 public enum EntryFormat: String, Sendable, CaseIterable {
@@ -14,9 +15,16 @@ public enum EntryFormat: String, Sendable, CaseIterable {
 /// Turns entries into text, in pieces that can be written as they come: `begin()`, `entries(_:)`
 /// for each page, `end()`. Field names and values are the service's (camelCase names, `Create`,
 /// `Current`, timestamps in UTC with 7 fraction digits as the service writes them).
+///
+/// Text from the service never reaches a terminal as control sequences: JSON escapes C1
+/// controls, bidirectional overrides and line separators as `\uXXXX` (the same data, still
+/// valid JSON), and with `terminal` (stdout is a TTY) CSV fields show control characters as
+/// visible placeholders; piped CSV keeps the values as the service sent them.
 public struct EntryWriter {
     public let format: EntryFormat
     public let includeMetadata: Bool
+    /// Stdout is a terminal: CSV values are made safe to show.
+    public let terminal: Bool
     private var written = 0
     private let encoder: JSONEncoder
 
@@ -24,9 +32,10 @@ public struct EntryWriter {
     public static let fields = ["sequence", "partitionName", "filePath", "studyInstanceUid", "seriesInstanceUid",
                                 "sopInstanceUid", "action", "timestamp", "state"]
 
-    public init(format: EntryFormat, includeMetadata: Bool) {
+    public init(format: EntryFormat, includeMetadata: Bool, terminal: Bool = false) {
         self.format = format
         self.includeMetadata = includeMetadata
+        self.terminal = terminal
         encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
     }
@@ -88,7 +97,28 @@ public struct EntryWriter {
     private func json<T: Encodable>(_ value: T) -> String {
         // Strings and JSONValue always encode; an empty fallback would only hide a bug.
         guard let data = try? encoder.encode(value) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        return Self.escapeInvisibles(String(decoding: data, as: UTF8.self))
+    }
+
+    /// Characters a terminal may obey or that reorder text, which JSONEncoder leaves as they are.
+    static func isInvisible(_ v: UInt32) -> Bool {
+        (0x7F...0x9F).contains(v) || (0x200E...0x200F).contains(v) || (0x202A...0x202E).contains(v)
+            || (0x2066...0x2069).contains(v) || v == 0x2028 || v == 0x2029
+    }
+
+    /// Writes those characters as JSON `\uXXXX` escapes (inside JSON text they can only be in strings).
+    static func escapeInvisibles(_ json: String) -> String {
+        guard json.unicodeScalars.contains(where: { isInvisible($0.value) }) else { return json }
+        var out = String.UnicodeScalarView()
+        for scalar in json.unicodeScalars {
+            if isInvisible(scalar.value) {
+                let hex = String(scalar.value, radix: 16, uppercase: true)
+                out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     // MARK: - CSV
@@ -98,6 +128,7 @@ public struct EntryWriter {
                       e.seriesInstanceUid, e.sopInstanceUid, e.action.rawValue, Timestamp.format(e.timestamp),
                       e.state.rawValue]
         if includeMetadata { fields.append(e.metadata.map { json($0) } ?? "") }
+        if terminal { fields = fields.map(SafeText.sanitize) }
         return fields.map(Self.csvField).joined(separator: ",")
     }
 

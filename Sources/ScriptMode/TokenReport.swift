@@ -1,4 +1,5 @@
 import Foundation
+import TerminalKit
 import TokenSource
 
 /// What `dicomtui token` says about a token: state, expiry, identity and audience from the
@@ -84,7 +85,9 @@ public struct TokenReport: Sendable, Equatable {
         rows.append(("token", "\(masked) (\(length) characters, never shown in full)"))
         rows.append(("source", source))
         let width = rows.map(\.0.count).max() ?? 0
-        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }.joined(separator: "\n") + "\n"
+        // Claims and az's account text, made safe to show on a terminal.
+        return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + SafeText.sanitize($0.1) }
+            .joined(separator: "\n") + "\n"
     }
 
     /// One JSON object (pretty when `pretty`), keys sorted.

@@ -65,3 +65,29 @@ import Testing
         #expect(array?.count == 2)
     }
 }
+
+/// A hostile value in script mode: never a control sequence on a terminal, never a changed value in a pipe.
+@Suite struct EntryWriterSafetyTests {
+    let hostileSOP = "1.2\u{1b}]0;pwned\u{07}\u{9b}31m\u{202e}evil"
+    var entry: ChangeFeedEntry {
+        ChangeFeedEntry(sequence: 7, studyInstanceUid: "1", seriesInstanceUid: "1.2", sopInstanceUid: hostileSOP,
+                        action: .create, timestamp: Timestamp.parse("2024-03-04T10:19:39.8097279Z")!, state: .current)
+    }
+
+    @Test func jsonEscapesEveryControlAndTheSameValueComesBack() throws {
+        let line = EntryWriter(format: .ndjson, includeMetadata: false).jsonObject(entry)
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
+        #expect(line.contains("\\u009B") && line.contains("\\u202E"))
+        let back = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        #expect(back?["sopInstanceUid"] as? String == hostileSOP, "the data is unchanged")
+    }
+
+    @Test func csvOnATerminalShowsPlaceholdersAndInAPipeKeepsTheValue() {
+        var tty = EntryWriter(format: .csv, includeMetadata: false, terminal: true)
+        let shown = tty.entries([entry])
+        #expect(!shown.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E })
+        #expect(shown.contains("␛"))
+        var pipe = EntryWriter(format: .csv, includeMetadata: false)
+        #expect(pipe.entries([entry]).contains(hostileSOP))
+    }
+}

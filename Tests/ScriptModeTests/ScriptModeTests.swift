@@ -193,6 +193,20 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect(run.stderr.contains("Check the service URL"), "\(run.stderr)")
     }
 
+    @Test func aHostileErrorBodyNeverReachesTheTerminalAsControls() async throws {
+        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 7, auth: .jwt(JWTRequirements())))
+        let url = try await server.start()
+        defer { Task { await server.stop() } }
+        server.faults.failNext(100, status: 403, body: "Forbidden\u{1b}]0;pwned\u{07}\u{1b}[2J\u{9b}31m\u{202e}evil")
+        let box = try Sandbox()
+        let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        let run = try await box.runAsync(["feed", "--url", url.absoluteString, "--az", az])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("Forbidden"), "\(run.stderr)")
+        #expect(!run.stderr.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E },
+                "\(run.stderr.debugDescription)")
+    }
+
     @Test func noTokenIsAFatalErrorThatSaysWhatToDo() throws {
         let box = try Sandbox()
         let az = try box.fakeAzNotSignedIn()
