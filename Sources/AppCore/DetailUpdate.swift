@@ -73,6 +73,27 @@ func handleDetail(_ key: Key, _ state: inout AppState) -> [Effect]? {
         d.collapsed = []
         state.detail = d
         if let anchor { placeCursor(onNode: anchor, &state) }
+    case .char("]"), .char("["):
+        // The next or previous entry of the list (as filtered), without going back to it.
+        let target = state.selected + (key == .char("]") ? 1 : -1)
+        guard target >= 0, target < state.visibleCount else {
+            state.flash = key == .char("]") ? "This is the last entry of the list." : "This is the first entry of the list."
+            return []
+        }
+        let search = d.search.map { old -> DetailSearch in
+            var s = DetailSearch(origin: 0)
+            s.query = old.query
+            s.editing = false
+            return s
+        }
+        state.detail = nil
+        select(&state, target)
+        let effects = openDetail(&state)
+        if let search, !search.query.isEmpty {
+            state.detail?.search = search
+            runSearch(&state)
+        }
+        return effects
     case .char("/"):
         var s = d.search ?? DetailSearch(origin: d.cursor)
         s.editing = true

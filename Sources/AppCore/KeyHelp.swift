@@ -37,6 +37,7 @@ public enum KeyHelp {
 
     public static let detail: [KeyHint] = [
         KeyHint("Esc/←", "back"),
+        KeyHint("[ ]", "previous/next entry"),
         KeyHint("Enter/Space", "expand/collapse"),
         KeyHint("/", "search"),
         KeyHint("n/N", "next/previous match"),
@@ -85,7 +86,7 @@ public enum KeyHelp {
             if d.search?.editing == true { return searchPrompt }
             var bar = [KeyHint("Esc", "back"), KeyHint("Enter", "expand/collapse"), KeyHint("/", "search")]
             if d.search?.query.isEmpty == false { bar.append(KeyHint("n/N", "next/prev")) }
-            bar += [KeyHint("y", "copy value"), KeyHint("q", "quit")]
+            bar += [KeyHint("y", "copy value"), KeyHint("[ ]", "prev/next entry"), KeyHint("q", "quit")]
             return bar
         }
         if state.filter?.editing == true { return Array(filterPrompt.prefix(4)) }

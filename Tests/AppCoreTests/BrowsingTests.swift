@@ -444,6 +444,23 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(s.detailLines.contains { $0.kind == .problem && $0.value == "unknown action 'Move'" })
     }
 
+    @Test func bracketsGoToTheNextAndPreviousEntryKeepingTheSearch() {
+        var s = withRows()
+        _ = update(&s, key(.enter))
+        _ = update(&s, .entryLoaded(sequence: 1, loadedEntry(1)))
+        #expect(update(&s, key(.char("["))) == [])
+        #expect(s.flash == "This is the first entry of the list." && s.detail?.sequence == 1)
+        _ = update(&s, key(.char("/")))
+        type("code", &s)
+        _ = update(&s, key(.enter))
+        #expect(update(&s, key(.char("]"))) == [.loadEntry(sequence: 2)])
+        #expect(s.selected == 1 && s.detail?.sequence == 2 && s.detail?.search?.query == "code")
+        _ = update(&s, .entryLoaded(sequence: 2, loadedEntry(2)))
+        #expect(s.detail?.search?.matches.isEmpty == false, "the search runs again on the new entry")
+        _ = update(&s, key(.char("[")))
+        #expect(s.detail?.sequence == 1 && s.detail?.tree != nil, "entry 1 comes from the cache")
+    }
+
     @Test func qStillQuitsFromTheDetailView() {
         var s = withRows()
         _ = update(&s, key(.enter))
