@@ -16,8 +16,7 @@ public enum KeyHelp {
     public static let list: [KeyHint] = [
         KeyHint("Enter", "open entry"),
         KeyHint("/", "filter"),
-        KeyHint("f", "follow"),
-        KeyHint("y", "copy UID"),
+        KeyHint("y", "copy SOP instance UID"),
         KeyHint("j/k ↓/↑", "move"),
         KeyHint("PgDn/PgUp Space", "page"),
         KeyHint("Ctrl-d/Ctrl-u", "half page"),

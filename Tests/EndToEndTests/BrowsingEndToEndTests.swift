@@ -135,7 +135,7 @@ struct BrowsingEndToEndTests {
         let tmux = session.tmux
         try await tmux.waitFor(text: "idle, at the end of the feed")
         try tmux.keys("?")
-        let actions = ["open entry", "filter", "follow", "copy UID", "first/last", "quit", "suspend (fg resumes)"]
+        let actions = ["open entry", "filter", "follow", "copy SOP instance UID", "first/last", "quit", "suspend (fg resumes)"]
         // Wait for the whole box (tmux may show a frame half written), then check it.
         let help = try await tmux.waitFor("the help overlay, complete") { lines in
             lines.contains { $0.contains("─ Keys ─") } && lines.contains { $0.contains("Esc or ? closes") }
