@@ -94,6 +94,11 @@ public enum KeyHelp {
                    KeyHint("r", "new token"), KeyHint("l", "sign in"), KeyHint("R", "reload")]
         if !state.profiles.isEmpty && !state.isDemo { bar.insert(KeyHint("p", "profile"), at: 5) }
         if state.filter != nil { bar.insert(KeyHint("Esc", "clear filter"), at: 1) }
+        if state.token.info == nil && state.token.problem != nil {
+            // No token: signing in is what there is to do.
+            bar = [KeyHint("q", "quit"), KeyHint("l", "sign in (device code)"), KeyHint("L", "az login here"),
+                   KeyHint("r", "try again")] + bar.filter { !["l", "r", "q"].contains($0.keys) }
+        }
         return bar
     }
 }
