@@ -118,11 +118,17 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Faults to inject, e.g. '503x2,429:retry=3,reset,hang=5000,slow,malformed,truncated,bad-entry=5,503%20@page,latency=50' (xN: the next N requests, %N: every Nth, @page|latest|any: which requests).", valueName: "spec"))
     var faults: String?
 
+    @Option(help: ArgumentHelp("Append a change (a create, update or delete) this often while running, e.g. 3s: a live feed for follow mode.", valueName: "duration"))
+    var live: String?
+
     func validate() throws {
         if let spec = faults {
             do { _ = try FaultPlan(spec: spec) } catch { throw ValidationError("\(error)") }
         }
         if let latency, latency < 0 { throw ValidationError("--latency takes milliseconds, 0 or more (got \(latency)).") }
+        if let live, (Duration.seconds(parsing: live) ?? 0) <= 0 {
+            throw ValidationError("--live takes a duration such as 3s or 1m (got '\(live)').")
+        }
     }
 
     func run() throws {
@@ -140,6 +146,9 @@ struct EmulatorCommand: ParsableCommand {
         var options = EmulatorOptions(port: port, entries: entries, seed: seed, auth: auth)
         if let spec = faults { options.faults = try FaultPlan(spec: spec) }
         if let latency { options.faults.latencyMilliseconds = latency }
+        if let live, let seconds = Duration.seconds(parsing: live) {
+            options.liveChangeInterval = .milliseconds(Int64(seconds * 1000))
+        }
         try Launcher.runEmulator(options)
     }
 }
