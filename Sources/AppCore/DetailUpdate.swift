@@ -110,8 +110,6 @@ func handleDetail(_ key: Key, _ state: inout AppState) -> [Effect]? {
         var label = line.label
         if case .node(let id) = line.kind, let tag = d.tree?[id].tag { label = "\(tag.text) \(d.tree![id].keyword)" }
         return [.copy(text, label: "\(label) (\(text.count) characters)")]
-    case .char("r") where d.cursor >= 0:
-        return nil
     default:
         return nil
     }

@@ -71,7 +71,8 @@ enum DetailView {
         case .item, .nameGroup:
             let label = n.kind == .item ? n.name : n.name + ":"
             let w = c.draw(label, row: y, col: x, maxWidth: c.cols - x, style: t.label)
-            let valueCol = max(x + w + 1, 1 + 11 + 1 + 2 + keywordWidth + 1 + (wide ? 0 : 0))
+            // Under the values of the attributes: marker, tag, keyword column and VR come first.
+            let valueCol = max(x + w + 1, keywordWidth + 19)
             if !n.value.isEmpty, valueCol < c.cols {
                 c.draw(n.value, row: y, col: valueCol, maxWidth: c.cols - valueCol, style: t.plain)
             }
