@@ -17,7 +17,7 @@ struct DicomTUI: ParsableCommand {
 
             Keys: j/k or arrows move, PgUp/PgDn and Ctrl-d/Ctrl-u page, g/G or Home/End jump, Enter opens an \
             entry (its DICOM metadata), / filters, f follows new entries, y copies, r gets a new token, \
-            ? lists every key, q quits.
+            l signs in, p switches profile, ? lists every key, q quits.
 
             Environment: DICOMTUI_URL (service URL), DICOMTUI_AZ (az executable), DICOMTUI_PROFILE (configuration \
             profile), NO_COLOR (monochrome). Configuration file: $XDG_CONFIG_HOME/dicomtui/config.yaml \
