@@ -163,6 +163,34 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
                 == demoEntries(500).prefix(7).map(\.sequence))
     }
 
+    @Test func followStreamsNewEntriesUntilSIGTERM() throws {
+        let box = try Sandbox()
+        // The demo appends a change every second while following; wait (up to a minute) until three
+        // have been written after the 20 entries of the dataset, then stop it as a service manager would.
+        let script = """
+            out="$1/follow.ndjson"
+            "$0" feed --demo --demo-entries 20 --follow --interval 1s --demo-live 1s > "$out" 2> "$1/follow.err" &
+            pid=$!
+            for i in $(seq 1 300); do
+                [ "$(wc -l < "$out")" -ge 23 ] && break
+                sleep 0.2
+            done
+            kill -TERM $pid
+            wait $pid
+            echo "status=$?"
+            cat "$out"
+            """
+        let run = try runCapturing(["bash", "-c", script, Build.dicomtui, box.dir.path], environment: box.environment)
+        #expect(run.lines.first == "status=0", "\(run.stdout)")
+        let entries = run.lines.dropFirst().compactMap { line -> [String: Any]? in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        #expect(entries.count == run.lines.count - 1, "every line is one JSON object")
+        #expect(entries.count >= 23, "new entries arrived while following: \(entries.count)")
+        let sequences = entries.compactMap { $0["sequence"] as? Int }
+        #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count, "in order, none twice")
+    }
+
     @Test func aClosedStdoutEndsQuietly() throws {
         let box = try Sandbox()
         let script = "set -o pipefail; \"$0\" feed --demo --demo-entries 5000 --page-size 10 --parallel 1 | head -n 3; echo \"status=$?\""
