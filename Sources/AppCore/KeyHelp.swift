@@ -96,8 +96,8 @@ public enum KeyHelp {
         if state.filter != nil { bar.insert(KeyHint("Esc", "clear filter"), at: 1) }
         if state.token.info == nil && state.token.problem != nil {
             // No token: signing in is what there is to do.
-            bar = [KeyHint("q", "quit"), KeyHint("l", "sign in (device code)"), KeyHint("L", "az login here"),
-                   KeyHint("r", "try again")] + bar.filter { !["l", "r", "q"].contains($0.keys) }
+            bar = [KeyHint("q", "quit"), KeyHint("l", "sign in"), KeyHint("L", "az login"),
+                   KeyHint("r", "retry")] + bar.filter { !["l", "r", "q"].contains($0.keys) }
         }
         return bar
     }

@@ -353,17 +353,28 @@ public enum MainScreen {
         id.count > 13 ? String(id.prefix(8)) + "…" : id
     }
 
-    /// Greedy word wrap by display width; a word longer than the width is cut.
+    /// Greedy word wrap by display width. A word wider than the width (a URL, or Japanese,
+    /// which has no spaces) is broken across lines, never cut.
     static func wrap(_ text: String, width: Int) -> [String] {
         guard width > 0 else { return [] }
         var lines: [String] = []
         for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
             var line = ""
             for word in paragraph.split(separator: " ") {
-                let w = String(word)
-                if line.isEmpty { line = TextWidth.truncate(w, to: width) }
-                else if TextWidth.of(line) + 1 + TextWidth.of(w) <= width { line += " " + w }
-                else { lines.append(line); line = TextWidth.truncate(w, to: width) }
+                var w = String(word)
+                if !line.isEmpty, TextWidth.of(line) + 1 + TextWidth.of(w) <= width {
+                    line += " " + w
+                    continue
+                }
+                if !line.isEmpty { lines.append(line) }
+                // Break a word wider than a line into pieces that fit (whole glyphs only).
+                while TextWidth.of(w) > width {
+                    let head = TextWidth.prefix(w, fitting: width)
+                    guard !head.isEmpty else { break }
+                    lines.append(head)
+                    w = String(w.dropFirst(head.count))
+                }
+                line = w
             }
             lines.append(line)
         }

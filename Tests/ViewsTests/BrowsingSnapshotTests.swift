@@ -224,3 +224,36 @@ func checkSafeAndInside(_ c: Canvas, _ name: String) {
         #expect(c.lines().contains { $0.contains("● prod-westeurope") })
     }
 }
+
+/// The token views at every size, with az's text carrying Japanese and a hostile sequence.
+@Suite struct TokenViewSnapshots {
+    @Test(arguments: sizes.indices)
+    func signInDialog(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = browsingState(rows: rows, cols: cols)
+        _ = update(&s, .input(.key(.char("l"))))
+        _ = update(&s, .signInPrompt(url: "https://microsoft.com/devicelogin", code: "FAKE1234",
+                                     message: "ブラウザーで https://microsoft.com/devicelogin を開き、コード FAKE1234 を入力してください。\u{1b}[2J"))
+        _ = update(&s, .tick(t0.addingTimeInterval(42)))
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        let name = "sign-in-\(cols)x\(rows)"
+        assertSnapshot(c, named: name)
+        checkSafeAndInside(c, name)
+        #expect(c.lines().contains { $0.contains("F A K E") })
+    }
+
+    @Test(arguments: sizes.indices)
+    func tokenError(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = AppState(serviceURL: "https://contoso-ws-dicom.dicom.azurehealthcareapis.com", apiVersion: .v2,
+                         screenRows: rows, screenCols: cols, now: t0, timeZone: utc)
+        _ = update(&s, .started)
+        _ = update(&s, .tokenFailed(Problem("ERROR: AADSTS700082: 更新トークンの有効期限が切れています。\u{1b}]52;c;cHduZWQ=\u{07}",
+                                            hint: "Press l to sign in again with a device code, or L to run az login here.")))
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        let name = "token-error-ja-\(cols)x\(rows)"
+        assertSnapshot(c, named: name)
+        checkSafeAndInside(c, name)
+        #expect(c.lines().joined().contains("sign in"))
+    }
+}
