@@ -142,11 +142,11 @@ public struct AppState: Sendable, Equatable {
     /// (a re-read, or a poll that overlapped) updates that row's state in place instead of
     /// being added again, so nothing is ever listed twice; an element that did not decode
     /// becomes a marked row where it stood in the page. Returns how many rows were added.
-    @discardableResult
     ///
     /// With `inferStates` (entries that arrive after the feed was read to the end: follow mode),
     /// a new entry also rewrites the state of its instance's older rows, by the service's rules,
     /// so the list does not show a deleted instance as current until the next re-read.
+    @discardableResult
     public mutating func merge(_ page: [ChangeFeedEntry], unreadable: [UnreadableEntry], inferStates: Bool = false,
                                summary: (ChangeFeedEntry) -> RowSummary = { _ in RowSummary() }) -> Int {
         let before = entries.count
@@ -169,7 +169,7 @@ public struct AppState: Sendable, Equatable {
             fetch.cursor = e.sequence
             if let last = entries.lastSequence, e.sequence <= last {
                 if let row = entries.index(ofSequence: e.sequence) {
-                    if entries[row].state != e.state {
+                    if entries.state(at: row) != e.state {
                         entries.setState(e.state, at: row)
                         fetch.rewritten += 1
                     }
@@ -183,7 +183,7 @@ public struct AppState: Sendable, Equatable {
                 // a delete makes them all Deleted; an update or a new version, Replaced.
                 let older: ChangeFeedState = e.action == .delete ? .deleted : .replaced
                 for row in entries.rows(ofInstance: e.sopInstanceUid, series: e.seriesInstanceUid)
-                where entries[row].state != older {
+                where entries.state(at: row) != older {
                     entries.setState(older, at: row)
                     fetch.rewritten += 1
                 }
@@ -224,7 +224,7 @@ public struct AppState: Sendable, Equatable {
     /// what its metadata says.
     public mutating func refreshRow(_ e: ChangeFeedEntry, summary: RowSummary) {
         guard let row = entries.index(ofSequence: e.sequence) else { return }
-        if entries[row].state != e.state { entries.setState(e.state, at: row) }
+        if entries.state(at: row) != e.state { entries.setState(e.state, at: row) }
         if !summary.isEmpty { entries.setSummary(summary, at: row) }
     }
 

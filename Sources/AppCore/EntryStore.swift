@@ -195,8 +195,11 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         return found
     }
 
-    /// The row at `index` as the filter sees it, without building strings it does not need.
-    public func sequence(at index: Int) -> Int64 { sequences[index] }
+    /// The state of the row at `index`, without building the row's strings (re-reads ask it of
+    /// every entry they meet again).
+    public func state(at index: Int) -> ChangeFeedState {
+        ChangeFeedState.allCases[Int(kinds[index] >> 2 & 3)]
+    }
 
     /// Reserves room for `count` more entries (when the size of the feed is known).
     public mutating func reserve(_ count: Int) {

@@ -562,6 +562,7 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         store.setSummary(RowSummary(patientName: "山田^太郎", patientID: "7", modality: "MR"), at: 1)
         store.setState(.replaced, at: 1)
         #expect(store[1].patientName == "山田^太郎" && store[1].modality == "MR" && store[1].state == .replaced)
+        #expect(store.state(at: 1) == .replaced && store.state(at: 0) == store[0].state)
         #expect(store[1].action == makeEntries(2...2)[0].action)
         #expect(store[0].patientName == nil && !store.hasSummary(at: 0))
     }
