@@ -49,25 +49,43 @@ public struct DetailSearch: Sendable, Equatable {
 }
 
 /// The metadata of recently opened entries (and of entries loaded with their pages), so going
-/// back and forth does not ask the service again. Bounded: the oldest goes first.
+/// back and forth does not ask the service again. Bounded: the least recently stored goes first.
+/// Storing is O(1): with `--metadata` every entry of every page passes through here.
 public struct MetadataCache: Sendable, Equatable {
     public private(set) var capacity: Int
-    private var items: [Int64: ChangeFeedEntry] = [:]
-    private var order: [Int64] = []
+    private struct Slot: Sendable, Equatable {
+        var entry: ChangeFeedEntry
+        var stamp: Int
+    }
+    private var items: [Int64: Slot] = [:]
+    /// Sequences in the order they were stored, with the stamp they were stored with; a pair
+    /// whose stamp is no longer the item's was stored again later and is skipped on eviction.
+    private var order: [(sequence: Int64, stamp: Int)] = []
+    private var head = 0
+    private var stamp = 0
 
     public init(capacity: Int = 256) { self.capacity = max(1, capacity) }
 
     public var count: Int { items.count }
 
-    public subscript(sequence: Int64) -> ChangeFeedEntry? { items[sequence] }
+    public subscript(sequence: Int64) -> ChangeFeedEntry? { items[sequence]?.entry }
 
     public mutating func insert(_ e: ChangeFeedEntry) {
-        if items.updateValue(e, forKey: e.sequence) != nil, let i = order.firstIndex(of: e.sequence) {
-            order.remove(at: i)
+        stamp += 1
+        items[e.sequence] = Slot(entry: e, stamp: stamp)
+        order.append((e.sequence, stamp))
+        while items.count > capacity, head < order.count {
+            let oldest = order[head]
+            head += 1
+            if items[oldest.sequence]?.stamp == oldest.stamp { items[oldest.sequence] = nil }
         }
-        order.append(e.sequence)
-        while order.count > capacity {
-            items[order.removeFirst()] = nil
+        if head > capacity && head * 2 > order.count {
+            order.removeFirst(head)
+            head = 0
         }
+    }
+
+    public static func == (a: MetadataCache, b: MetadataCache) -> Bool {
+        a.capacity == b.capacity && a.items == b.items
     }
 }

@@ -334,6 +334,15 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         cache.insert(loadedEntry(3))   // touched: now the newest
         cache.insert(loadedEntry(6))
         #expect(cache[3] != nil && cache[4] == nil)
+        // A long load with --metadata passes every entry through: it stays bounded.
+        var big = MetadataCache(capacity: 3)
+        let e = loadedEntry(1)
+        for i in 1...10_000 {
+            var x = e
+            x.sequence = Int64(i)
+            big.insert(x)
+        }
+        #expect(big.count == 3 && big[10_000] != nil && big[9_998] != nil && big[9_997] == nil)
     }
 
     @Test func aLateAnswerForAnotherEntryDoesNotReplaceTheView() {
