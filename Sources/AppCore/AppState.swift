@@ -19,8 +19,6 @@ public struct FetchState: Sendable, Equatable {
     public var pagesLoaded = 0
     /// The highest sequence the service reports (`/changefeed/latest`), when known.
     public var latestSequence: Int64?
-    /// Elements whose JSON did not decode (kept in the list as marked rows, counted here).
-    public var undecodable = 0
     /// Entries already in the list that a re-read found again and updated in place.
     public var rewritten = 0
     /// The last sequence the current run handed over (where an unreadable element without a

@@ -118,7 +118,6 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         let live = state.fetch.caughtUpAt != nil && !state.fetch.rereading
         state.merge(entries, unreadable: unreadable, inferStates: live, summary: { e in e.metadata.map(RowSummary.init(metadata:)) ?? RowSummary() })
         state.fetch.pagesLoaded += 1
-        state.fetch.undecodable += unreadable.count
         state.fetch.retryAttempt = nil
         state.fetch.problem = nil
         if let last = entries.last?.sequence, last > (state.fetch.latestSequence ?? 0) {

@@ -273,7 +273,8 @@ public enum MainScreen {
         left += " · \(Format.count(state.entries.count)) loaded"
         if let latest = f.latestSequence { left += " · latest seq \(Format.count(latest))" }
         left += " · \(Format.count(f.pagesLoaded)) page\(f.pagesLoaded == 1 ? "" : "s")"
-        if f.undecodable > 0 { left += " · \(Format.count(f.undecodable)) unreadable" }
+        let unreadable = state.entries.unreadableCount
+        if unreadable > 0 { left += " · \(Format.count(unreadable)) unreadable" }
         if let flash = state.flash {
             left = flash
         } else if let p = f.problem {

@@ -269,6 +269,7 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         again[4].state = .replaced
         _ = update(&s, .pageLoaded(entries: again, unreadable: [UnreadableEntry(reason: "old bad row", afterEntries: 3)]))
         #expect(s.entries.map(\.sequence) == Array(1...12), "nothing listed twice; the unknown unreadable row of a re-read is not added again")
+        #expect(s.entries.unreadableCount == 0, "nor counted")
         #expect(s.entries[2].state == .deleted && s.entries[4].state == .replaced)
         #expect(s.fetch.rewritten == 2)
         _ = update(&s, .caughtUp)

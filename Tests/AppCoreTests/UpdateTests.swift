@@ -149,7 +149,7 @@ import Testing
         #expect(s.entries.map(\.sequence) == [1, 2, 3, 3, 4, 5], "the unreadable element keeps its place, with the sequence before it")
         #expect(s.entries[3].unreadable == "bad" && !s.entries[3].sequenceKnown)
         #expect(s.fetch.pagesLoaded == 2)
-        #expect(s.fetch.undecodable == 1)
+        #expect(s.entries.unreadableCount == 1)
         #expect(s.fetch.latestSequence == 5)
         _ = update(&s, .latestSequence(90))
         _ = update(&s, .pageLoaded(entries: makeEntries(6...6), unreadable: []))
