@@ -191,8 +191,6 @@ private func handleSearchPrompt(_ key: Key, _ state: inout AppState) -> [Effect]
         s.query = ""
     case .char(let c):
         s.query.append(c)
-    case .ctrl("z"):
-        return [.suspend]
     default:
         return []
     }

@@ -47,8 +47,6 @@ public enum AppEvent: Sendable, Equatable {
     /// The entry the detail view asked for, as the service has it now (nil: no such entry).
     case entryLoaded(sequence: Int64, ChangeFeedEntry?)
     case entryFailed(sequence: Int64, Problem)
-    /// The app came back from Ctrl-Z (`fg`).
-    case resumed
     /// The run loop has a moment: the filter examines its next rows.
     case filterStep
     /// The profile picked with `p` could not be used.
@@ -70,7 +68,5 @@ public enum Effect: Sendable, Equatable {
     case loadEntry(sequence: Int64)
     /// `p`: show another profile's service (a new token, a new feed).
     case switchProfile(String)
-    /// Ctrl-Z: restore the terminal and stop the process until `fg`.
-    case suspend
     case quit
 }

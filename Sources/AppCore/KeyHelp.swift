@@ -61,6 +61,7 @@ public enum KeyHelp {
         KeyHint("t", "local time / UTC"),
         KeyHint("p", "switch profile (service)"),
         KeyHint("f", "follow new entries"),
+        // The terminal turns Ctrl-Z into SIGTSTP; ncurses restores the screen and redraws on `fg`.
         KeyHint("Ctrl-z", "suspend (fg resumes)"),
     ]
 

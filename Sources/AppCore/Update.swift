@@ -25,10 +25,6 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
     case .input(let input):
         return handle(input, &state)
 
-    case .resumed:
-        state.flash = "Resumed."
-        return []
-
     case .filterStep:
         state.filterNewRows()
         if let f = state.filter, f.editing, let anchor = f.anchor {
@@ -262,8 +258,6 @@ private func handleGlobal(_ key: Key, _ state: inout AppState) -> [Effect] {
         state.flash = showingUTC ? "Times in local time (\(state.localZone.identifier))." : "Times in UTC."
     case .char("f"):
         return toggleFollow(&state)
-    case .ctrl("z"):
-        return [.suspend]
     case .char("R"):
         return reload(&state)
     case .char("p"):
@@ -399,8 +393,6 @@ private func handleFilterPrompt(_ key: Key, _ state: inout AppState) -> [Effect]
         return []
     case .char(let c):
         f.text.append(c)
-    case .ctrl("z"):
-        return [.suspend]
     default:
         return []
     }
@@ -495,7 +487,6 @@ private func handleHelp(_ key: Key, _ state: inout AppState) -> [Effect] {
     case .pageDown, .char(" "): state.helpTop += max(1, state.screenRows - 6)
     case .pageUp: state.helpTop = max(0, state.helpTop - max(1, state.screenRows - 6))
     case .char("g"), .home: state.helpTop = 0
-    case .ctrl("z"): return [.suspend]
     default: break
     }
     return []

@@ -260,13 +260,6 @@ final class AppRunner {
             }
         case .switchProfile(let name):
             switchProfile(to: name)
-        case .suspend:
-            // Ctrl-Z: restore the terminal, stop like any shell job, and redraw everything on `fg`.
-            terminal.suspend { () -> Void in
-                _ = raise(SIGTSTP)
-            }
-            apply(.resumed)
-            apply(.input(.resize(rows: terminal.size.rows, cols: terminal.size.cols)))
         case .quit:
             break
         }

@@ -512,13 +512,6 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(s.timeZone.identifier == "Asia/Tokyo")
     }
 
-    @Test func ctrlZSuspends() {
-        var s = makeState()
-        #expect(update(&s, key(.ctrl("z"))) == [.suspend])
-        _ = update(&s, .resumed)
-        #expect(s.flash == "Resumed.")
-    }
-
     @Test func doubleClickOpensTheClickedRow() {
         var s = makeState(entries: 10)
         let effects = update(&s, .input(.mouse(MouseEvent(row: Layout.headerRows + 3, col: 4, kind: .doubleClick(button: 1)))))
