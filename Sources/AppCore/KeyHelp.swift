@@ -37,12 +37,12 @@ public enum KeyHelp {
     public static let detail: [KeyHint] = [
         KeyHint("Esc/←", "back"),
         KeyHint("[ ]", "previous/next entry"),
-        KeyHint("Enter/Space", "expand/collapse"),
+        KeyHint("Enter/Tab/→", "expand/collapse"),
         KeyHint("/", "search"),
         KeyHint("n/N", "next/previous match"),
         KeyHint("y", "copy value"),
         KeyHint("j/k ↓/↑", "move"),
-        KeyHint("PgDn/PgUp", "page"),
+        KeyHint("PgDn/PgUp Space", "page"),
         KeyHint("g/G", "top/end"),
         KeyHint("+/-", "expand/collapse all"),
     ]
