@@ -95,10 +95,17 @@ public enum KeyHelp {
                    KeyHint("r", "new token"), KeyHint("l", "sign in"), KeyHint("R", "reload")]
         if !state.profiles.isEmpty && !state.isDemo { bar.insert(KeyHint("p", "profile"), at: 5) }
         if state.filter != nil { bar.insert(KeyHint("Esc", "clear filter"), at: 1) }
-        if state.token.info == nil && state.token.problem != nil {
-            // No token: signing in is what there is to do.
-            bar = [KeyHint("q", "quit"), KeyHint("l", "sign in"), KeyHint("L", "az login"),
-                   KeyHint("r", "retry")] + bar.filter { !["l", "r", "q"].contains($0.keys) }
+        // Put first what gets the user out of a failure.
+        var first: [KeyHint] = []
+        if state.token.info == nil, let problem = state.token.problem {
+            first = problem.signInHelps ? [KeyHint("l", "sign in"), KeyHint("L", "az login"), KeyHint("r", "retry")]
+                                        : [KeyHint("r", "retry")]
+        } else if state.fetch.phase == .stopped, !state.fetch.stoppedForToken {
+            first = [KeyHint("R", "load again")]
+        }
+        if !first.isEmpty {
+            let keys = Set(first.map(\.keys))
+            bar = [KeyHint("q", "quit")] + first + bar.filter { $0.keys != "q" && !keys.contains($0.keys) }
         }
         return bar
     }

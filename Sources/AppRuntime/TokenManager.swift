@@ -35,7 +35,7 @@ final class TokenManager: AuthorizationSource, Sendable {
                     }
                 }
             case .failed(let e):
-                events.post(.tokenFailed(Problem(e.message, hint: e.hint)))
+                events.post(.tokenFailed(Problem(e.message, hint: e.hint, signInHelps: e.needsLogin)))
             case .failedOther(let text):
                 events.post(.tokenFailed(Problem("Getting a token failed: \(text)")))
             }

@@ -519,6 +519,20 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(s.selected == 3)
     }
 
+    @Test func afterAFailureTheHintBarOffersTheWayOutFirst() {
+        var s = makeState()
+        _ = update(&s, .tokenFailed(Problem("not signed in", signInHelps: true)))
+        #expect(KeyHelp.bar(for: s).prefix(4).map(\.keys) == ["q", "l", "L", "r"])
+        var noAz = makeState()
+        _ = update(&noAz, .tokenFailed(Problem("The Azure CLI (az) was not found")))
+        #expect(KeyHelp.bar(for: noAz).prefix(2).map(\.keys) == ["q", "r"], "signing in cannot help without az")
+        var stopped = makeState(entries: 3)
+        _ = update(&stopped, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&stopped, .fetchStopped(Problem("403 Forbidden"), needsToken: false))
+        #expect(KeyHelp.bar(for: stopped).prefix(2) == [KeyHint("q", "quit"), KeyHint("R", "load again")])
+        #expect(KeyHelp.bar(for: stopped).filter { $0.keys == "R" }.count == 1)
+    }
+
     @Test func theHintBarAlwaysHasSomethingForEveryView() {
         var s = makeState(entries: 3)
         #expect(KeyHelp.bar(for: s).first == KeyHint("q", "quit"))

@@ -249,7 +249,8 @@ func checkSafeAndInside(_ c: Canvas, _ name: String) {
                          screenRows: rows, screenCols: cols, now: t0, timeZone: utc)
         _ = update(&s, .started)
         _ = update(&s, .tokenFailed(Problem("ERROR: AADSTS700082: 更新トークンの有効期限が切れています。\u{1b}]52;c;cHduZWQ=\u{07}",
-                                            hint: "Press l to sign in again with a device code, or L to run az login here.")))
+                                            hint: "Press l to sign in again with a device code, or L to run az login here.",
+                                            signInHelps: true)))
         let c = MainScreen.render(s, theme: Theme(color: true))
         let name = "token-error-ja-\(cols)x\(rows)"
         assertSnapshot(c, named: name)

@@ -57,7 +57,7 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
                          screenRows: 24, screenCols: 80, now: t0, timeZone: utc)
         _ = update(&s, .started)
         _ = update(&s, .tokenFailed(Problem("ERROR: Please run 'az login' to setup account.",
-                                            hint: "Sign in with az login in another terminal, then press r.")))
+                                            hint: "Sign in with az login in another terminal, then press r.", signInHelps: true)))
         assertSnapshot(MainScreen.render(s, theme: Theme(color: true)), named: "token-error-80x24")
     }
 
