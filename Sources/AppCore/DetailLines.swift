@@ -32,16 +32,7 @@ extension RowSummary {
     /// them; the list shows the first group present.
     public init(metadata: JSONValue) {
         let s = MetadataTree.summary(of: metadata)
-        var name = s.patientName
-        var dataset = metadata
-        if case .array(let list) = metadata, list.count == 1 { dataset = list[0] }
-        if case .object(let groups)? = dataset["00100010"]?["Value"]?.arrayValue?.first {
-            let parts = ["Alphabetic", "Ideographic", "Phonetic"].map { groups[$0]?.stringValue ?? "" }
-            var joined = parts.joined(separator: "=")
-            while joined.hasSuffix("=") { joined.removeLast() }
-            if !joined.isEmpty { name = joined }
-        }
-        self.init(patientName: name, patientID: s.patientID, modality: s.modality)
+        self.init(patientName: s.patientNameGroups ?? s.patientName, patientID: s.patientID, modality: s.modality)
     }
 }
 

@@ -130,11 +130,17 @@ public struct MetadataTree: Sendable, Equatable {
     public static func summary(of json: JSONValue) -> MetadataSummary {
         var dataset = json
         if case .array(let list) = json, list.count == 1 { dataset = list[0] }
-        return MetadataSummary(
+        var s = MetadataSummary(
             patientName: firstValue(dataset, "00100010"),
             patientID: firstValue(dataset, "00100020"),
             modality: firstValue(dataset, "00080060"),
             studyDescription: firstValue(dataset, "00081030"))
+        if case .object(let groups)? = dataset["00100010"]?["Value"]?.arrayValue?.first {
+            var joined = nameGroupKeys.map { groups[$0]?.stringValue ?? "" }.joined(separator: "=")
+            while joined.hasSuffix("=") { joined.removeLast() }
+            if !joined.isEmpty { s.patientNameGroups = oneLine(joined) }
+        }
+        return s
     }
 
     /// The first value of an attribute as text: for a person name its Alphabetic group (or the
@@ -479,6 +485,9 @@ public struct MetadataTree: Sendable, Equatable {
 public struct MetadataSummary: Sendable, Equatable {
     /// The Alphabetic group of (0010,0010), else its first group present.
     public var patientName: String?
+    /// Every group of (0010,0010) in DICOM's own form, `Yamada^Tarou=山田^太郎=やまだ^たろう`
+    /// (what a search by any script should look in).
+    public var patientNameGroups: String?
     public var patientID: String?
     public var modality: String?
     public var studyDescription: String?
