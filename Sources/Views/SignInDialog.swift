@@ -40,20 +40,8 @@ enum SignInDialog {
         }
         let contentWidth = min(c.cols - 4, max(44, lines.map { TextWidth.of($0.0) }.max() ?? 0))
         let width = contentWidth + 4
-        let height = min(c.rows, lines.count + 4)
-        let top = max(0, (c.rows - height) / 2)
-        let left = max(0, (c.cols - width) / 2)
-        let frameStyle = t.emphasis
-        // Box with a title, cleared inside.
-        for y in top..<(top + height) { c.fill(row: y, col: left, width: width) }
-        c.draw("┌" + String(repeating: "─", count: width - 2) + "┐", row: top, col: left, style: frameStyle)
-        c.draw(" Sign in to Azure ", row: top, col: left + 2, style: frameStyle)
-        for y in (top + 1)..<(top + height - 1) {
-            c.draw("│", row: y, col: left, style: frameStyle)
-            c.draw("│", row: y, col: left + width - 1, style: frameStyle)
-        }
-        c.draw("└" + String(repeating: "─", count: width - 2) + "┘", row: top + height - 1, col: left, style: frameStyle)
-        c.draw(" \(keys) ", row: top + height - 1, col: left + max(1, width - TextWidth.of(keys) - 4), style: t.hintKey)
+        let box = Box.draw(width: width, height: lines.count + 4, title: "Sign in to Azure", keys: keys, into: &c, theme: t)
+        let (top, left, height) = (box.top, box.left, box.height)
         for (i, (text, style)) in lines.prefix(height - 4).enumerated() {
             let w = min(TextWidth.of(text), contentWidth)
             c.draw(text, row: top + 2 + i, col: left + 2 + (contentWidth - w) / 2, maxWidth: contentWidth, style: style)
