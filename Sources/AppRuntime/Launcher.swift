@@ -68,17 +68,9 @@ struct Session {
     var positions: PositionStore?
 
     static func make(_ o: UIOptions, demoURL: String?, http: HTTPClient) throws -> Session {
-        let endpoint: ServiceEndpoint
-        let tokens: any TokenProvider
-        if let demoURL {
-            endpoint = try ServiceEndpoint(demoURL)
-            tokens = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)
-        } else {
-            endpoint = try ServiceEndpoint(o.url ?? "")
-            tokens = AzTokenSource(resource: o.resource, tenant: o.tenant,
-                                   cli: AzCLI(locator: AzLocator(explicitPath: o.azPath),
-                                              timeout: .milliseconds(Int64(o.azTimeout * 1000))))
-        }
+        let endpoint = try ServiceEndpoint(demoURL ?? o.url ?? "")
+        let tokens = Launcher.tokenSource(demo: demoURL != nil, resource: o.resource, tenant: o.tenant, azPath: o.azPath,
+                                          azTimeout: o.azTimeout, demoLifetime: o.demoTokenLifetime)
         var config = RunConfiguration(endpoint: endpoint, apiVersion: o.apiVersion, pageSize: o.pageSize, isDemo: demoURL != nil,
                                       color: o.color, refreshBefore: o.refreshBefore,
                                       timeZone: o.utc ? TimeZone(identifier: "UTC")! : .current)
@@ -108,6 +100,14 @@ struct Session {
 
 /// Starts things up and tears them down; the executable calls only this.
 public enum Launcher {
+    /// Where tokens come from, for the UI, `token` and `feed` alike: the demo's own tokens, or az.
+    static func tokenSource(demo: Bool, resource: String, tenant: String?, azPath: String?, azTimeout: TimeInterval,
+                            demoLifetime: TimeInterval) -> any TokenProvider {
+        if demo { return DemoTokenSource(resource: resource, lifetime: demoLifetime) }
+        return AzTokenSource(resource: resource, tenant: tenant,
+                             cli: AzCLI(locator: AzLocator(explicitPath: azPath), timeout: .milliseconds(Int64(azTimeout * 1000))))
+    }
+
     /// Runs the UI on the calling (main) thread until the user quits. Returns the exit status.
     public static func runUI(_ o: UIOptions) -> Int32 {
         // Set up what needs async work (the demo emulator) before the terminal is taken over.

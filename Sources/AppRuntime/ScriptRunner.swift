@@ -70,14 +70,8 @@ extension Launcher {
 
     /// Prints the token's state, expiry, identity and audience; never the token.
     public static func runToken(_ o: TokenOptions) -> Int32 {
-        let source: any TokenProvider
-        if o.demo {
-            source = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)
-        } else {
-            source = AzTokenSource(resource: o.resource, tenant: o.tenant,
-                                   cli: AzCLI(locator: AzLocator(explicitPath: o.azPath),
-                                              timeout: .milliseconds(Int64(o.azTimeout * 1000))))
-        }
+        let source = tokenSource(demo: o.demo, resource: o.resource, tenant: o.tenant, azPath: o.azPath,
+                                 azTimeout: o.azTimeout, demoLifetime: o.demoTokenLifetime)
         let result: Result<AccessToken, TokenError>
         do {
             result = .success(try blocking { () async throws -> AccessToken in try await source.token(forceRefresh: false) })
@@ -113,14 +107,14 @@ extension Launcher {
 
         var demoServer: DemoEmulator?
         let endpoint: ServiceEndpoint
-        let tokens: any TokenProvider
+        let tokens = tokenSource(demo: o.demo, resource: o.resource, tenant: o.tenant, azPath: o.azPath,
+                                 azTimeout: o.azTimeout, demoLifetime: o.demoTokenLifetime)
         do {
             if o.demo {
                 let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults,
                                                                              liveInterval: o.follow ? o.demoLiveInterval : 0) }
                 demoServer = server
                 endpoint = try ServiceEndpoint(server.baseURL)
-                tokens = DemoTokenSource(resource: o.resource, lifetime: o.demoTokenLifetime)
             } else {
                 guard let url = o.url else {
                     printError("dicomtui feed: no service URL. Pass --url https://<workspace>-<service>.dicom.azurehealthcareapis.com, "
@@ -128,9 +122,6 @@ extension Launcher {
                     return ScriptExit.config
                 }
                 endpoint = try ServiceEndpoint(url)
-                tokens = AzTokenSource(resource: o.resource, tenant: o.tenant,
-                                       cli: AzCLI(locator: AzLocator(explicitPath: o.azPath),
-                                                  timeout: .milliseconds(Int64(o.azTimeout * 1000))))
             }
         } catch let e as ServiceEndpoint.Invalid {
             printError("dicomtui feed: \(e)")
