@@ -19,11 +19,10 @@ public struct FetchState: Sendable, Equatable {
     public var pagesLoaded = 0
     /// The highest sequence the service reports (`/changefeed/latest`), when known.
     public var latestSequence: Int64?
+    /// Where the current run started (the cursor hears of it with `/latest`'s answer).
+    public var runStart: FeedCursor.Start = .beginning
     /// Entries already in the list that a re-read found again and updated in place.
     public var rewritten = 0
-    /// The last sequence the current run handed over (where an unreadable element without a
-    /// sequence stands); set when a run starts.
-    public var cursor: Int64 = 0
     /// When the last run reached the end of the feed (follow mode polls from there).
     public var caughtUpAt: Date?
     /// The current run re-reads entries already loaded, to update their states; how many rows
@@ -59,7 +58,10 @@ public struct AppState: Sendable, Equatable {
     public var token = TokenState()
     public var fetch = FetchState()
     /// The change-feed entries loaded so far, in feed order (compact: see `EntryStore`).
-    public private(set) var entries = EntryStore()
+    public private(set) var entries: EntryStore
+    /// Where the next read must start so that nothing is missed (restarts, follow polls, the
+    /// saved position): see `FeedCursor`.
+    public private(set) var cursor: FeedCursor
     /// Position of the selected row in the list as shown (filtered or not).
     public var selected = 0
     /// Position of the first row on screen.
@@ -89,7 +91,7 @@ public struct AppState: Sendable, Equatable {
     /// The zone `t` switches back to from UTC (the local zone).
     public var localZone: TimeZone = .current
     /// The end of the v2 window asked for, if any (follow mode needs an open window).
-    public var endTime: Date?
+    public var endTime: Timestamp?
     /// A one-line message for the status line (what a key did); it goes away after
     /// `Layout.flashSeconds`.
     public var flash: String? {
@@ -105,41 +107,44 @@ public struct AppState: Sendable, Equatable {
                 screenRows: Int = 24, screenCols: Int = 80, now: Date, timeZone: TimeZone = .current) {
         self.serviceURL = serviceURL; self.apiVersion = apiVersion; self.isDemo = isDemo
         self.screenRows = screenRows; self.screenCols = screenCols; self.now = now; self.timeZone = timeZone
+        let order: FeedCursor.Order = apiVersion.isSequenceMode ? .sequence : .time
+        entries = EntryStore(order: order)
+        cursor = FeedCursor(order: order)
     }
 
-    /// Where this run started reading the feed (a position saved by an earlier run, or the start).
-    public var origin: ResumePoint = .start
+    /// Where this session started reading the feed (a position saved by an earlier run, the
+    /// window asked for, or the start).
+    public private(set) var origin: FeedCursor.Start = .beginning
 
-    /// Where a restarted fetcher continues: v2 skips the entries already loaded (counted from
-    /// the origin's window start), v1 starts after the last sequence loaded.
-    public var resumePoint: ResumePoint {
-        ResumePoint(offset: origin.offset + Int64(entries.count), afterSequence: entries.lastSequence ?? origin.afterSequence,
-                    startTime: origin.startTime)
+    /// Sets where reading starts and how long rows may take to appear (`--late-window`);
+    /// before anything is loaded.
+    public mutating func startReading(from origin: FeedCursor.Start, lateWindow: TimeInterval = FeedCursor.defaultLateWindow) {
+        self.origin = origin
+        cursor = FeedCursor(order: cursor.order, floor: origin, lateWindow: lateWindow)
     }
 
-    /// The position to save for the next run: after the last entry loaded. For v2 the window
-    /// starts at the last entry's time and skips the entries already seen at that very time.
-    public var savePoint: ResumePoint? {
-        guard let last = entries.last else { return nil }
-        var sameTime: Int64 = 0
-        var i = entries.count - 1
-        while i >= 0, entries[i].timestamp == last.timestamp {
-            sameTime += 1
-            i -= 1
-        }
-        if i < 0, origin.startTime == last.timestamp { sameTime += origin.offset }
-        return ResumePoint(offset: sameTime, afterSequence: last.sequence, startTime: last.timestamp)
+    /// Where a restarted fetcher continues, and where a follow poll starts: from what may
+    /// still change (see `FeedCursor`); whatever it reads again is recognised by sequence.
+    public var resumePoint: FeedCursor.Start { cursor.nextStart }
+
+    /// The position to save for the next session: nothing before it can still appear.
+    public var savePoint: FeedCursor.Start? {
+        entries.isEmpty ? nil : cursor.nextStart
     }
 
-    /// Appends entries in the order given (the fetcher hands them over in feed order).
+    /// Takes entries in the order given (tests; the fetcher's pages go through `merge`).
     public mutating func append(_ new: [ChangeFeedEntry]) {
         merge(new, unreadable: [])
     }
 
-    /// Takes a page into the list, in feed order. An entry whose sequence is already listed
-    /// (a re-read, or a poll that overlapped) updates that row's state in place instead of
-    /// being added again, so nothing is ever listed twice; an element that did not decode
-    /// becomes a marked row where it stood in the page. Returns how many rows were added.
+    /// Takes a page into the list. Each row goes to its place in feed order (by sequence in
+    /// v1, by time then sequence in v2): normally the end, but a row that committed late goes
+    /// where it belongs and the rows after it move down (the selection, the filter and the
+    /// open entry stay on the rows they were on). An entry whose sequence is already listed (a
+    /// re-read, an overlapping poll) updates that row's state in place instead of being added
+    /// again, so nothing is ever listed twice; an element that did not decode becomes a marked
+    /// row where it stood in the page, and a later good read of it replaces it. The cursor
+    /// hears of every row. Returns how many rows were added.
     ///
     /// With `inferStates` (entries that arrive after the feed was read to the end: follow mode),
     /// a new entry also rewrites the state of its instance's older rows, by the service's rules,
@@ -149,49 +154,159 @@ public struct AppState: Sendable, Equatable {
                                summary: (ChangeFeedEntry) -> RowSummary = { _ in RowSummary() }) -> Int {
         let before = entries.count
         var bad = unreadable[...]
-        func takeUnreadable(upTo position: Int) {
-            while let u = bad.first, u.afterEntries <= position {
+        /// The row of the page's previous element: where an element without a place of its own goes.
+        var previous: Int?
+        for i in 0...page.count {
+            while let u = bad.first, u.afterEntries <= i {
                 bad = bad.dropFirst()
-                if let seq = u.sequence {
-                    if let last = entries.lastSequence, seq <= last { continue }
-                    entries.append(unreadable: u)
-                    fetch.cursor = seq
-                } else if entries.lastSequence.map({ fetch.cursor >= $0 }) ?? true {
-                    // Only at the end of the list: during a re-read it is already listed.
-                    entries.append(unreadable: u)
-                }
+                previous = place(u, after: previous, nextInPage: i < page.count ? page[i] : nil)
             }
-        }
-        for (i, e) in page.enumerated() {
-            takeUnreadable(upTo: i)
-            fetch.cursor = e.sequence
-            if let last = entries.lastSequence, e.sequence <= last {
-                if let row = entries.index(ofSequence: e.sequence) {
+            guard i < page.count else { break }
+            let e = page[i]
+            cursor.read(sequence: e.sequence, timestamp: e.timestamp)
+            if let row = entries.position(ofSequence: e.sequence) {
+                if !entries.isUnreadable(at: row) {
                     if entries.state(at: row) != e.state {
                         entries.setState(e.state, at: row)
                         fetch.rewritten += 1
                     }
                     let s = summary(e)
                     if !s.isEmpty { entries.setSummary(s, at: row) }
+                    previous = row
+                    continue
                 }
-                continue
+                // A good read of an element that did not decode before.
+                removeRow(at: row)
             }
             if inferStates {
                 // The service rewrites the state of an instance's older rows when it changes:
                 // a delete makes them all Deleted; an update or a new version, Replaced.
                 let older: ChangeFeedState = e.action == .delete ? .deleted : .replaced
                 for row in entries.rows(ofInstance: e.sopInstanceUid, series: e.seriesInstanceUid)
-                where entries.state(at: row) != older {
+                where entries.sequence(at: row) < e.sequence && entries.state(at: row) != older {
                     entries.setState(older, at: row)
                     fetch.rewritten += 1
                 }
             }
-            entries.append(e, summary: summary(e))
+            let at = entries.insertionPoint(of: e)
+            entries.insert(e, at: at, summary: summary(e))
+            rowInserted(at: at)
+            previous = at
         }
-        takeUnreadable(upTo: Int.max)
         let added = entries.count - before
         filterNewRows()
         return added
+    }
+
+    /// Puts an element that did not decode where it belongs (returns its row): by its sequence
+    /// and time when those could be read, else right after the page's previous element (or
+    /// before the next one). One met again (a re-read) is not listed twice.
+    private mutating func place(_ u: UnreadableEntry, after previous: Int?, nextInPage: ChangeFeedEntry?) -> Int {
+        if let seq = u.sequence {
+            cursor.read(sequence: seq, timestamp: u.timestamp)
+            if let row = entries.position(ofSequence: seq) {
+                // Listed already: a good row stays as it is; an unreadable one keeps the newest reason.
+                entries.setReason(u.reason, at: row)
+                return row
+            }
+        }
+        var at: Int
+        if let seq = u.sequence, let time = u.timestamp ?? (entries.order == .sequence ? Timestamp(ticks: 0) : nil) {
+            at = entries.insertionPoint(sequence: seq, ticks: time.ticks)
+        } else if let previous {
+            at = previous + 1
+        } else if let next = nextInPage {
+            at = entries.position(ofSequence: next.sequence) ?? entries.insertionPoint(of: next)
+        } else {
+            at = entries.count
+        }
+        if u.sequence == nil {
+            // The same element met again sits right there.
+            var k = at
+            while k < entries.count, !entries.sequenceKnown(at: k) {
+                if entries.isSameUnreadable(at: k, as: u) { return k }
+                k += 1
+            }
+        }
+        entries.insert(unreadable: u, at: at)
+        rowInserted(at: at)
+        return at
+    }
+
+    /// A row was put at store position `row`: positions from there on moved down by one.
+    private mutating func rowInserted(at row: Int) {
+        guard row < entries.count - 1 else {
+            return   // the end of the list: nothing moved
+        }
+        if var f = filter, f.query != nil {
+            for i in f.matches.indices where Int(f.matches[i]) >= row { f.matches[i] += 1 }
+            if var c = f.candidates {
+                for i in c.indices where Int(c[i]) >= row { c[i] += 1 }
+                f.candidates = c
+            }
+            if let a = f.anchor, a >= row { f.anchor = a + 1 }
+            if row < f.scanned {
+                // Already scanned past: test the new row now.
+                f.scanned += 1
+                if let query = f.query, entries.matcher(for: query).matches(row) {
+                    let k = f.matches.firstIndex { Int($0) > row } ?? f.matches.count
+                    f.matches.insert(Int32(row), at: k)
+                    if k <= selected, f.matches.count > 1 { selected += 1 }
+                    if k < top { top += 1 }
+                }
+            }
+            filter = f
+        } else {
+            if row <= selected { selected += 1 }
+            if row < top { top += 1 }
+        }
+        if var d = detail, d.row >= row {
+            d.row += 1
+            detail = d
+        }
+    }
+
+    /// The row at store position `row` was taken out.
+    private mutating func removeRow(at row: Int) {
+        entries.remove(at: row)
+        if var f = filter, f.query != nil {
+            if let k = f.matches.firstIndex(of: Int32(row)) {
+                f.matches.remove(at: k)
+                if k < selected { selected -= 1 }
+                if k < top { top -= 1 }
+            }
+            for i in f.matches.indices where Int(f.matches[i]) > row { f.matches[i] -= 1 }
+            if var c = f.candidates {
+                c.removeAll { Int($0) == row }
+                for i in c.indices where Int(c[i]) > row { c[i] -= 1 }
+                f.candidates = c
+            }
+            if let a = f.anchor, a > row { f.anchor = a - 1 }
+            if row < f.scanned { f.scanned -= 1 }
+            filter = f
+        } else {
+            if row < selected { selected -= 1 }
+            if row < top { top -= 1 }
+        }
+        if var d = detail, d.row > row {
+            d.row -= 1
+            detail = d
+        }
+    }
+
+    /// What a run's fetcher reports about the feed's shape: `/latest` at the start of a run.
+    public mutating func runStarted(latestSequence: Int64?, latestTime: Timestamp?) {
+        cursor.runStarted(at: fetch.runStart, latest: latestTime)
+    }
+
+    /// v1: the sequence windows up to `sequence` have been read.
+    public mutating func readThrough(sequence: Int64) {
+        cursor.readThrough(sequence: sequence)
+    }
+
+    /// The run reached the end of the feed.
+    public mutating func runFinished() {
+        cursor.runFinished()
     }
 
     /// This state brought back after another profile was shown: the list as it was, nothing
@@ -320,19 +435,6 @@ public enum Layout {
 
     /// Rows available to list entries.
     public static func listRows(screenRows: Int) -> Int { max(1, screenRows - headerRows - footerRows) }
-}
-
-/// Where the fetcher starts: nothing is fetched twice and nothing is skipped.
-/// v1 reads after `afterSequence`; v2 reads the window from `startTime` (nil: the feed's
-/// start, or the window the user asked for) skipping `offset` entries.
-public struct ResumePoint: Sendable, Equatable {
-    public var offset: Int64
-    public var afterSequence: Int64
-    public var startTime: Date?
-    public init(offset: Int64, afterSequence: Int64, startTime: Date? = nil) {
-        self.offset = offset; self.afterSequence = afterSequence; self.startTime = startTime
-    }
-    public static let start = ResumePoint(offset: 0, afterSequence: 0)
 }
 
 /// Loading speed and completion, as the fetcher measures them.

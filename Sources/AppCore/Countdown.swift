@@ -32,14 +32,23 @@ public enum Format {
         return "\(c.year)-\(two(c.month))-\(two(c.day)) \(two(c.hour)):\(two(c.minute)):\(two(c.second))"
     }
 
-    /// `2026-11-26 14:03:05.1234567 UTC+01:00`: the detail view's full timestamp (microseconds
-    /// as kept, zone named).
-    public static func preciseDateTime(_ date: Date, in zone: TimeZone) -> String {
-        let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded(.down))
-        var frac = String(((micros % 1_000_000) + 1_000_000) % 1_000_000)
-        while frac.count < 6 { frac = "0" + frac }
-        let whole = Date(timeIntervalSince1970: Double(micros - ((micros % 1_000_000) + 1_000_000) % 1_000_000) / 1_000_000)
-        return "\(dateTime(whole, in: zone)).\(frac) \(zoneLabel(zone, at: date))"
+    /// `2026-11-26 14:03:05` of a feed time in `zone`.
+    public static func dateTime(_ time: Timestamp, in zone: TimeZone) -> String {
+        dateTime(Date(timeIntervalSince1970: Double(time.wholeSeconds)), in: zone)
+    }
+
+    /// `14:03:05` of a feed time in `zone`.
+    public static func time(_ time: Timestamp, in zone: TimeZone) -> String {
+        self.time(Date(timeIntervalSince1970: Double(time.wholeSeconds)), in: zone)
+    }
+
+    /// `2026-11-26 14:03:05.1234567 UTC+01:00`: the detail view's full timestamp, every one of
+    /// the service's seven fraction digits, zone named.
+    public static func preciseDateTime(_ time: Timestamp, in zone: TimeZone) -> String {
+        var frac = String(time.fractionTicks)
+        while frac.count < 7 { frac = "0" + frac }
+        let whole = Date(timeIntervalSince1970: Double(time.wholeSeconds))
+        return "\(dateTime(whole, in: zone)).\(frac) \(zoneLabel(zone, at: whole))"
     }
 
     /// `5 s`, `2 min`, `1 min 30 s`.

@@ -50,6 +50,8 @@ extension AppState {
             lines.append(DetailLine(.problem, "Reason", reason, copy: reason))
             lines.append(DetailLine(.field, "Sequence", row.sequenceKnown ? String(row.sequence) : "unknown",
                                     copy: row.sequenceKnown ? String(row.sequence) : nil))
+            let time = row.timeKnown ? Format.preciseDateTime(row.timestamp, in: timeZone) : "unknown"
+            lines.append(DetailLine(.field, "Timestamp", time, copy: row.timeKnown ? row.timestamp.iso : nil))
             if !row.sopInstanceUid.isEmpty {
                 lines.append(DetailLine(.field, "SOP Instance UID", row.sopInstanceUid, copy: row.sopInstanceUid))
             }

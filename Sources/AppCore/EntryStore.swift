@@ -4,7 +4,10 @@ import FeedModel
 /// One row of the list: what the views show of an entry. Built on access from `EntryStore`.
 public struct FeedRow: Sendable, Equatable {
     public var sequence: Int64
-    public var timestamp: Date
+    /// Exact (100 ns ticks). For a row whose time could not be read (`timeKnown` false) it
+    /// repeats its neighbour's, which keeps the list in order; the views show it as unknown.
+    public var timestamp: Timestamp
+    public var timeKnown = true
     public var action: ChangeFeedAction
     public var state: ChangeFeedState
     public var studyInstanceUid: String
@@ -19,12 +22,12 @@ public struct FeedRow: Sendable, Equatable {
     public var unreadable: String?
     public var sequenceKnown = true
 
-    public init(sequence: Int64, timestamp: Date, action: ChangeFeedAction, state: ChangeFeedState,
+    public init(sequence: Int64, timestamp: Timestamp, timeKnown: Bool = true, action: ChangeFeedAction, state: ChangeFeedState,
                 studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
                 patientName: String? = nil, patientID: String? = nil, modality: String? = nil,
                 unreadable: String? = nil, sequenceKnown: Bool = true) {
-        self.sequence = sequence; self.timestamp = timestamp; self.action = action; self.state = state
-        self.studyInstanceUid = studyInstanceUid; self.seriesInstanceUid = seriesInstanceUid
+        self.sequence = sequence; self.timestamp = timestamp; self.timeKnown = timeKnown; self.action = action
+        self.state = state; self.studyInstanceUid = studyInstanceUid; self.seriesInstanceUid = seriesInstanceUid
         self.sopInstanceUid = sopInstanceUid; self.patientName = patientName; self.patientID = patientID
         self.modality = modality; self.unreadable = unreadable; self.sequenceKnown = sequenceKnown
     }
@@ -41,17 +44,25 @@ public struct RowSummary: Sendable, Equatable {
     public var isEmpty: Bool { patientName == nil && patientID == nil && modality == nil }
 }
 
-/// The loaded change-feed entries, kept small enough for a million of them: columns of plain
-/// numbers, study and series UIDs interned (many instances share them), SOP instance UIDs as
-/// bytes in one arena. Metadata is not kept here (the detail view fetches it on demand), only
-/// what the list shows of it (patient name and ID, modality; interned, 0 when unknown).
-/// About 110 bytes an entry; `[ChangeFeedEntry]` takes several times that.
-public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
+/// The loaded change-feed entries, in feed order, kept small enough for a million of them:
+/// columns of plain numbers, study and series UIDs interned (many instances share them), SOP
+/// instance UIDs as bytes in one arena. Metadata is not kept here (the detail view fetches it
+/// on demand), only what the list shows of it (patient name and ID, modality; interned, 0
+/// when unknown). About 115 bytes an entry; `[ChangeFeedEntry]` takes several times that.
+///
+/// **Order and identity.** A row's identity is its sequence; its place is the feed's order:
+/// by sequence in v1, by (timestamp, sequence) in v2, where a sequence can be lower than the
+/// row's before it. Rows normally arrive at the end; a row that commits late goes to its
+/// place (`insertionPoint`), and the rows after it move down by one. Look-ups by sequence use
+/// the sequence column while it is sorted (always in v1) and otherwise an index of positions
+/// sorted by sequence (`bySequence`), built when the first row arrives out of sequence order.
+public struct EntryStore: Sendable, RandomAccessCollection {
+    public let order: FeedCursor.Order
     fileprivate var sequences: [Int64] = []
-    /// Microseconds since 1970 (the service writes 100 ns ticks; the UI shows seconds).
-    fileprivate var micros: [Int64] = []
-    /// Action in the low 2 bits, state in the next 2, then the `unreadable` and
-    /// `sequenceUnknown` flags.
+    /// 100-ns ticks since 1970, exactly as the service wrote them.
+    fileprivate var ticks: [Int64] = []
+    /// Action in the low 2 bits, state in the next 2, then the `unreadable`, `sequenceUnknown`
+    /// and `timeUnknown` flags.
     fileprivate var kinds: [UInt8] = []
     fileprivate var studies: [UInt32] = []
     fileprivate var series: [UInt32] = []
@@ -67,27 +78,28 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
     fileprivate var summaryText = Interner(reserveEmpty: true)
     /// Rows by series id, built on first use by `rows(ofInstance:series:)`.
     fileprivate var seriesIndex: [UInt32: [Int32]]?
-    /// Why each unreadable row could not be read, by row index (rare).
+    /// Positions sorted by sequence; nil while the sequence column itself is sorted.
+    fileprivate var bySequence: [Int32]?
+    /// Why each unreadable row could not be read, by position (rare).
     private var reasons: [Int: String] = [:]
     /// Rows that are unreadable elements.
     public private(set) var unreadableCount = 0
 
     static let unreadableFlag: UInt8 = 1 << 4
     static let sequenceUnknownFlag: UInt8 = 1 << 5
+    static let timeUnknownFlag: UInt8 = 1 << 6
 
-    public init() {}
+    public init(order: FeedCursor.Order = .sequence) { self.order = order }
 
     public var startIndex: Int { 0 }
     public var endIndex: Int { sequences.count }
 
     public subscript(position: Int) -> FeedRow {
-        let start = position == 0 ? 0 : Int(sopEnds[position - 1])
-        let end = Int(sopEnds[position])
-        let sop = sopBytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+        let sop = sopBytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[sopRange(position)]), as: UTF8.self) }
         let kind = kinds[position]
         func text(_ id: UInt32) -> String? { id == 0 ? nil : summaryText[id] }
-        return FeedRow(sequence: sequences[position],
-                       timestamp: Date(timeIntervalSince1970: Double(micros[position]) / 1_000_000),
+        return FeedRow(sequence: sequences[position], timestamp: Timestamp(ticks: ticks[position]),
+                       timeKnown: kind & Self.timeUnknownFlag == 0,
                        action: ChangeFeedAction.allCases[Int(kind & 3)],
                        state: ChangeFeedState.allCases[Int(kind >> 2 & 3)],
                        studyInstanceUid: studyUIDs[studies[position]],
@@ -99,49 +111,210 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
                        sequenceKnown: kind & Self.sequenceUnknownFlag == 0)
     }
 
-    /// Appends entries in feed order.
+    @inline(__always) private func sopRange(_ row: Int) -> Range<Int> {
+        (row == 0 ? 0 : Int(sopEnds[row - 1]))..<Int(sopEnds[row])
+    }
+
+    // MARK: - Adding rows
+
+    /// Appends entries (tests and tools: no ordering or identity checks; see `AppState.merge`).
     public mutating func append(contentsOf entries: [ChangeFeedEntry]) {
         for e in entries { append(e) }
     }
 
     public mutating func append(_ e: ChangeFeedEntry, summary: RowSummary = RowSummary()) {
-        appendRow(sequence: e.sequence, timestamp: e.timestamp, kind: Self.kind(e.action, e.state),
+        insert(e, at: count, summary: summary)
+    }
+
+    /// Puts an entry at `position` (see `insertionPoint`); the rows from there on move down.
+    public mutating func insert(_ e: ChangeFeedEntry, at position: Int, summary: RowSummary = RowSummary()) {
+        insertRow(at: position, sequence: e.sequence, ticks: e.timestamp.ticks, kind: Self.kind(e.action, e.state),
                   study: e.studyInstanceUid, series: e.seriesInstanceUid, sop: e.sopInstanceUid, summary: summary)
     }
 
-    /// Appends a marked row for an element that did not decode. Its sequence and time, when
-    /// they could not be read, repeat the previous row's (so the columns stay in feed order).
+    /// Appends a marked row for an element that did not decode (tests; see `insert(unreadable:at:)`).
     public mutating func append(unreadable u: UnreadableEntry) {
-        var kind = Self.kind(.create, .current) | Self.unreadableFlag
-        if u.sequence == nil { kind |= Self.sequenceUnknownFlag }
-        let time = u.timestamp ?? micros.last.map { Date(timeIntervalSince1970: Double($0) / 1_000_000) } ?? Date(timeIntervalSince1970: 0)
-        reasons[sequences.count] = u.reason
-        unreadableCount += 1
-        appendRow(sequence: u.sequence ?? sequences.last ?? 0, timestamp: time, kind: kind,
-                  study: "", series: "", sop: u.sopInstanceUid ?? "", summary: RowSummary())
+        insert(unreadable: u, at: count)
     }
 
-    private mutating func appendRow(sequence: Int64, timestamp: Date, kind: UInt8, study: String, series s: String,
-                                    sop: String, summary: RowSummary) {
-        sequences.append(sequence)
-        // Rounded down, so a saved position's start time never passes the entry it came from.
-        micros.append(Int64((timestamp.timeIntervalSince1970 * 1_000_000).rounded(.down)))
-        kinds.append(kind)
-        studies.append(studyUIDs.intern(study))
-        let seriesID = seriesUIDs.intern(s)
-        series.append(seriesID)
-        seriesIndex?[seriesID, default: []].append(Int32(series.count - 1))
-        sopBytes.append(contentsOf: sop.utf8)
-        sopEnds.append(UInt32(sopBytes.count))
-        patientNames.append(summaryText.intern(summary.patientName ?? ""))
-        patientIDs.append(summaryText.intern(summary.patientID ?? ""))
-        modalities.append(summaryText.intern(summary.modality ?? ""))
+    /// Puts a marked row for an element that did not decode at `position`. Its sequence and
+    /// time, when they could not be read, repeat a neighbour's (so the columns stay in feed
+    /// order) and are flagged unknown.
+    public mutating func insert(unreadable u: UnreadableEntry, at position: Int) {
+        var kind = Self.kind(.create, .current) | Self.unreadableFlag
+        if u.sequence == nil { kind |= Self.sequenceUnknownFlag }
+        if u.timestamp == nil { kind |= Self.timeUnknownFlag }
+        let neighbour = position > 0 ? position - 1 : position < count ? position : nil
+        let seq = u.sequence ?? neighbour.map { sequences[$0] } ?? 0
+        let time = u.timestamp?.ticks ?? neighbour.map { ticks[$0] } ?? 0
+        insertRow(at: position, sequence: seq, ticks: time, kind: kind, study: "", series: "", sop: u.sopInstanceUid ?? "",
+                  summary: RowSummary())
+        reasons[position] = u.reason
+        unreadableCount += 1
     }
+
+    private mutating func insertRow(at p: Int, sequence: Int64, ticks time: Int64, kind: UInt8, study: String, series s: String,
+                                    sop: String, summary: RowSummary) {
+        let seriesID = seriesUIDs.intern(s)
+        let studyID = studyUIDs.intern(study)
+        let names = (summaryText.intern(summary.patientName ?? ""), summaryText.intern(summary.patientID ?? ""),
+                     summaryText.intern(summary.modality ?? ""))
+        if p == count {
+            // The common case: the end of the list.
+            if bySequence == nil, let last = sequences.last, sequence < last { buildSequenceIndex() }
+            sequences.append(sequence)
+            ticks.append(time)
+            kinds.append(kind)
+            studies.append(studyID)
+            series.append(seriesID)
+            sopBytes.append(contentsOf: sop.utf8)
+            sopEnds.append(UInt32(sopBytes.count))
+            patientNames.append(names.0)
+            patientIDs.append(names.1)
+            modalities.append(names.2)
+            seriesIndex?[seriesID, default: []].append(Int32(p))
+            if bySequence != nil { indexSequence(at: p) }
+            return
+        }
+        // A row in the middle (a late arrival): everything after it moves down by one.
+        if bySequence == nil, !(p == 0 || sequences[p - 1] <= sequence) || sequence > sequences[p] { buildSequenceIndex() }
+        sequences.insert(sequence, at: p)
+        ticks.insert(time, at: p)
+        kinds.insert(kind, at: p)
+        studies.insert(studyID, at: p)
+        series.insert(seriesID, at: p)
+        let byteStart = p == 0 ? 0 : Int(sopEnds[p - 1])
+        let bytes = Array(sop.utf8)
+        sopBytes.insert(contentsOf: bytes, at: byteStart)
+        sopEnds.insert(UInt32(byteStart), at: p)
+        for i in p..<sopEnds.count { sopEnds[i] += UInt32(bytes.count) }
+        patientNames.insert(names.0, at: p)
+        patientIDs.insert(names.1, at: p)
+        modalities.insert(names.2, at: p)
+        shiftPositions(from: p, by: 1)
+        seriesIndex?[seriesID, default: []].append(Int32(p))
+        seriesIndex?[seriesID]?.sort()
+        if bySequence != nil { indexSequence(at: p) }
+    }
+
+    /// Takes the row at `position` out (an unreadable row a later read replaced).
+    public mutating func remove(at p: Int) {
+        if kinds[p] & Self.unreadableFlag != 0 { unreadableCount -= 1 }
+        reasons[p] = nil
+        let range = sopRange(p)
+        sopBytes.removeSubrange(range)
+        sopEnds.remove(at: p)
+        for i in p..<sopEnds.count { sopEnds[i] -= UInt32(range.count) }
+        let seriesID = series[p]
+        sequences.remove(at: p)
+        ticks.remove(at: p)
+        kinds.remove(at: p)
+        studies.remove(at: p)
+        series.remove(at: p)
+        patientNames.remove(at: p)
+        patientIDs.remove(at: p)
+        modalities.remove(at: p)
+        seriesIndex?[seriesID]?.removeAll { $0 == Int32(p) }
+        bySequence?.removeAll { $0 == Int32(p) }
+        shiftPositions(from: p + 1, by: -1)
+    }
+
+    /// Positions from `from` on move by `delta` (+1: a row was put at `from`, and the rows that
+    /// were there are one further; -1: the row before `from` was taken out) in every index.
+    private mutating func shiftPositions(from: Int, by delta: Int32) {
+        let first = Int32(from)
+        if var index = bySequence {
+            for i in index.indices where index[i] >= first { index[i] += delta }
+            bySequence = index
+        }
+        if let bySeries = seriesIndex {
+            seriesIndex = bySeries.mapValues { rows in rows.map { $0 >= first ? $0 + delta : $0 } }
+        }
+        if !reasons.isEmpty {
+            reasons = Dictionary(uniqueKeysWithValues: reasons.map { ($0.key >= from ? $0.key + Int(delta) : $0.key, $0.value) })
+        }
+    }
+
+    // MARK: - Where a row goes, and finding it again
+
+    /// Where a row with this sequence and time goes in feed order: after every row that comes
+    /// before it or is equal (by sequence in v1; by time, then sequence in v2).
+    public func insertionPoint(sequence: Int64, ticks time: Int64) -> Int {
+        func before(_ i: Int) -> Bool {
+            switch order {
+            case .sequence: return sequences[i] <= sequence
+            case .time: return ticks[i] < time || (ticks[i] == time && sequences[i] <= sequence)
+            }
+        }
+        if let last = sequences.indices.last, before(last) { return count }
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if before(mid) { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
+    }
+
+    public func insertionPoint(of e: ChangeFeedEntry) -> Int {
+        insertionPoint(sequence: e.sequence, ticks: e.timestamp.ticks)
+    }
+
+    /// The row whose sequence is `sequence` (readable, or unreadable with that sequence read),
+    /// whatever the order: the sequence column while it is sorted, else `bySequence`.
+    public func position(ofSequence sequence: Int64) -> Int? {
+        var lo = 0, hi = count
+        let index = bySequence
+        @inline(__always) func seq(_ k: Int) -> Int64 { index.map { sequences[Int($0[k])] } ?? sequences[k] }
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if seq(mid) < sequence { lo = mid + 1 } else { hi = mid }
+        }
+        while lo < count, seq(lo) == sequence {
+            let row = index.map { Int($0[lo]) } ?? lo
+            if kinds[row] & Self.sequenceUnknownFlag == 0 { return row }
+            lo += 1
+        }
+        return nil
+    }
+
+    /// The row of the readable entry with this sequence.
+    public func index(ofSequence sequence: Int64) -> Int? {
+        guard let row = position(ofSequence: sequence), kinds[row] & Self.unreadableFlag == 0 else { return nil }
+        return row
+    }
+
+    private mutating func buildSequenceIndex() {
+        var index = (0..<Int32(count)).map { $0 }
+        index.sort { sequences[Int($0)] < sequences[Int($1)] || (sequences[Int($0)] == sequences[Int($1)] && $0 < $1) }
+        bySequence = index
+    }
+
+    /// Adds position `p` (already shifted for) to `bySequence`, in sequence order.
+    private mutating func indexSequence(at p: Int) {
+        let s = sequences[p]
+        var lo = 0, hi = bySequence!.count
+        if let last = bySequence!.last, sequences[Int(last)] <= s {
+            bySequence!.append(Int32(p))
+            return
+        }
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sequences[Int(bySequence![mid])] <= s { lo = mid + 1 } else { hi = mid }
+        }
+        bySequence!.insert(Int32(p), at: lo)
+    }
+
+    // MARK: - Rows in place
 
     /// Rewrites the state of the row at `index` (a re-read found the instance replaced or deleted).
     public mutating func setState(_ state: ChangeFeedState, at index: Int) {
         let rest = kinds[index] & ~0b1100
         kinds[index] = rest | UInt8(ChangeFeedState.allCases.firstIndex(of: state)!) << 2
+    }
+
+    /// Records a new reason for an unreadable row read again.
+    public mutating func setReason(_ reason: String, at index: Int) {
+        if kinds[index] & Self.unreadableFlag != 0 { reasons[index] = reason }
     }
 
     /// Records what the metadata of the row at `index` says (patient, modality).
@@ -156,18 +329,18 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         patientNames[index] != 0 || patientIDs[index] != 0 || modalities[index] != 0
     }
 
-    /// The row of the readable entry with this sequence (binary search: sequences only grow).
-    public func index(ofSequence sequence: Int64) -> Int? {
-        var lo = 0, hi = sequences.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if sequences[mid] < sequence { lo = mid + 1 } else { hi = mid }
-        }
-        while lo < sequences.count, sequences[lo] == sequence {
-            if kinds[lo] & Self.unreadableFlag == 0 { return lo }
-            lo += 1
-        }
-        return nil
+    public func isUnreadable(at index: Int) -> Bool { kinds[index] & Self.unreadableFlag != 0 }
+    public func sequenceKnown(at index: Int) -> Bool { kinds[index] & Self.sequenceUnknownFlag == 0 }
+    public func sequence(at index: Int) -> Int64 { sequences[index] }
+    public func timestamp(at index: Int) -> Timestamp { Timestamp(ticks: ticks[index]) }
+
+    /// Whether the unreadable row at `index` is the same element as `u` (for an element whose
+    /// sequence could not be read, which a re-read meets again).
+    public func isSameUnreadable(at index: Int, as u: UnreadableEntry) -> Bool {
+        guard kinds[index] & Self.unreadableFlag != 0, (kinds[index] & Self.sequenceUnknownFlag != 0) == (u.sequence == nil),
+              reasons[index] == u.reason else { return false }
+        let sop = sopBytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[sopRange(index)]), as: UTF8.self) }
+        return sop == (u.sopInstanceUid ?? "")
     }
 
     /// Readable rows of an instance (its series and SOP instance UIDs), newest first. The first
@@ -184,10 +357,9 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
         var found: [Int] = []
         sopBytes.withUnsafeBufferPointer { bytes in
             for row in (seriesIndex?[seriesID] ?? []).reversed().map(Int.init) {
-                let start = row == 0 ? 0 : Int(sopEnds[row - 1])
-                let stop = Int(sopEnds[row])
-                if stop - start == needle.count, kinds[row] & Self.unreadableFlag == 0,
-                   needle.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + start, needle.count) == 0 }) {
+                let range = sopRange(row)
+                if range.count == needle.count, kinds[row] & Self.unreadableFlag == 0,
+                   needle.withUnsafeBufferPointer({ memcmp($0.baseAddress!, bytes.baseAddress! + range.lowerBound, needle.count) == 0 }) {
                     found.append(row)
                 }
             }
@@ -204,7 +376,7 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
     /// Reserves room for `count` more entries (when the size of the feed is known).
     public mutating func reserve(_ count: Int) {
         sequences.reserveCapacity(sequences.count + count)
-        micros.reserveCapacity(micros.count + count)
+        ticks.reserveCapacity(ticks.count + count)
         kinds.reserveCapacity(kinds.count + count)
         studies.reserveCapacity(studies.count + count)
         series.reserveCapacity(series.count + count)
@@ -217,24 +389,35 @@ public struct EntryStore: Sendable, Equatable, RandomAccessCollection {
 
     /// Bytes held, capacity included: what the store costs in memory.
     public var approximateBytes: Int {
-        sequences.capacity * 8 + micros.capacity * 8 + kinds.capacity + studies.capacity * 4 + series.capacity * 4
+        sequences.capacity * 8 + ticks.capacity * 8 + kinds.capacity + studies.capacity * 4 + series.capacity * 4
             + sopEnds.capacity * 4 + sopBytes.capacity + studyUIDs.approximateBytes + seriesUIDs.approximateBytes
             + (patientNames.capacity + patientIDs.capacity + modalities.capacity) * 4 + summaryText.approximateBytes
             + (seriesIndex.map { $0.values.reduce(0) { $0 + $1.capacity * 4 + 48 } } ?? 0)
+            + (bySequence?.capacity ?? 0) * 4
     }
 
+    /// The sequence of the last row in feed order.
     public var lastSequence: Int64? { sequences.last }
+    /// The highest sequence listed.
+    public var highestSequence: Int64? {
+        guard !sequences.isEmpty else { return nil }
+        return bySequence.map { sequences[Int($0.last!)] } ?? sequences.last
+    }
 
     static func kind(_ a: ChangeFeedAction, _ s: ChangeFeedState) -> UInt8 {
         UInt8(ChangeFeedAction.allCases.firstIndex(of: a)!) | UInt8(ChangeFeedState.allCases.firstIndex(of: s)!) << 2
     }
+}
 
+extension EntryStore: Equatable {
+    /// Equal when they list the same rows, field by field, in the same order.
     public static func == (a: EntryStore, b: EntryStore) -> Bool {
-        a.sequences == b.sequences && a.micros == b.micros && a.kinds == b.kinds && a.sopEnds == b.sopEnds
+        a.order == b.order && a.sequences == b.sequences && a.ticks == b.ticks && a.kinds == b.kinds && a.sopEnds == b.sopEnds
             && a.sopBytes == b.sopBytes && a.studies.map { a.studyUIDs[$0] } == b.studies.map { b.studyUIDs[$0] }
             && a.series.map { a.seriesUIDs[$0] } == b.series.map { b.seriesUIDs[$0] }
             && a.reasons == b.reasons
             && a.patientNames.map { a.summaryText[$0] } == b.patientNames.map { b.summaryText[$0] }
+            && a.patientIDs.map { a.summaryText[$0] } == b.patientIDs.map { b.summaryText[$0] }
             && a.modalities.map { a.summaryText[$0] } == b.modalities.map { b.summaryText[$0] }
     }
 }
@@ -358,9 +541,7 @@ extension EntryStore {
     }
 
     fileprivate func sopContains(row: Int, _ word: [UInt8]) -> Bool {
-        let start = row == 0 ? 0 : Int(sopEnds[row - 1])
-        let end = Int(sopEnds[row])
-        return sopBytes.withUnsafeBufferPointer { Self.contains(UnsafeBufferPointer(rebasing: $0[start..<end]), word) }
+        sopBytes.withUnsafeBufferPointer { Self.contains(UnsafeBufferPointer(rebasing: $0[sopRange(row)]), word) }
     }
 
     /// Byte substring test of a lower-cased `needle` in `hay`, folding ASCII capitals of `hay`

@@ -33,7 +33,10 @@ public enum AppEvent: Sendable, Equatable {
     case fetchStarted
     /// A page arrived: its entries in feed order and the elements that did not decode.
     case pageLoaded(entries: [ChangeFeedEntry], unreadable: [UnreadableEntry])
-    case latestSequence(Int64?)
+    /// A run began with `/changefeed/latest`'s answer (nils: the feed is empty).
+    case latest(sequence: Int64?, timestamp: Timestamp?)
+    /// v1: every sequence window up to this one has been read (gaps included).
+    case readThrough(Int64)
     /// How fast pages come, and how far along the load is when that can be known.
     case progress(FetchRate)
     /// The fetcher reached the end of the feed.
@@ -56,7 +59,8 @@ public enum AppEvent: Sendable, Equatable {
 /// Work `update` asks the runtime to do. The core never does I/O itself.
 public enum Effect: Sendable, Equatable {
     case acquireToken
-    case startFetching(ResumePoint)
+    /// Run the fetcher from this point (v1: after a sequence; v2: from a time).
+    case startFetching(FeedCursor.Start)
     /// Run `az login --use-device-code` in the background and report through events.
     case startSignIn
     case cancelSignIn

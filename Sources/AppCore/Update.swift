@@ -116,8 +116,8 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.fetch.pagesLoaded += 1
         state.fetch.retryAttempt = nil
         state.fetch.problem = nil
-        if let last = entries.last?.sequence, last > (state.fetch.latestSequence ?? 0) {
-            state.fetch.latestSequence = last
+        if let highest = entries.map(\.sequence).max(), highest > (state.fetch.latestSequence ?? 0) {
+            state.fetch.latestSequence = highest
         }
         if state.follow.on && atBottom && state.detail == nil {
             select(&state, state.visibleCount - 1)
@@ -126,8 +126,13 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         }
         return []
 
-    case .latestSequence(let seq):
-        state.fetch.latestSequence = seq
+    case .latest(let sequence, let timestamp):
+        if let sequence { state.fetch.latestSequence = max(sequence, state.fetch.latestSequence ?? 0) }
+        state.runStarted(latestSequence: sequence, latestTime: timestamp)
+        return []
+
+    case .readThrough(let sequence):
+        state.readThrough(sequence: sequence)
         return []
 
     case .progress(let rate):
@@ -135,6 +140,7 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return []
 
     case .caughtUp:
+        state.runFinished()
         state.fetch.phase = .idle
         state.fetch.retryAttempt = nil
         state.fetch.caughtUpAt = state.now
@@ -177,10 +183,10 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
 }
 
 /// Starts a fetcher run from `point` (the effect), noting where the run starts.
-func startRun(_ state: inout AppState, from point: ResumePoint) -> [Effect] {
+func startRun(_ state: inout AppState, from point: FeedCursor.Start) -> [Effect] {
     state.fetch.phase = .fetching
     state.fetch.problem = nil
-    state.fetch.cursor = point.afterSequence
+    state.fetch.runStart = point
     return [.startFetching(point)]
 }
 
@@ -319,8 +325,10 @@ private func reload(_ state: inout AppState) -> [Effect] {
     switch state.fetch.phase {
     case .stopped:
         state.fetch.stoppedForToken = false
-        state.flash = "Loading again from entry \(Format.count(state.entries.count + 1))…"
-        return startRun(&state, from: state.resumePoint)
+        let point = state.resumePoint
+        state.flash = "Loading again " + (point.startTime.map { "from \(Format.dateTime($0, in: state.timeZone))" }
+            ?? "after sequence \(Format.count(point.afterSequence))") + "…"
+        return startRun(&state, from: point)
     case .idle:
         state.fetch.rereading = true
         state.fetch.rewritten = 0

@@ -18,10 +18,12 @@ public struct RunConfiguration: Sendable {
     /// Page requests in flight.
     public var parallel = 4
     /// v2 time window asked for (--since, --start-time, --end-time).
-    public var startTime: Date?
-    public var endTime: Date?
-    /// Where to start (a saved position), and where the position is saved on exit.
-    public var origin: ResumePoint = .start
+    public var startTime: Timestamp?
+    public var endTime: Timestamp?
+    /// Where to start (a saved position, or the window's start).
+    public var origin: FeedCursor.Start = .beginning
+    /// Seconds a row may take to appear after its timestamp (`--late-window`).
+    public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
     public var originNote: String?
     /// Load metadata with every page (`--metadata`).
     public var includeMetadata = false
@@ -83,7 +85,7 @@ final class AppRunner {
         var state = AppState(serviceURL: config.endpoint.baseURL, apiVersion: config.apiVersion, isDemo: config.isDemo,
                              screenRows: rows, screenCols: cols, now: now, timeZone: config.timeZone)
         state.token.refreshBefore = config.refreshBefore
-        state.origin = config.origin
+        state.startReading(from: config.origin, lateWindow: config.lateWindow)
         state.flash = config.originNote
         state.metadataWithPages = config.includeMetadata
         state.follow.interval = config.followInterval
@@ -218,10 +220,9 @@ final class AppRunner {
             fetchTask?.cancel()
             var fetcher = Fetcher(client: client, tokens: tokens, pageSize: config.pageSize,
                                   includeMetadata: config.includeMetadata)
-            fetcher.resumeOffset = resume.offset
-            fetcher.resumeAfterSequence = resume.afterSequence
-            fetcher.startTime = resume.startTime ?? config.startTime
+            fetcher.start = resume
             fetcher.endTime = config.endTime
+            fetcher.lateWindow = config.lateWindow
             fetcher.parallel = config.parallel
             let events = self.events
             fetcher.onProgress = { p in
@@ -316,8 +317,9 @@ final class AppRunner {
     static func appEvent(_ event: FetchEvent) -> AppEvent {
         switch event {
         case .started: .fetchStarted
-        case .latest(let seq): .latestSequence(seq)
+        case .latest(let sequence, let timestamp): .latest(sequence: sequence, timestamp: timestamp)
         case .page(let entries, let bad): .pageLoaded(entries: entries, unreadable: bad)
+        case .readThrough(let sequence): .readThrough(sequence)
         case .caughtUp: .caughtUp
         case .retrying(let e, let attempt, let delay):
             .fetchRetrying(Problem(e.message + " (next try in \(Int(delay.rounded(.up))) s)", hint: e.hint), attempt: attempt)

@@ -38,8 +38,10 @@ public struct UIOptions: Sendable {
     /// Ignore the position saved by the last run.
     public var fromStart = false
     /// v2 time window.
-    public var startTime: Date?
-    public var endTime: Date?
+    public var startTime: Timestamp?
+    public var endTime: Timestamp?
+    /// Seconds a row may take to appear after its timestamp (`--late-window`).
+    public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
     /// Load metadata with every page.
     public var includeMetadata = false
     /// Start following, and how often to poll.
@@ -78,6 +80,8 @@ struct Session {
         config.startTime = o.startTime
         config.endTime = o.endTime
         config.includeMetadata = o.includeMetadata
+        config.lateWindow = o.lateWindow
+        if let start = o.startTime { config.origin = FeedCursor.Start(startTime: start) }
         config.follow = o.follow
         config.followInterval = o.followInterval
         config.profileName = o.profileName
@@ -89,7 +93,9 @@ struct Session {
         if let positions, !o.fromStart, !windowAsked,
            let (point, savedAt) = positions.position(for: endpoint.baseURL, o.apiVersion) {
             config.origin = point
-            config.originNote = "Continuing after sequence \(Format.count(point.afterSequence)), where the run of "
+            let from = point.startTime.map { "from \(Format.dateTime($0, in: config.timeZone))" }
+                ?? "after sequence \(Format.count(point.afterSequence))"
+            config.originNote = "Continuing \(from), where the run of "
                 + "\(Format.dateTime(savedAt, in: config.timeZone)) stopped; --from-start loads the whole feed."
         }
         let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,

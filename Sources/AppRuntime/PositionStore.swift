@@ -8,7 +8,10 @@ import Foundation
 struct PositionStore {
     struct Saved: Codable, Equatable {
         var afterSequence: Int64
-        var offset: Int64
+        /// Written by earlier versions (rows to skip at `startTime`); read and ignored: rows
+        /// read again are recognised by sequence.
+        var offset: Int64?
+        /// Exact (7 fraction digits, UTC).
         var startTime: String?
         var savedAt: String
     }
@@ -31,18 +34,18 @@ struct PositionStore {
         return (try? JSONDecoder().decode([String: Saved].self, from: data)) ?? [:]
     }
 
-    func position(for url: String, _ version: APIVersion) -> (ResumePoint, savedAt: Date)? {
+    func position(for url: String, _ version: APIVersion) -> (FeedCursor.Start, savedAt: Date)? {
         guard let saved = load()[Self.key(url, version)] else { return nil }
         let start = saved.startTime.flatMap(Timestamp.parse)
-        return (ResumePoint(offset: saved.offset, afterSequence: saved.afterSequence, startTime: start),
-                Timestamp.parse(saved.savedAt) ?? Date(timeIntervalSince1970: 0))
+        return (FeedCursor.Start(afterSequence: saved.afterSequence, startTime: start),
+                Timestamp.parse(saved.savedAt)?.date ?? Date(timeIntervalSince1970: 0))
     }
 
-    func save(_ point: ResumePoint, for url: String, _ version: APIVersion, now: Date = Date()) throws {
+    func save(_ point: FeedCursor.Start, for url: String, _ version: APIVersion, now: Date = Date()) throws {
         var all = load()
-        all[Self.key(url, version)] = Saved(afterSequence: point.afterSequence, offset: point.offset,
-                                            startTime: point.startTime.map { Timestamp.format($0) },
-                                            savedAt: Timestamp.format(now, fractionDigits: 0))
+        all[Self.key(url, version)] = Saved(afterSequence: point.afterSequence, offset: nil,
+                                            startTime: point.startTime?.iso,
+                                            savedAt: Timestamp(now).format(fractionDigits: 0))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let dir = file.deletingLastPathComponent()

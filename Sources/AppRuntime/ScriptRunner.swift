@@ -36,8 +36,12 @@ public struct FeedOptions: Sendable {
     public var pageSize: Int?
     public var parallel = 4
     public var includeMetadata = false
-    public var startTime: Date?
-    public var endTime: Date?
+    public var startTime: Timestamp?
+    public var endTime: Timestamp?
+    /// Seconds a row may take to appear after its timestamp (`--late-window`).
+    public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
+    /// Leave out elements that do not decode (still named on stderr; exit 0).
+    public var skipUnreadable = false
     /// v1: start after this sequence.
     public var fromSequence: Int64?
     /// Stop after this many entries.
@@ -61,6 +65,9 @@ public enum ScriptExit {
     public static let failed: Int32 = 1
     /// `token`: a token was had but it expires within the refresh threshold (or has expired).
     public static let expiring: Int32 = 3
+    /// `feed`: some elements the service sent did not decode; they were written through as
+    /// `unreadable` records (sysexits EX_DATAERR). Not with --skip-unreadable.
+    public static let unreadable: Int32 = 65
     /// A bad configuration: config file, profile, URL (sysexits EX_CONFIG).
     public static let config: Int32 = 78
 }
@@ -157,6 +164,7 @@ extension Launcher {
         switch outcome {
         case .done, .pipeClosed:
             if let sig = caught.signal, !o.follow { return 128 + sig }
+            if session.unreadableCount > 0 && !o.skipUnreadable { return ScriptExit.unreadable }
             return ScriptExit.ok
         case .failed(let e):
             printError("dicomtui feed: " + ScriptMessages.failure(e, token: auth.lastFailure))
@@ -196,8 +204,10 @@ enum StandardOutput {
     }
 }
 
-/// One `dicomtui feed` run: fetcher runs (one, or one per poll with --follow), entries written
-/// in feed order as pages arrive.
+/// One `dicomtui feed` run: fetcher runs (one, or one per poll with --follow), records written
+/// in feed order as pages arrive. A `FeedCursor` says where each poll starts (it reads the
+/// unsettled tail again, so rows that commit late are not missed) and which rows are repeats,
+/// so that nothing is written twice.
 final class FeedSession: Sendable {
     enum Outcome: Sendable {
         case done
@@ -207,41 +217,98 @@ final class FeedSession: Sendable {
 
     let options: FeedOptions
     let client: ChangeFeedClient
-    let auth: TokenKeeper
+    let auth: any AuthorizationSource
     let progress: ProgressLine?
+    /// Where records go (stdout); false when the reader has gone.
+    let output: @Sendable (String) -> Bool
+    /// Where notes go (stderr).
+    let note: @Sendable (String) -> Void
 
     /// What the emit callback changes (it is called on the run's own task, one event at a time).
     struct State {
         var writer: EntryWriter
+        /// Records written (entries, and unreadable elements unless skipped).
         var written = 0
-        /// Rows of the current time window seen (v2 resume offset), sequence reached (v1).
-        var rows: Int64 = 0
-        var afterSequence: Int64
+        var unreadableCount = 0
+        var cursor: FeedCursor
+        var runStart: FeedCursor.Start = .beginning
+        /// Unreadable elements without a sequence already written (a re-read meets them again).
+        var seenWithoutSequence: Set<String> = []
         var stop: Outcome?
+
+        /// The records of a page not written before, in page order, up to `limit` records in
+        /// all; the unreadable elements among them (written or left out); whether the limit is reached.
+        mutating func take(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], limit: Int?,
+                           skipUnreadable: Bool) -> (String, [UnreadableEntry], Bool) {
+            var text = ""
+            var fresh: [UnreadableEntry] = []
+            var bad = unreadable[...]
+            let room = { (written: Int) in limit.map { written < $0 } ?? true }
+            for i in 0...entries.count {
+                while let u = bad.first, u.afterEntries <= i {
+                    bad = bad.dropFirst()
+                    let new: Bool
+                    if let seq = u.sequence {
+                        new = cursor.read(sequence: seq, timestamp: u.timestamp)
+                    } else {
+                        if seenWithoutSequence.count > 10_000 { seenWithoutSequence.removeAll() }
+                        new = seenWithoutSequence.insert(u.raw ?? "\(u.reason) \(u.sopInstanceUid ?? "")").inserted
+                    }
+                    guard new, room(written) else { continue }
+                    unreadableCount += 1
+                    fresh.append(u)
+                    if !skipUnreadable {
+                        text += writer.unreadable(u)
+                        written += 1
+                    }
+                }
+                guard i < entries.count else { break }
+                let e = entries[i]
+                // A row read before (the tail read again) is not written again.
+                guard cursor.read(sequence: e.sequence, timestamp: e.timestamp), room(written) else { continue }
+                text += writer.entries([e])
+                written += 1
+            }
+            return (text, fresh, !room(written))
+        }
     }
     let state: Mutex<State>
 
-    init(options: FeedOptions, client: ChangeFeedClient, auth: TokenKeeper, progress: Bool) {
+    init(options: FeedOptions, client: ChangeFeedClient, auth: any AuthorizationSource, progress: Bool,
+         terminal: Bool = isatty(STDOUT_FILENO) == 1,
+         output: @escaping @Sendable (String) -> Bool = { StandardOutput.write($0) },
+         note: @escaping @Sendable (String) -> Void = { Launcher.printError($0) }) {
         self.options = options
         self.client = client
         self.auth = auth
         self.progress = progress ? ProgressLine() : nil
+        self.output = output
+        self.note = note
+        let floor = FeedCursor.Start(afterSequence: options.fromSequence ?? 0, startTime: options.startTime)
+        let cursor = FeedCursor(order: options.apiVersion.isSequenceMode ? .sequence : .time, floor: floor,
+                                lateWindow: options.lateWindow)
         state = Mutex(State(writer: EntryWriter(format: options.format, includeMetadata: options.includeMetadata,
-                                                terminal: isatty(STDOUT_FILENO) == 1),
-                            afterSequence: options.fromSequence ?? 0))
+                                                terminal: terminal),
+                            cursor: cursor))
     }
+
+    /// Elements that did not decode, written or skipped.
+    var unreadableCount: Int { state.withLock { $0.unreadableCount } }
 
     func run() async -> Outcome {
         let begin = state.withLock { $0.writer.begin() }
-        guard StandardOutput.write(begin) else { return .pipeClosed }
+        guard output(begin) else { return .pipeClosed }
         var outcome = Outcome.done
         while true {
             if options.limit == 0 { break }
             var fetcher = Fetcher(client: client, tokens: auth, pageSize: options.pageSize, includeMetadata: options.includeMetadata)
             fetcher.parallel = options.parallel
-            fetcher.startTime = options.startTime
             fetcher.endTime = options.endTime
-            (fetcher.resumeOffset, fetcher.resumeAfterSequence) = state.withLock { ($0.rows, $0.afterSequence) }
+            fetcher.lateWindow = options.lateWindow
+            fetcher.start = state.withLock { s in
+                s.runStart = s.cursor.nextStart
+                return s.runStart
+            }
             if let progress { fetcher.onProgress = { p in progress.show(p) } }
             await fetcher.run { event in self.handle(event) }
             progress?.clear()
@@ -254,38 +321,40 @@ final class FeedSession: Sendable {
         }
         if case .pipeClosed = outcome { return outcome }
         let end = state.withLock { $0.writer.end() }
-        if !StandardOutput.write(end) { return .pipeClosed }
+        if !output(end) { return .pipeClosed }
         return outcome
     }
 
     private func handle(_ event: FetchEvent) {
         switch event {
-        case .started, .latest, .caughtUp:
+        case .started:
             break
+        case .latest(_, let timestamp):
+            state.withLock { s in s.cursor.runStarted(at: s.runStart, latest: timestamp) }
+        case .readThrough(let sequence):
+            state.withLock { s in s.cursor.readThrough(sequence: sequence) }
+        case .caughtUp:
+            state.withLock { s in s.cursor.runFinished() }
         case .page(let entries, let unreadable):
-            if !unreadable.isEmpty {
+            let (text, fresh, done) = state.withLock { s in
+                s.take(entries, unreadable: unreadable, limit: options.limit, skipUnreadable: options.skipUnreadable)
+            }
+            if !fresh.isEmpty {
                 progress?.clear()
-                for u in unreadable {
-                    let which = u.sequence.map { "entry \($0)" } ?? "an entry after \(u.afterEntries) readable one\(u.afterEntries == 1 ? "" : "s") of its page"
-                    Launcher.printError("dicomtui feed: \(which) could not be read and was skipped: \(SafeText.sanitize(u.reason))")
+                for u in fresh {
+                    let which = u.sequence.map { "entry \($0)" } ?? "an element after \(u.afterEntries) readable one\(u.afterEntries == 1 ? "" : "s") of its page"
+                    let what = options.skipUnreadable ? "was left out (--skip-unreadable)" : "was written as an unreadable record"
+                    note("dicomtui feed: \(which) could not be read and \(what): \(SafeText.sanitize(u.reason))")
                 }
             }
-            let (text, done) = state.withLock { s -> (String, Bool) in
-                s.rows += Int64(entries.count + unreadable.count)
-                if let last = entries.last?.sequence { s.afterSequence = max(s.afterSequence, last) }
-                var take = entries[...]
-                if let limit = options.limit { take = take.prefix(max(0, limit - s.written)) }
-                s.written += take.count
-                return (s.writer.entries(Array(take)), options.limit.map { s.written >= $0 } ?? false)
-            }
-            if !text.isEmpty, !StandardOutput.write(text) {
+            if !text.isEmpty, !output(text) {
                 finish(.pipeClosed)
             } else if done {
                 finish(.done)
             }
         case .retrying(let e, let attempt, let delay):
             progress?.clear()
-            Launcher.printError("dicomtui feed: \(e.message); try \(attempt + 1) in \(Int(delay.rounded(.up))) s")
+            note("dicomtui feed: \(e.message); try \(attempt + 1) in \(Int(delay.rounded(.up))) s")
         case .stopped(let e):
             state.withLock { s in s.stop = s.stop ?? .failed(e) }
         }

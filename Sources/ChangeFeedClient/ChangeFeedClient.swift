@@ -10,11 +10,11 @@ public struct PageQuery: Sendable, Equatable {
     public var offset: Int64
     public var limit: Int
     public var includeMetadata: Bool
-    /// v2 only: inclusive start and exclusive end of the time window.
-    public var startTime: Date?
-    public var endTime: Date?
+    /// v2 only: inclusive start and exclusive end of the time window (exact ticks).
+    public var startTime: Timestamp?
+    public var endTime: Timestamp?
 
-    public init(offset: Int64, limit: Int, includeMetadata: Bool = false, startTime: Date? = nil, endTime: Date? = nil) {
+    public init(offset: Int64, limit: Int, includeMetadata: Bool = false, startTime: Timestamp? = nil, endTime: Timestamp? = nil) {
         self.offset = offset; self.limit = limit; self.includeMetadata = includeMetadata
         self.startTime = startTime; self.endTime = endTime
     }
@@ -57,8 +57,8 @@ public final class ChangeFeedClient: Sendable {
             URLQueryItem(name: "includeMetadata", value: q.includeMetadata ? "true" : "false"),
         ]
         if apiVersion == .v2 {
-            if let s = q.startTime { items.append(URLQueryItem(name: "startTime", value: Timestamp.format(s))) }
-            if let e = q.endTime { items.append(URLQueryItem(name: "endTime", value: Timestamp.format(e))) }
+            if let s = q.startTime { items.append(URLQueryItem(name: "startTime", value: s.iso)) }
+            if let e = q.endTime { items.append(URLQueryItem(name: "endTime", value: e.iso)) }
         }
         return "\(endpoint.baseURL)/\(apiVersion.rawValue)/changefeed?" + Self.encode(items)
     }
@@ -69,15 +69,21 @@ public final class ChangeFeedClient: Sendable {
 
     /// One page of entries, in the order the service sent them. `authorization` is the whole
     /// header value (`Bearer …`).
+    /// A 200 whose body is empty or not a JSON array is `.malformed` (retried: a proxy's error
+    /// page or a cut answer is not an empty feed); a 204 is an empty page.
     public func page(_ query: PageQuery, authorization: String) async throws(ChangeFeedError) -> [EntryResult] {
-        let body = try await get(pageURL(query), authorization: authorization)
+        let (status, body) = try await get(pageURL(query), authorization: authorization)
+        if status == 204 { return [] }
+        if body.isEmpty { throw .malformed("an empty body with 200 OK instead of a JSON array") }
         return try Self.decodePage(body)
     }
 
-    /// The newest entry, or nil for an empty feed (204).
+    /// The newest entry, or nil for an empty feed. Only a 204 means an empty feed: a 200 with
+    /// an empty body, or with anything but an entry, is `.malformed` (and retried).
     public func latest(authorization: String) async throws(ChangeFeedError) -> ChangeFeedEntry? {
-        let body = try await get(latestURL, authorization: authorization)
-        if body.isEmpty { return nil }
+        let (status, body) = try await get(latestURL, authorization: authorization)
+        if status == 204 { return nil }
+        if body.isEmpty { throw .malformed("an empty body with 200 OK from /changefeed/latest (only 204 means an empty feed)") }
         do {
             return try JSONDecoder().decode(ChangeFeedEntry.self, from: body)
         } catch let e as EntryDecodingError {
@@ -96,6 +102,8 @@ public final class ChangeFeedClient: Sendable {
             throw .malformed("the page is not a JSON array of entries (\(describe(error)))")
         }
         var readable = 0
+        // The elements' own text, for what did not decode (rare: split only then).
+        var spans: [Range<Int>]?
         return items.enumerated().map { i, item in
             switch item.result {
             case .success(let e):
@@ -103,6 +111,10 @@ public final class ChangeFeedClient: Sendable {
                 return .entry(e)
             case .failure(var bad):
                 bad.afterEntries = readable
+                if spans == nil { spans = JSONArrayElements.spans(in: data) ?? [] }
+                if let spans, i < spans.count {
+                    bad.raw = String(decoding: data[data.startIndex + spans[i].lowerBound ..< data.startIndex + spans[i].upperBound], as: UTF8.self)
+                }
                 return .undecodable(index: i, bad)
             }
         }
@@ -135,7 +147,10 @@ public final class ChangeFeedClient: Sendable {
     /// every version. The Authorization header goes to the same host as every other request.
     public func entry(sequence: Int64, authorization: String) async throws(ChangeFeedError) -> ChangeFeedEntry? {
         guard sequence >= 1 else { return nil }
-        let results = try Self.decodePage(await get(entryURL(sequence: sequence), authorization: authorization))
+        let (status, body) = try await get(entryURL(sequence: sequence), authorization: authorization)
+        if status == 204 { return nil }
+        if body.isEmpty { throw .malformed("an empty body with 200 OK instead of a JSON array") }
+        let results = try Self.decodePage(body)
         for r in results {
             switch r {
             case .entry(let e) where e.sequence == sequence: return e
@@ -156,14 +171,14 @@ public final class ChangeFeedClient: Sendable {
     /// GET with the token. Follows a redirect only to the same scheme, host and port (at most
     /// `maxRedirects` hops), so the Authorization header never goes anywhere else; a redirect
     /// elsewhere is `.redirect` with the absolute location.
-    private func get(_ url: String, authorization: String) async throws(ChangeFeedError) -> Data {
+    private func get(_ url: String, authorization: String) async throws(ChangeFeedError) -> (status: Int, body: Data) {
         var current = url
         var hops = 0
         while true {
             let (status, headers, data) = try await send(current, authorization: authorization)
             switch status {
-            case 200: return data
-            case 204: return Data()
+            case 200: return (200, data)
+            case 204: return (204, Data())
             case 301, 302, 303, 307, 308:
                 let location = headers.first(name: "Location")
                 guard let location, let target = Self.redirectTarget(from: current, location: location) else {

@@ -33,10 +33,11 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
         }
     }
 
-    /// Worth trying again after a pause.
+    /// Worth trying again after a pause. A body that is not the JSON expected counts: a
+    /// proxy's error page or a cut answer passes (the fetcher gives up when it persists).
     public var isRetryable: Bool {
         switch self {
-        case .throttled, .server, .network: true
+        case .throttled, .server, .network, .malformed: true
         default: false
         }
     }
@@ -70,7 +71,8 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
         case .server: "The service had a problem; dicomtui retries with backoff."
         case .network: "Check the network and the service URL; dicomtui retries with backoff."
         case .redirect: "Use the service's final URL with --url."
-        case .malformed, .unexpectedStatus: "Check that --url points at a DICOM service."
+        case .malformed: "The service kept answering with something that is not change-feed JSON: check that --url points at a DICOM service and not at a proxy or sign-in page."
+        case .unexpectedStatus: "Check that --url points at a DICOM service."
         case .noToken: "Fix the token problem shown above, then press r (or l to sign in); loading resumes where it stopped."
         }
     }

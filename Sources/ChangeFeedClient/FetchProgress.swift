@@ -40,14 +40,26 @@ public struct FetchProgress: Sendable, Equatable {
 
 /// Counts what the pipeline hands over and turns it into `FetchProgress`.
 struct ProgressCounter {
-    let plan: Fetcher.Plan
+    let sequenceMode: Bool
+    /// v1: what `/latest` reported; v2: its sequence, for the estimate.
+    let latest: Int64?
+    /// v1: the exclusive start sequence.
+    let base: Int64
+    let limit: Int
+    /// v2: the window has no end (the estimate needs one).
+    let openEnded: Bool
+    /// v1: the number of sequence windows to read.
+    var windows: Int?
     let started = ContinuousClock.now
     var pages = 0
     var entries = 0
     var firstSequence: Int64?
     var lastSequence: Int64?
 
-    init(plan: Fetcher.Plan) { self.plan = plan }
+    init(sequenceMode: Bool, latest: Int64?, base: Int64, limit: Int, openEnded: Bool) {
+        self.sequenceMode = sequenceMode; self.latest = latest; self.base = base; self.limit = limit
+        self.openEnded = openEnded
+    }
 
     mutating func add(_ page: Fetcher.PageResult) -> FetchProgress {
         pages += 1
@@ -61,14 +73,14 @@ struct ProgressCounter {
         var upper: Int64? = nil
         var fraction: Double? = nil
         var estimate = false
-        if plan.sequenceMode {
-            if let windows = plan.windows, windows > 0 { fraction = min(1, Double(pages) / Double(windows)) }
-            upper = max(0, (plan.latest ?? 0) - plan.base)
-        } else if plan.endTime == nil, let latest = plan.latest, let first = firstSequence, let last = lastSequence {
+        if sequenceMode {
+            if let windows, windows > 0 { fraction = min(1, Double(pages) / Double(windows)) }
+            upper = max(0, (latest ?? 0) - base)
+        } else if openEnded, let latest, let first = firstSequence, let last = lastSequence {
             estimate = true
             let span = latest - first
             fraction = span <= 0 ? 1 : min(1, max(0, Double(last - first) / Double(span)))
-            if page.rows < plan.limit { fraction = 1 }
+            if page.rows < limit { fraction = 1 }
         }
         return FetchProgress(pages: pages, entries: entries, elapsed: elapsed,
                              pagesPerSecond: rate(pages), entriesPerSecond: rate(entries),

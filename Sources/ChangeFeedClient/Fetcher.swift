@@ -4,11 +4,14 @@ import Foundation
 /// What the fetcher reports, in order, to whoever runs it.
 public enum FetchEvent: Sendable, Equatable {
     case started
-    /// The newest sequence the service knows (nil for an empty feed).
-    case latest(Int64?)
+    /// The newest entry the service knows (`/changefeed/latest`; nils for an empty feed): its
+    /// sequence, and its timestamp, which tells what is settled (see `FeedCursor`).
+    case latest(sequence: Int64?, timestamp: Timestamp?)
     /// A page of entries in feed order, and the elements that did not decode (each says where
     /// it stood among the entries).
     case page([ChangeFeedEntry], unreadable: [UnreadableEntry])
+    /// v1: every sequence window up to this sequence has been read (empty windows included).
+    case readThrough(Int64)
     /// Reached the end of the feed (or of the window).
     case caughtUp
     /// A request failed and will be tried again after `delay` seconds.
@@ -25,40 +28,45 @@ public protocol AuthorizationSource: Sendable {
     func rejected() async
 }
 
-/// Pages through the change feed from the start to the end, handing pages over in feed order.
-/// v2 steps `offset` by `limit` until a short page; v1 walks sequence windows and, because an
-/// empty window is not the end of the feed, compares with `/changefeed/latest`.
+/// Reads the change feed from `start` to its end, handing pages over in feed order. One run
+/// reads `/changefeed/latest` first; its answer fixes what the run can promise (`FeedCursor`).
 ///
-/// With `parallel` > 1 several page requests are in flight at once (each decoded in its own
-/// child task), and a reorder buffer hands the pages to `emit` strictly in feed order: what
-/// `emit` receives is the same as with `parallel = 1`, also when requests are retried. Offsets
-/// are known ahead in both modes:
-/// - v2: `offset + k·limit` inside the window, speculatively; the first short page (in feed
-///   order) is the end, and pages fetched past it are dropped (this costs up to `parallel - 1`
-///   extra requests at the end of the window).
-/// - v1 and v1.0-prerelease: the sequence windows `(s + k·limit, s + (k+1)·limit]` up to the
-///   sequence `/latest` reported, so there is no waste; an empty window is a gap.
+/// - **v1 and v1.0-prerelease** walk the sequence windows `(s + k·limit, s + (k+1)·limit]` up
+///   to the sequence `/latest` reported (an empty window is a gap, not the end), several in
+///   flight at once (`parallel`), handed over strictly in order by a reorder buffer.
+/// - **v2** reads in two parts. Rows older than the late window before `/latest`'s timestamp
+///   are *settled* (nothing can still appear among them), so that part is paged by `offset`,
+///   several pages in flight, the first short page (in feed order) being its end. The newer
+///   part is paged by time: each page starts at the timestamp of the previous page's last row
+///   and skips only the rows read at that very timestamp, so a row that commits late among
+///   them shifts nothing by more than one row (read again, recognised by its sequence) and
+///   never makes a row be skipped.
 ///
-/// The first page is requested alone; the rest go out in parallel once it arrived, so that a
-/// one-page feed or a request the service refuses costs one request, not `parallel`.
+/// Pages with elements that do not decode are read once more before they are handed over (a
+/// cut or garbled answer is often transient); what still does not decode is kept as
+/// `UnreadableEntry`. A 200 whose body is not change-feed JSON is retried like a 5xx, up to
+/// `maxMalformedAttempts` times in a row.
 public struct Fetcher: Sendable {
     public var pageSize: Int
     public var includeMetadata: Bool
     /// Backoff: base, cap (seconds). Jitter adds up to 25 %.
     public var backoffBase: TimeInterval = 1
     public var backoffCap: TimeInterval = 30
-    public var startTime: Date?
-    public var endTime: Date?
-    /// Where to continue after a restart: v2 skips this many rows of the window; v1 starts
-    /// after this sequence. Zero means from the start.
-    public var resumeOffset: Int64 = 0
-    public var resumeAfterSequence: Int64 = 0
+    /// Where the run starts (v1: after this sequence; v2: from this time, inclusive).
+    public var start: FeedCursor.Start = .beginning
+    /// v2: the exclusive end of the window (`--end-time`).
+    public var endTime: Timestamp?
+    /// Seconds a row may take to become visible after its timestamp (`--late-window`).
+    public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
     /// Page requests in flight at once (`--parallel`); 1 is the plain sequential walk.
     /// Clamped to 1...32.
     public var parallel: Int = 4
+    /// A 200 that is not change-feed JSON this many times in a row for one request stops the run.
+    public var maxMalformedAttempts = 5
+    /// How many times a page with elements that do not decode is read again.
+    public var unreadableRereads = 1
     /// Called after each page (and each empty v1 window) with the run's progress, on the same
-    /// task that calls `emit` and right after it. Not a `FetchEvent` case, so that existing
-    /// exhaustive switches over `FetchEvent` keep compiling.
+    /// task that calls `emit` and right after it.
     public var onProgress: (@Sendable (FetchProgress) -> Void)?
 
     let client: ChangeFeedClient
@@ -79,9 +87,16 @@ public struct Fetcher: Sendable {
         let gate = RequestGate(tokens: tokens)
         do {
             let latest = try await withRetries(gate, emit) { token in try await client.latest(authorization: token) }
-            emit(.latest(latest?.sequence))
-            let plan = plan(latest: latest?.sequence)
-            try await pipeline(plan, gate: gate, emit)
+            emit(.latest(sequence: latest?.sequence, timestamp: latest?.timestamp))
+            var progress = ProgressCounter(sequenceMode: client.apiVersion.isSequenceMode, latest: latest?.sequence,
+                                           base: start.afterSequence, limit: pageSize, openEnded: endTime == nil)
+            if client.apiVersion.isSequenceMode {
+                let plan = sequencePlan(latest: latest?.sequence)
+                progress.windows = plan.windows
+                try await pipeline(plan, gate: gate, progress: &progress, emit)
+            } else if let newest = latest?.timestamp {
+                try await readTimeWindow(newest: newest, gate: gate, progress: &progress, emit)
+            }
             emit(.caughtUp)
         } catch let e as ChangeFeedError {
             emit(.stopped(e))
@@ -101,7 +116,7 @@ public struct Fetcher: Sendable {
 
     // MARK: - The plan: which pages exist and where each one starts
 
-    /// The page requests of one run, numbered 0, 1, 2, ….
+    /// The offset-paged requests of one run, numbered 0, 1, 2, ….
     struct Plan: Sendable {
         let sequenceMode: Bool
         /// v1: exclusive start sequence of slot 0; v2: rows skipped before slot 0.
@@ -110,9 +125,10 @@ public struct Fetcher: Sendable {
         /// v1: the number of windows up to `/latest`. v2: nil (the end is the first short page).
         let windows: Int?
         let includeMetadata: Bool
-        let startTime: Date?
-        let endTime: Date?
-        let latest: Int64?
+        let startTime: Timestamp?
+        let endTime: Timestamp?
+        /// v1: the last sequence to read (what `/latest` reported).
+        let last: Int64
 
         func hasSlot(_ k: Int) -> Bool { windows.map { k < $0 } ?? true }
 
@@ -120,18 +136,64 @@ public struct Fetcher: Sendable {
             PageQuery(offset: base + Int64(k) * Int64(limit), limit: limit, includeMetadata: includeMetadata,
                       startTime: sequenceMode ? nil : startTime, endTime: sequenceMode ? nil : endTime)
         }
+
+        /// v1: the last sequence slot `k` covers.
+        func through(_ k: Int) -> Int64 { min(last, base + Int64(k + 1) * Int64(limit)) }
     }
 
-    func plan(latest: Int64?) -> Plan {
-        let seq = client.apiVersion.isSequenceMode
-        var windows: Int? = nil
-        if seq {
-            let span = max(0, (latest ?? 0) - resumeAfterSequence)
-            windows = Int((span + Int64(pageSize) - 1) / Int64(pageSize))
+    func sequencePlan(latest: Int64?) -> Plan {
+        let after = start.afterSequence
+        let span = max(0, (latest ?? 0) - after)
+        let windows = Int((span + Int64(pageSize) - 1) / Int64(pageSize))
+        return Plan(sequenceMode: true, base: after, limit: pageSize, windows: windows, includeMetadata: includeMetadata,
+                    startTime: nil, endTime: nil, last: latest ?? after)
+    }
+
+    // MARK: - v2: the settled part by offset, the rest by time
+
+    private func readTimeWindow(newest: Timestamp, gate: RequestGate, progress: inout ProgressCounter,
+                                _ emit: @Sendable (FetchEvent) -> Void) async throws {
+        var settledEnd = newest.adding(seconds: -max(0, lateWindow))
+        if let end = endTime { settledEnd = min(settledEnd, end) }
+        var from = start.startTime
+        if from.map({ $0 < settledEnd }) ?? true {
+            let plan = Plan(sequenceMode: false, base: 0, limit: pageSize, windows: nil, includeMetadata: includeMetadata,
+                            startTime: from, endTime: settledEnd, last: 0)
+            try await pipeline(plan, gate: gate, progress: &progress, emit)
+            from = settledEnd
         }
-        return Plan(sequenceMode: seq, base: seq ? resumeAfterSequence : resumeOffset, limit: pageSize,
-                    windows: windows, includeMetadata: includeMetadata, startTime: startTime, endTime: endTime,
-                    latest: latest)
+        guard let tailStart = from, endTime.map({ tailStart < $0 }) ?? true else { return }
+        try await readByTime(from: tailStart, gate: gate, progress: &progress, emit)
+    }
+
+    /// Pages `[from, endTime)` by time: the next page starts at the timestamp `t` of the last
+    /// row read and skips the rows of this run already read at `t`. Rows that commit late at
+    /// `t` shift those by one (a row read twice, recognised by its sequence); rows that commit
+    /// before `t` are the next run's (they are newer than what it treats as settled).
+    func readByTime(from: Timestamp, gate: RequestGate, progress: inout ProgressCounter,
+                    _ emit: @Sendable (FetchEvent) -> Void) async throws {
+        var t = from
+        var skip: Int64 = 0
+        while true {
+            try Task.checkCancellation()
+            let query = PageQuery(offset: skip, limit: pageSize, includeMetadata: includeMetadata, startTime: t, endTime: endTime)
+            let page = try await fetchPage(query, gate: gate, emit: emit)
+            emit(.page(page.entries, unreadable: page.unreadable))
+            if let onProgress { onProgress(progress.add(page)) }
+            if page.rows < pageSize { return }
+            // Where the rows at the last known timestamp begin: elements with an unknown time
+            // stand where the page put them, between their neighbours.
+            guard let (last, firstAtLast) = page.lastTime.map({ ($0.time, $0.firstIndex) }) else {
+                skip += Int64(page.rows)
+                continue
+            }
+            if last == t {
+                skip += Int64(page.rows)
+            } else {
+                t = last
+                skip = Int64(page.rows - firstAtLast)
+            }
+        }
     }
 
     // MARK: - The pipeline
@@ -142,7 +204,25 @@ public struct Fetcher: Sendable {
         let unreadable: [UnreadableEntry]
         /// Elements in the response (entries and undecodable ones): what the v2 end test counts.
         let rows: Int
+        /// The timestamp of the last element whose time is known, and the element index where
+        /// the elements at that timestamp start.
+        let lastTime: (time: Timestamp, firstIndex: Int)?
     }
+
+    /// One page with the run's retry rules; a page with elements that do not decode is read
+    /// again (`unreadableRereads` times) before it is taken as it is.
+    func fetchPage(_ query: PageQuery, gate: RequestGate, emit: @Sendable (FetchEvent) -> Void) async throws -> PageResult {
+        var results = try await withRetries(gate, emit) { token in try await client.page(query, authorization: token) }
+        var reread = 0
+        while reread < unreadableRereads, let bad = results.firstUndecodable {
+            reread += 1
+            emit(.retrying(.malformed("an entry did not decode (\(bad.reason)); reading the page again"), attempt: reread, delay: 0))
+            results = try await withRetries(gate, emit) { token in try await client.page(query, authorization: token) }
+        }
+        return Self.split(results)
+    }
+
+    // MARK: - The pipeline
 
     enum Message: Sendable {
         case event(FetchEvent)
@@ -150,10 +230,14 @@ public struct Fetcher: Sendable {
         case cancelled(Int)
     }
 
-    private func pipeline(_ plan: Plan, gate: RequestGate, _ emit: @Sendable (FetchEvent) -> Void) async throws {
+    /// Runs the offset-paged requests of `plan`, up to `parallel` in flight, and hands the
+    /// pages over strictly in slot order: what `emit` receives is the same as with
+    /// `parallel = 1`, also when requests are retried. The first page is requested alone, so
+    /// that a one-page feed or a request the service refuses costs one request, not `parallel`.
+    private func pipeline(_ plan: Plan, gate: RequestGate, progress: inout ProgressCounter,
+                          _ emit: @Sendable (FetchEvent) -> Void) async throws {
         guard plan.hasSlot(0) else { return }
         let width = min(max(parallel, 1), 32)
-        var progress = ProgressCounter(plan: plan)
         let onProgress = self.onProgress
         let (stream, channel) = AsyncStream.makeStream(of: Message.self)
         defer { channel.finish() }
@@ -172,10 +256,8 @@ public struct Fetcher: Sendable {
                     let query = plan.query(k)
                     group.addTask { [self] in
                         do {
-                            let results = try await withRetries(gate, { channel.yield(.event($0)) }) { token in
-                                try await client.page(query, authorization: token)
-                            }
-                            channel.yield(.done(k, .success(Self.split(results))))
+                            let page = try await fetchPage(query, gate: gate, emit: { channel.yield(.event($0)) })
+                            channel.yield(.done(k, .success(page)))
                         } catch let e as ChangeFeedError {
                             channel.yield(.done(k, .failure(e)))
                         } catch {
@@ -205,11 +287,12 @@ public struct Fetcher: Sendable {
                         case .success(let page):
                             // Cancelled from inside `emit`: hand over nothing more.
                             if Task.isCancelled { throw CancellationError() }
-                            next += 1
-                            if !plan.sequenceMode || !page.entries.isEmpty || !page.unreadable.isEmpty {
+                            if !plan.sequenceMode || page.rows > 0 {
                                 // v1: an empty window is a gap: nothing to show.
                                 emit(.page(page.entries, unreadable: page.unreadable))
                             }
+                            if plan.sequenceMode { emit(.readThrough(plan.through(next))) }
+                            next += 1
                             if let onProgress { onProgress(progress.add(page)) }
                             if !plan.sequenceMode && page.rows < plan.limit {
                                 // The end of the window; anything fetched past it is dropped.
@@ -235,18 +318,24 @@ public struct Fetcher: Sendable {
         var entries: [ChangeFeedEntry] = []
         entries.reserveCapacity(results.count)
         var bad: [UnreadableEntry] = []
-        for r in results {
+        var lastTime: Timestamp?
+        var firstAtLast = 0
+        for (i, r) in results.enumerated() {
+            let time: Timestamp?
             switch r {
-            case .entry(let e): entries.append(e)
-            case .undecodable(_, let u): bad.append(u)
+            case .entry(let e):
+                entries.append(e)
+                time = e.timestamp
+            case .undecodable(_, let u):
+                bad.append(u)
+                time = u.timestamp
+            }
+            if let time, time != lastTime {
+                lastTime = time
+                firstAtLast = i
             }
         }
-        return PageResult(entries: entries, unreadable: bad, rows: results.count)
-    }
-
-    static func pageEvent(_ results: [EntryResult]) -> FetchEvent {
-        let p = split(results)
-        return .page(p.entries, unreadable: p.unreadable)
+        return PageResult(entries: entries, unreadable: bad, rows: results.count, lastTime: lastTime.map { ($0, firstAtLast) })
     }
 
     // MARK: - Retries
@@ -264,6 +353,7 @@ public struct Fetcher: Sendable {
     func withRetries<T: Sendable>(_ gate: RequestGate, _ emit: @Sendable (FetchEvent) -> Void,
                                   _ request: @Sendable (String) async throws -> T) async throws -> T {
         var attempt = 0
+        var malformedInARow = 0
         var refreshedAfter401 = false
         while true {
             try Task.checkCancellation()
@@ -290,6 +380,14 @@ public struct Fetcher: Sendable {
                     continue
                 }
                 guard error.isRetryable else { throw error }
+                if case .malformed(let what) = error {
+                    malformedInARow += 1
+                    if malformedInARow >= maxMalformedAttempts {
+                        throw ChangeFeedError.malformed("\(what) (\(malformedInARow) answers in a row)")
+                    }
+                } else {
+                    malformedInARow = 0
+                }
                 attempt += 1
                 var delay = min(backoffCap, backoffBase * pow(2, Double(attempt - 1)))
                 if case .throttled(let after?) = error {
@@ -350,5 +448,13 @@ actor RequestGate {
             return
         }
         try await Task.sleep(until: until, clock: .continuous)
+    }
+}
+
+extension Array where Element == EntryResult {
+    /// The first element that did not decode, if any.
+    var firstUndecodable: UnreadableEntry? {
+        for r in self { if case .undecodable(_, let u) = r { return u } }
+        return nil
     }
 }

@@ -24,13 +24,13 @@ public enum TimeWindow {
     /// to now and on). Throws when a value does not parse, when both `since` and `start` are
     /// given, or when the start is not strictly before the end (the service refuses that too).
     public static func resolve(since: String?, start: String?, end: String?, now: Date,
-                               zone: TimeZone = .current) throws(InputError) -> (start: Date?, end: Date?) {
+                               zone: TimeZone = .current) throws(InputError) -> (start: Timestamp?, end: Timestamp?) {
         let since = since.flatMap(nonBlank), startText = start.flatMap(nonBlank), endText = end.flatMap(nonBlank)
         if since != nil && startText != nil {
             throw InputError("--since and --start-time both say where the window starts: give one of them")
         }
-        var from: Date? = nil
-        if let since { from = now.addingTimeInterval(-(try duration(since, option: "--since"))) }
+        var from: Timestamp? = nil
+        if let since { from = Timestamp(now).adding(seconds: -(try duration(since, option: "--since"))) }
         if let startText { from = try time(startText, option: "--start-time", zone: zone) }
         let to = try endText.map { text throws(InputError) in try time(text, option: "--end-time", zone: zone) }
         if let from, let to, from >= to {
@@ -78,13 +78,14 @@ public enum TimeWindow {
 
     /// An ISO 8601 date, or date and time, with an optional zone (`Z`, `±hh:mm`, `±hhmm`,
     /// `±hh`); without a zone it is read in `zone`. A date alone means its midnight.
-    public static func time(_ text: String, option: String, zone: TimeZone) throws(InputError) -> Date {
+    /// Exact to the 100 ns tick (7 fraction digits; more are cut), like the service's times.
+    public static func time(_ text: String, option: String, zone: TimeZone) throws(InputError) -> Timestamp {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         let bad = InputError("\(option) '\(text)' is not a date and time: \(timeExamples)")
         var sc = ISOScanner(trimmed)
         guard let year = sc.digits(4), sc.accept(45), let month = sc.digits(2), sc.accept(45), let day = sc.digits(2) else { throw bad }
         var hour = 0, minute = 0, second = 0
-        var fraction = 0.0
+        var fraction: Int64 = 0
         var dateOnly = true
         if sc.index < sc.bytes.count, sc.current == 84 || sc.current == 116 || sc.current == 32 {   // T, t or space
             sc.index += 1
@@ -95,15 +96,14 @@ public enum TimeWindow {
                 guard let s = sc.digits(2) else { throw bad }
                 second = s
                 if sc.accept(46) || sc.accept(44) {   // '.' or ','
-                    var scale = 0.1
                     var count = 0
-                    while sc.index < sc.bytes.count, sc.bytes[sc.index] >= 48, sc.bytes[sc.index] <= 57, count < 9 {
-                        fraction += Double(sc.bytes[sc.index] - 48) * scale
-                        scale /= 10
+                    while sc.index < sc.bytes.count, sc.bytes[sc.index] >= 48, sc.bytes[sc.index] <= 57 {
+                        if count < 7 { fraction = fraction * 10 + Int64(sc.bytes[sc.index] - 48) }
                         sc.index += 1
                         count += 1
                     }
                     guard count > 0 else { throw bad }
+                    for _ in min(count, 7)..<7 { fraction *= 10 }
                 }
             }
         }
@@ -157,7 +157,7 @@ public enum TimeWindow {
             throw InputError("\(option) '\(text)' does not exist in \(tz.identifier) (the clocks skip it for "
                              + "daylight saving time); add a zone, for example \(trimmed)Z or \(trimmed)+01:00")
         }
-        return date.addingTimeInterval(fraction)
+        return Timestamp(ticks: Int64(date.timeIntervalSince1970.rounded()) * Timestamp.ticksPerSecond + fraction)
     }
 
     private static func nonBlank(_ s: String) -> String? {
@@ -176,10 +176,7 @@ public enum TimeWindow {
     private static func pad2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
 
     /// `2024-05-03T01:58:00Z` for messages.
-    static func utc(_ date: Date) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        f.timeZone = TimeZone(secondsFromGMT: 0)
-        return f.string(from: date)
+    static func utc(_ time: Timestamp) -> String {
+        time.format(fractionDigits: 7, trimZeros: true)
     }
 }

@@ -43,7 +43,8 @@ public struct EmulatedEntry: Sendable, Hashable {
     public var seriesInstanceUid: String
     public var sopInstanceUid: String
 
-    public var timestamp: Date { FeedTime.date(timestampTicks) }
+    /// Exact, as the service's 100-ns ticks.
+    public var timestamp: Timestamp { Timestamp(ticks: timestampTicks) }
     /// The timestamp as the wire writes it by default.
     public var timestampText: String { FeedTime.format(timestampTicks) }
 
@@ -124,10 +125,10 @@ public final class ChangeFeedStore: @unchecked Sendable {
         locked { d in v2Indices(d, start: startTicks, end: endTicks, offset: offset, limit: limit).map { entry(d, $0) } }
     }
 
-    /// v2 with `Date` bounds (rounded to the nearest tick).
-    public func entriesV2(start: Date?, end: Date?, offset: Int64 = 0, limit: Int) -> [EmulatedEntry] {
-        entriesV2(startTicks: start.map(FeedTime.ticks) ?? FeedTime.minTicks,
-                  endTicks: end.map(FeedTime.ticks) ?? FeedTime.maxTicks, offset: offset, limit: limit)
+    /// v2 with `Timestamp` bounds (nil: the service's defaults, MinValue and MaxValue).
+    public func entriesV2(start: Timestamp?, end: Timestamp?, offset: Int64 = 0, limit: Int) -> [EmulatedEntry] {
+        entriesV2(startTicks: start?.ticks ?? FeedTime.minTicks, endTicks: end?.ticks ?? FeedTime.maxTicks,
+                  offset: offset, limit: limit)
     }
 
     /// latest: v1 and v1.0-prerelease by sequence; v2 by (timestamp, sequence). Nil when empty.

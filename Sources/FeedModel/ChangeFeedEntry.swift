@@ -39,14 +39,15 @@ public struct ChangeFeedEntry: Sendable, Equatable {
     public var seriesInstanceUid: String
     public var sopInstanceUid: String
     public var action: ChangeFeedAction
-    public var timestamp: Date
+    /// Exact (100 ns ticks): see `Timestamp`.
+    public var timestamp: Timestamp
     public var state: ChangeFeedState
     /// DICOM JSON (PS3.18 F.2) keyed by 8-hex tag; absent for deleted instances and with includeMetadata=false.
     public var metadata: JSONValue?
 
     public init(sequence: Int64, partitionName: String? = "Microsoft.Default", filePath: String? = nil,
                 studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
-                action: ChangeFeedAction, timestamp: Date, state: ChangeFeedState, metadata: JSONValue? = nil) {
+                action: ChangeFeedAction, timestamp: Timestamp, state: ChangeFeedState, metadata: JSONValue? = nil) {
         self.sequence = sequence; self.partitionName = partitionName; self.filePath = filePath
         self.studyInstanceUid = studyInstanceUid; self.seriesInstanceUid = seriesInstanceUid
         self.sopInstanceUid = sopInstanceUid; self.action = action; self.timestamp = timestamp
@@ -103,8 +104,8 @@ extension ChangeFeedEntry: Decodable {
         guard let s = ChangeFeedState(wire: stateText) else { throw EntryDecodingError("unknown state '\(stateText)'") }
         state = s
         let ts = try c.decode(String.self, forKey: try key("timestamp"))
-        guard let date = Timestamp.parse(ts) else { throw EntryDecodingError("timestamp '\(ts)' is not ISO 8601 with a zone") }
-        timestamp = date
+        guard let time = Timestamp.parse(ts) else { throw EntryDecodingError("timestamp '\(ts)' is not ISO 8601 with a zone") }
+        timestamp = time
         if let k = keys["metadata"] { metadata = try c.decodeIfPresent(JSONValue.self, forKey: k) } else { metadata = nil }
     }
 }
@@ -122,16 +123,19 @@ public enum EntryResult: Sendable, Equatable {
 /// The list keeps it as a marked row, so that nothing the service sent is silently dropped.
 public struct UnreadableEntry: Error, Sendable, Equatable {
     public var sequence: Int64?
-    public var timestamp: Date?
+    public var timestamp: Timestamp?
     public var sopInstanceUid: String?
     public var reason: String
     /// How many readable entries of the same page come before it (where it goes in the list).
     public var afterEntries: Int
+    /// The element's JSON text as the service sent it, when the page could be split into
+    /// elements (script mode writes it through).
+    public var raw: String?
 
-    public init(sequence: Int64? = nil, timestamp: Date? = nil, sopInstanceUid: String? = nil, reason: String,
-                afterEntries: Int = 0) {
+    public init(sequence: Int64? = nil, timestamp: Timestamp? = nil, sopInstanceUid: String? = nil, reason: String,
+                afterEntries: Int = 0, raw: String? = nil) {
         self.sequence = sequence; self.timestamp = timestamp; self.sopInstanceUid = sopInstanceUid
-        self.reason = reason; self.afterEntries = afterEntries
+        self.reason = reason; self.afterEntries = afterEntries; self.raw = raw
     }
 
     /// Reads what it can of an element that failed to decode as an entry; never throws.
@@ -143,7 +147,11 @@ public struct UnreadableEntry: Error, Sendable, Equatable {
         }
         var keys: [String: ChangeFeedEntry.AnyKey] = [:]
         for k in c.allKeys { keys[k.stringValue.lowercased()] = k }
-        if let k = keys["sequence"] { u.sequence = try? c.decode(Int64.self, forKey: k) }
+        if let k = keys["sequence"] {
+            // A number, or a number written as a string (`"sequence":"42"`).
+            u.sequence = (try? c.decode(Int64.self, forKey: k))
+                ?? (try? c.decode(String.self, forKey: k)).flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
+        }
         if let k = keys["timestamp"], let text = try? c.decode(String.self, forKey: k) { u.timestamp = Timestamp.parse(text) }
         if let k = keys["sopinstanceuid"] { u.sopInstanceUid = try? c.decode(String.self, forKey: k) }
         return u

@@ -6,6 +6,7 @@ public struct ISOScanner {
     public var index = 0
 
     public init(_ text: String) { bytes = Array(text.utf8) }
+    public init(bytes: [UInt8]) { self.bytes = bytes }
 
     public var atEnd: Bool { index >= bytes.count }
     /// The byte at the current position, nil at the end.

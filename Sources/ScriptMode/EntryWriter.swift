@@ -12,9 +12,16 @@ public enum EntryFormat: String, Sendable, CaseIterable {
     case csv
 }
 
-/// Turns entries into text, in pieces that can be written as they come: `begin()`, `entries(_:)`
-/// for each page, `end()`. Field names and values are the service's (camelCase names, `Create`,
-/// `Current`, timestamps in UTC with 7 fraction digits as the service writes them).
+/// Turns entries into text, in pieces that can be written as they come: `begin()`, `page(_:)`
+/// (or `entries(_:)`) for each page, `end()`. Field names and values are the service's
+/// (camelCase names, `Create`, `Current`); timestamps are the service's instant to the 100 ns
+/// tick, written in UTC with all 7 fraction digits (`2024-03-04T10:19:39.8097270Z`).
+///
+/// An element of a page that did not decode is written too, in its place, never dropped:
+/// JSON and NDJSON as `{"unreadable":true,"sequence":…,"timestamp":…,"sopInstanceUid":…,
+/// "reason":…,"raw":{…}}` (the fields that could be read, why the rest could not, and the
+/// element as the service sent it); CSV as a row with what could be read and the reason in the
+/// last column, `unreadable`.
 ///
 /// Text from the service never reaches a terminal as control sequences: JSON escapes C1
 /// controls, bidirectional overrides and line separators as `\uXXXX` (the same data, still
@@ -31,6 +38,8 @@ public struct EntryWriter {
     /// The columns of the CSV header, and the keys of each JSON object, in this order.
     public static let fields = ["sequence", "partitionName", "filePath", "studyInstanceUid", "seriesInstanceUid",
                                 "sopInstanceUid", "action", "timestamp", "state"]
+    /// The last CSV column: empty for an entry, the reason for an element that did not decode.
+    public static let unreadableColumn = "unreadable"
 
     public init(format: EntryFormat, includeMetadata: Bool, terminal: Bool = false) {
         self.format = format
@@ -45,25 +54,41 @@ public struct EntryWriter {
         switch format {
         case .ndjson: return ""
         case .json: return "["
-        case .csv: return (Self.fields + (includeMetadata ? ["metadata"] : [])).joined(separator: ",") + "\n"
+        case .csv: return (Self.fields + (includeMetadata ? ["metadata"] : []) + [Self.unreadableColumn]).joined(separator: ",") + "\n"
         }
     }
 
     /// The text of some entries that follow the ones written before.
     public mutating func entries(_ entries: [ChangeFeedEntry]) -> String {
         var out = ""
-        for entry in entries {
-            switch format {
-            case .ndjson:
-                out += jsonObject(entry) + "\n"
-            case .json:
-                out += (written == 0 ? "\n" : ",\n") + jsonObject(entry)
-            case .csv:
-                out += csvRow(entry) + "\n"
-            }
-            written += 1
-        }
+        for entry in entries { out += frame(format == .csv ? csvRow(entry) : jsonObject(entry)) }
         return out
+    }
+
+    /// The text of an element that did not decode, in its place among the entries.
+    public mutating func unreadable(_ u: UnreadableEntry) -> String {
+        frame(format == .csv ? csvRow(u) : jsonObject(u))
+    }
+
+    /// A page: its entries and the elements that did not decode, each where it stood.
+    public mutating func page(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) -> String {
+        var out = ""
+        var bad = unreadable[...]
+        for (i, e) in entries.enumerated() {
+            while let u = bad.first, u.afterEntries <= i { out += self.unreadable(u); bad = bad.dropFirst() }
+            out += self.entries([e])
+        }
+        for u in bad { out += self.unreadable(u) }
+        return out
+    }
+
+    /// One record (a JSON object or a CSV row) with what goes around it.
+    private mutating func frame(_ record: String) -> String {
+        defer { written += 1 }
+        switch format {
+        case .ndjson, .csv: return record + "\n"
+        case .json: return (written == 0 ? "\n" : ",\n") + record
+        }
     }
 
     /// What comes after the last entry.
@@ -88,9 +113,21 @@ public struct EntryWriter {
         parts.append("\"seriesInstanceUid\":" + json(e.seriesInstanceUid))
         parts.append("\"sopInstanceUid\":" + json(e.sopInstanceUid))
         parts.append("\"action\":" + json(e.action.rawValue))
-        parts.append("\"timestamp\":" + json(Timestamp.format(e.timestamp)))
+        parts.append("\"timestamp\":" + json(e.timestamp.iso))
         parts.append("\"state\":" + json(e.state.rawValue))
         if includeMetadata, let m = e.metadata { parts.append("\"metadata\":" + json(m)) }
+        return "{" + parts.joined(separator: ",") + "}"
+    }
+
+    /// An element that did not decode: what could be read of it, the reason, and the element as
+    /// the service sent it (`raw`, when the page could be split; valid JSON, written as is).
+    public func jsonObject(_ u: UnreadableEntry) -> String {
+        var parts = ["\"unreadable\":true"]
+        if let s = u.sequence { parts.append("\"sequence\":\(s)") }
+        if let t = u.timestamp { parts.append("\"timestamp\":" + json(t.iso)) }
+        if let sop = u.sopInstanceUid { parts.append("\"sopInstanceUid\":" + json(sop)) }
+        parts.append("\"reason\":" + json(u.reason))
+        if let raw = u.raw { parts.append("\"raw\":" + Self.escapeInvisibles(raw)) }
         return "{" + parts.joined(separator: ",") + "}"
     }
 
@@ -124,12 +161,25 @@ public struct EntryWriter {
     // MARK: - CSV
 
     public func csvRow(_ e: ChangeFeedEntry) -> String {
-        var fields = [String(e.sequence), e.partitionName ?? "", e.filePath ?? "", e.studyInstanceUid,
-                      e.seriesInstanceUid, e.sopInstanceUid, e.action.rawValue, Timestamp.format(e.timestamp),
-                      e.state.rawValue]
+        var fields: [String] = [String(e.sequence), e.partitionName ?? "", e.filePath ?? "", e.studyInstanceUid,
+                                e.seriesInstanceUid, e.sopInstanceUid, e.action.rawValue, e.timestamp.iso,
+                                e.state.rawValue]
         if includeMetadata { fields.append(e.metadata.map { json($0) } ?? "") }
-        if terminal { fields = fields.map(SafeText.sanitize) }
-        return fields.map(Self.csvField).joined(separator: ",")
+        fields.append("")
+        return csvLine(fields)
+    }
+
+    /// An element that did not decode: the fields that could be read, the reason last.
+    public func csvRow(_ u: UnreadableEntry) -> String {
+        var fields: [String] = [u.sequence.map { String($0) } ?? "", "", "", "", "", u.sopInstanceUid ?? "", "",
+                                u.timestamp?.iso ?? "", ""]
+        if includeMetadata { fields.append("") }
+        fields.append(u.reason)
+        return csvLine(fields)
+    }
+
+    private func csvLine(_ values: [String]) -> String {
+        (terminal ? values.map(SafeText.sanitize) : values).map(Self.csvField).joined(separator: ",")
     }
 
     /// RFC 4180: a field with a comma, a double quote, CR or LF is put in double quotes, and each

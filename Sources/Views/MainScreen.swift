@@ -181,8 +181,10 @@ public enum MainScreen {
             case .sequence:
                 c.draw(TextWidth.pad(e.sequenceKnown ? String(e.sequence) : "?", to: col.width, alignRight: true), row: y, col: x, style: t.error)
             case .time:
-                c.draw(cols.fullDates ? Format.dateTime(e.timestamp, in: zone) : Format.time(e.timestamp, in: zone), row: y, col: x,
-                       maxWidth: col.width, style: t.label)
+                // A time that could not be read is shown as unknown, never as a made-up one.
+                let time = !e.timeKnown ? (cols.fullDates ? "time unknown" : "unknown")
+                    : cols.fullDates ? Format.dateTime(e.timestamp, in: zone) : Format.time(e.timestamp, in: zone)
+                c.draw(time, row: y, col: x, maxWidth: col.width, style: t.label)
             case .action:
                 c.draw("UNREADABLE", row: y, col: x, maxWidth: c.cols - x, style: t.error)
             case .state:

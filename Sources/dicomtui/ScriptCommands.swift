@@ -127,7 +127,7 @@ struct ServiceOptionGroup: ParsableArguments {
         }
     }
 
-    func window() -> (start: Date?, end: Date?)? {
+    func window() -> (start: Timestamp?, end: Timestamp?)? {
         guard windowAsked, let w = try? TimeWindow.resolve(since: since, start: startTime, end: endTime, now: Date()) else { return nil }
         return (w.start, w.end)
     }
@@ -145,7 +145,16 @@ struct LoadOptionGroup: ParsableArguments {
             help: ArgumentHelp("Time between polls when following, e.g. 5s, 30s, 1m (default: 5s).", valueName: "duration"))
     var followInterval = "5s"
 
+    @Option(name: .customLong("late-window"),
+            help: ArgumentHelp("How long after its timestamp a change may still appear (transactions commit in any order): re-reads cover this much of the feed's tail so that late rows are not missed, e.g. 2m, 30s (default: 2m).", valueName: "duration"))
+    var lateWindow = "2m"
+
+    var lateWindowSeconds: TimeInterval { Duration.seconds(parsing: lateWindow)! }
+
     func validate() throws {
+        guard let w = Duration.seconds(parsing: lateWindow), w >= 0, w <= 86_400 else {
+            throw ValidationError("--late-window takes a duration from 0s to 1d, such as 2m or 30s (got '\(lateWindow)').")
+        }
         guard let i = Duration.seconds(parsing: followInterval), i >= 1 else {
             throw ValidationError("--follow-interval takes a duration of at least 1s, such as 5s, 30s or 1m (got '\(followInterval)').")
         }
@@ -223,10 +232,20 @@ struct FeedCommand: ParsableCommand {
             NDJSON (default): one JSON object per line with the service's field names. json: one array. \
             csv: a header row, RFC 4180 quoting. Progress goes to stderr only when stderr is a terminal.
 
+            An element the service sent that does not decode is written in its place, never dropped: \
+            NDJSON/JSON {"unreadable":true, "sequence", "timestamp", "sopInstanceUid" (what could be read), \
+            "reason", "raw" (the element as sent)}; CSV a row with the reason in the last column, unreadable. \
+            --skip-unreadable leaves them out (each is still named on stderr).
+
+            With --follow, each poll reads the feed's last --late-window again, because rows commit late \
+            (a lower sequence after a higher one, or an earlier timestamp); an entry is written once, when it \
+            is first seen, so a late one comes after entries that follow it in feed order.
+
             Exit status: 0 at the end of the feed, after --limit entries, when stdout is closed by its \
-            reader (e.g. `| head`), or when --follow is stopped with Ctrl-C or SIGTERM; 1 on a fatal error \
-            (no token, 400, 403, 404, a second 401); 78 for a bad configuration; 130/143 when interrupted \
-            without --follow.
+            reader (e.g. `| head`), or when --follow is stopped with Ctrl-C or SIGTERM; 65 when any element \
+            did not decode (it was written through; with --skip-unreadable, 0); 1 on a fatal error \
+            (no token, 400, 403, 404, a second 401, an answer that stayed non-JSON); 78 for a bad \
+            configuration; 130/143 when interrupted without --follow.
             """)
 
     @OptionGroup var configuration: ConfigOptions
@@ -241,6 +260,9 @@ struct FeedCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Output format: ndjson, json or csv.", valueName: "format"))
     var format: EntryFormat = .ndjson
+
+    @Flag(name: .customLong("skip-unreadable"), help: "Leave out elements that do not decode (they are still named on stderr, and the exit status stays 0).")
+    var skipUnreadable = false
 
     @OptionGroup var load: LoadOptionGroup
 
@@ -274,6 +296,8 @@ struct FeedCommand: ParsableCommand {
         o.limit = limit
         o.follow = load.follow
         o.interval = load.interval
+        o.lateWindow = load.lateWindowSeconds
+        o.skipUnreadable = skipUnreadable
         o.demoLiveInterval = Duration.seconds(parsing: service.demoLive)!
         o.format = format
         o.demoEntries = service.demoEntries

@@ -74,6 +74,7 @@ struct DicomTUI: ParsableCommand {
         o.includeMetadata = load.metadata
         o.follow = load.follow
         o.followInterval = load.interval
+        o.lateWindow = load.lateWindowSeconds
         o.demoLiveInterval = Duration.seconds(parsing: service.demoLive)!
         o.demoEntries = service.demoEntries
         o.demoTokenLifetime = Duration.seconds(parsing: tokens.demoTokenLifetime)!

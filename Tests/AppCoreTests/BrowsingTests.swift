@@ -168,6 +168,7 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
     func idleWithToken(_ n: Int = 30) -> AppState {
         var s = makeState(rows: 24, cols: 100)
         _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .latest(sequence: Int64(n), timestamp: time(n)))
         _ = update(&s, .pageLoaded(entries: makeEntries(1...n), unreadable: []))
         _ = update(&s, .caughtUp)
         return s
@@ -175,7 +176,8 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
 
     @Test func fGoesToTheBottomAndPollsAtOnceWhenIdle() {
         var s = idleWithToken()
-        #expect(update(&s, key(.char("f"))) == [.startFetching(ResumePoint(offset: 30, afterSequence: 30))])
+        #expect(update(&s, key(.char("f"))) == [.startFetching(FeedCursor.Start(startTime: time(30).adding(seconds: -120)))],
+                "a poll reads the late window again: the last 2 minutes before what /latest said")
         #expect(s.follow.on && s.selected == 29)
         #expect(s.flash?.contains("Following") == true)
     }
@@ -194,7 +196,7 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         _ = update(&s, key(.char("f")))
         _ = update(&s, .caughtUp)
         #expect(update(&s, .tick(t0.addingTimeInterval(4))) == [])
-        #expect(update(&s, .tick(t0.addingTimeInterval(5))) == [.startFetching(ResumePoint(offset: 30, afterSequence: 30))])
+        #expect(update(&s, .tick(t0.addingTimeInterval(5))) == [.startFetching(FeedCursor.Start(startTime: time(30).adding(seconds: -120)))])
         #expect(s.fetch.phase == .fetching)
         #expect(update(&s, .tick(t0.addingTimeInterval(11))) == [], "no second run while one is under way")
     }
@@ -230,7 +232,7 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         let sop = s.entries[2].sopInstanceUid
         func change(_ seq: Int64, _ action: ChangeFeedAction, _ st: ChangeFeedState) -> ChangeFeedEntry {
             ChangeFeedEntry(sequence: seq, studyInstanceUid: s.entries[2].studyInstanceUid, seriesInstanceUid: s.entries[2].seriesInstanceUid,
-                            sopInstanceUid: sop, action: action, timestamp: t0.addingTimeInterval(100), state: st)
+                            sopInstanceUid: sop, action: action, timestamp: Timestamp(t0.addingTimeInterval(100)), state: st)
         }
         // create (row 3) -> delete -> re-create reads Replaced, Replaced, Current (changefeed-api.md 1.5).
         _ = update(&s, .pageLoaded(entries: [change(11, .delete, .deleted)], unreadable: []))
@@ -244,14 +246,14 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         var s = makeState()
         var page = makeEntries(1...3)
         page.append(ChangeFeedEntry(sequence: 4, studyInstanceUid: page[0].studyInstanceUid, seriesInstanceUid: page[0].seriesInstanceUid,
-                                    sopInstanceUid: page[0].sopInstanceUid, action: .update, timestamp: t0, state: .current))
+                                    sopInstanceUid: page[0].sopInstanceUid, action: .update, timestamp: time(4), state: .current))
         _ = update(&s, .pageLoaded(entries: page, unreadable: []))
         #expect(s.entries[0].state == .current, "no inference while loading: a page is as the service has it")
     }
 
     @Test func aClosedWindowCannotBeFollowed() {
         var s = idleWithToken()
-        s.endTime = t0
+        s.endTime = Timestamp(t0)
         #expect(update(&s, key(.char("f"))) == [])
         #expect(!s.follow.on && s.flash?.contains("--end-time") == true)
     }
@@ -261,30 +263,37 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
     @Test func aRereadUpdatesStatesInPlaceWithoutDuplicates() {
         var s = makeState(rows: 24, cols: 100)
         _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
-        _ = update(&s, .pageLoaded(entries: makeEntries(1...10), unreadable: []))
+        let bad = UnreadableEntry(sopInstanceUid: "1.2.9", reason: "old bad row", afterEntries: 3)
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...10), unreadable: [bad]))
         _ = update(&s, .caughtUp)
-        #expect(update(&s, key(.char("R"))) == [.startFetching(.start)])
+        #expect(s.entries.count == 11 && s.entries[3].unreadable == "old bad row")
+        #expect(update(&s, key(.char("R"))) == [.startFetching(.beginning)])
         var again = makeEntries(1...12)
         again[2].state = .deleted
         again[4].state = .replaced
-        _ = update(&s, .pageLoaded(entries: again, unreadable: [UnreadableEntry(reason: "old bad row", afterEntries: 3)]))
-        #expect(s.entries.map(\.sequence) == Array(1...12), "nothing listed twice; the unknown unreadable row of a re-read is not added again")
-        #expect(s.entries.unreadableCount == 0, "nor counted")
-        #expect(s.entries[2].state == .deleted && s.entries[4].state == .replaced)
+        _ = update(&s, .pageLoaded(entries: again, unreadable: [bad]))
+        #expect(s.entries.map(\.sequence) == [1, 2, 3, 3] + Array(4...12),
+                "nothing listed twice: the unreadable element without a sequence is met again in its place")
+        #expect(s.entries.unreadableCount == 1, "nor counted twice")
+        #expect(s.entries[2].state == .deleted && s.entries[5].state == .replaced)
         #expect(s.fetch.rewritten == 2)
         _ = update(&s, .caughtUp)
         #expect(s.flash == "Re-read done: 2 states updated, 2 new entries.")
     }
 
-    @Test func anUnreadableElementWithASequenceIsPlacedOnce() {
+    @Test func anUnreadableElementWithASequenceIsPlacedOnceAndAGoodReadReplacesIt() {
         var s = makeState()
-        _ = update(&s, .pageLoaded(entries: makeEntries(1...2) + makeEntries(4...4),
-                                    unreadable: [UnreadableEntry(sequence: 3, reason: "bad timestamp", afterEntries: 2)]))
+        let bad = UnreadableEntry(sequence: 3, reason: "bad timestamp", afterEntries: 2)
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...2) + makeEntries(4...4), unreadable: [bad]))
         #expect(s.entries.map(\.sequence) == [1, 2, 3, 4])
-        #expect(s.entries[2].unreadable == "bad timestamp" && s.entries[2].sequenceKnown)
-        _ = update(&s, .pageLoaded(entries: makeEntries(1...4), unreadable: []))
-        #expect(s.entries.count == 4)
+        #expect(s.entries[2].unreadable == "bad timestamp" && s.entries[2].sequenceKnown && !s.entries[2].timeKnown)
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...2) + makeEntries(4...4), unreadable: [bad]))
+        #expect(s.entries.count == 4 && s.entries.unreadableCount == 1, "met again: listed once")
         #expect(s.entries.index(ofSequence: 3) == nil, "an unreadable row is not an entry to update")
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...4), unreadable: []))
+        #expect(s.entries.map(\.sequence) == [1, 2, 3, 4])
+        #expect(s.entries.index(ofSequence: 3) == 2 && s.entries[2].unreadable == nil && s.entries.unreadableCount == 0,
+                "a later good read of the element takes its place")
     }
 }
 
@@ -736,7 +745,7 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(back.token.info == nil && back.fetch.phase == .waiting && back.detail == nil)
         #expect(back.filter?.editing == false, "a half-typed filter is kept but its prompt is closed")
         var b = back
-        #expect(update(&b, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(ResumePoint(offset: 9, afterSequence: 9))])
+        #expect(update(&b, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(FeedCursor.Start(startTime: time(9)))])
     }
 
     @Test func aFailedSwitchIsSaid() {

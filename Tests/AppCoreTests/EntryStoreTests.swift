@@ -12,7 +12,7 @@ import Testing
             let series = "\(study).\(i / 50)"
             return ChangeFeedEntry(sequence: Int64(i * 2), studyInstanceUid: study, seriesInstanceUid: series,
                                    sopInstanceUid: "\(series).\(i % 50 + 1).\(UInt32(truncatingIfNeeded: i &* 2654435761))",
-                                   action: ChangeFeedAction.allCases[i % 3], timestamp: Date(timeIntervalSince1970: 1_790_000_000 + Double(i) * 0.25),
+                                   action: ChangeFeedAction.allCases[i % 3], timestamp: Timestamp(ticks: 17_900_000_000_000_000 + Int64(i) * 2_500_000),
                                    state: ChangeFeedState.allCases[i % 3])
         }
     }
@@ -25,7 +25,7 @@ import Testing
         #expect(store.count == input.count)
         for (row, e) in zip(store, input) {
             #expect(row.sequence == e.sequence)
-            #expect(abs(row.timestamp.timeIntervalSince(e.timestamp)) < 0.000_001)
+            #expect(row.timestamp == e.timestamp, "exact to the tick")
             #expect(row.action == e.action && row.state == e.state)
             #expect(row.studyInstanceUid == e.studyInstanceUid)
             #expect(row.seriesInstanceUid == e.seriesInstanceUid)
@@ -37,7 +37,7 @@ import Testing
     @Test func nonASCIIAndEmptyUIDsSurvive() {
         var store = EntryStore()
         let e = ChangeFeedEntry(sequence: 1, studyInstanceUid: "", seriesInstanceUid: "1.2", sopInstanceUid: "é\u{1b}[2J",
-                                action: .update, timestamp: Date(timeIntervalSince1970: 0), state: .replaced)
+                                action: .update, timestamp: Timestamp(ticks: 0), state: .replaced)
         store.append(e)
         #expect(store[0].sopInstanceUid == "é\u{1b}[2J")
         #expect(store[0].studyInstanceUid == "")
@@ -66,33 +66,51 @@ import Testing
 }
 
 @Suite struct SavedPositionTests {
+    func at(_ seconds: Double) -> Timestamp { Timestamp(ticks: Int64(seconds * 10_000_000)) }
     func entry(_ seq: Int64, at t: Double) -> ChangeFeedEntry {
         ChangeFeedEntry(sequence: seq, studyInstanceUid: "1", seriesInstanceUid: "1.1", sopInstanceUid: "1.1.\(seq)",
-                        action: .create, timestamp: Date(timeIntervalSince1970: t), state: .current)
+                        action: .create, timestamp: at(t), state: .current)
     }
 
-    @Test func theSavePointSkipsTheEntriesAlreadySeenAtTheLastTime() {
+    /// The position saved for the next session never steps over rows that may still commit:
+    /// it is the late window before what `/latest` said when the run started.
+    @Test func theSavePointLeavesTheLateWindowToBeReadAgain() {
         var s = makeState()
-        s.append([entry(1, at: 100), entry(2, at: 101), entry(4, at: 101.5), entry(5, at: 101.5)])
-        let p = s.savePoint
-        #expect(p == ResumePoint(offset: 2, afterSequence: 5, startTime: Date(timeIntervalSince1970: 101.5)))
+        s.startReading(from: .beginning, lateWindow: 60)
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .latest(sequence: 5, timestamp: at(1000.5)))
+        s.append([entry(1, at: 100), entry(2, at: 990), entry(4, at: 1000.5), entry(5, at: 1000.5)])
+        _ = update(&s, .caughtUp)
+        #expect(s.savePoint == FeedCursor.Start(startTime: at(940.5)))
     }
 
-    @Test func aRunThatStartedFromASavedPointCarriesItsOffsetOn() {
+    @Test func aRunThatStartedFromASavedPointNeverGoesBeforeIt() {
         var s = makeState()
-        s.origin = ResumePoint(offset: 3, afterSequence: 9, startTime: Date(timeIntervalSince1970: 200))
+        s.startReading(from: FeedCursor.Start(startTime: at(200)))
         #expect(s.savePoint == nil, "nothing loaded: nothing to save")
-        #expect(s.resumePoint == ResumePoint(offset: 3, afterSequence: 9, startTime: Date(timeIntervalSince1970: 200)))
+        #expect(s.resumePoint == FeedCursor.Start(startTime: at(200)))
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .latest(sequence: 12, timestamp: at(250)))
         s.append([entry(10, at: 200), entry(11, at: 200)])
-        #expect(s.resumePoint == ResumePoint(offset: 5, afterSequence: 11, startTime: Date(timeIntervalSince1970: 200)))
-        #expect(s.savePoint == ResumePoint(offset: 5, afterSequence: 11, startTime: Date(timeIntervalSince1970: 200)))
+        #expect(s.resumePoint == FeedCursor.Start(startTime: at(200)), "settled only up to 250 − 120 s, but never before the origin")
         s.append([entry(12, at: 201)])
-        #expect(s.savePoint == ResumePoint(offset: 1, afterSequence: 12, startTime: Date(timeIntervalSince1970: 201)))
+        #expect(s.savePoint == FeedCursor.Start(startTime: at(200)))
+    }
+
+    @Test func v1SavesTheLowestGapThatMayStillFill() {
+        var s = AppState(serviceURL: "https://ws-dicom.dicom.azurehealthcareapis.com", apiVersion: .v1, now: t0)
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .latest(sequence: 9, timestamp: at(1000)))
+        s.append([entry(1, at: 100), entry(2, at: 101), entry(4, at: 102), entry(7, at: 990), entry(9, at: 995)])
+        _ = update(&s, .readThrough(9))
+        _ = update(&s, .caughtUp)
+        // 3 is an old gap (its neighbours are long settled); 5-6 and 8 may still commit.
+        #expect(s.savePoint == FeedCursor.Start(afterSequence: 4))
     }
 
     @Test func theFirstFetchStartsAtTheOrigin() {
         var s = makeState()
-        s.origin = ResumePoint(offset: 2, afterSequence: 40, startTime: Date(timeIntervalSince1970: 300))
+        s.startReading(from: FeedCursor.Start(startTime: at(300)))
         _ = update(&s, .started)
         #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(s.origin)])
     }

@@ -9,12 +9,15 @@ func makeEntries(_ range: ClosedRange<Int>, base: Date = Date(timeIntervalSince1
                         seriesInstanceUid: "1.2.826.0.1.3680043.8.498.\(i / 10).\(i / 5)",
                         sopInstanceUid: "1.2.826.0.1.3680043.8.498.\(i / 10).\(i / 5).\(i)",
                         action: i % 7 == 0 ? .delete : .create,
-                        timestamp: base.addingTimeInterval(Double(i)),
+                        timestamp: Timestamp(base.addingTimeInterval(Double(i))),
                         state: i % 7 == 0 ? .deleted : .current)
     }
 }
 
 let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+
+/// The timestamp `makeEntries` gives entry `i`.
+func time(_ i: Int) -> Timestamp { Timestamp(t0.addingTimeInterval(Double(i))) }
 
 func makeState(rows: Int = 24, cols: Int = 80, entries: Int = 0) -> AppState {
     var s = AppState(serviceURL: "https://ws-dicom.dicom.azurehealthcareapis.com", apiVersion: .v2,

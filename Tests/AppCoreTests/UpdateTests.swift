@@ -14,7 +14,7 @@ import Testing
     @Test func firstTokenStartsTheFetcherOnce() {
         var s = makeState()
         _ = update(&s, .started)
-        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(.start)])
+        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(.beginning)])
         #expect(s.fetch.phase == .fetching)
         #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [])
     }
@@ -151,7 +151,7 @@ import Testing
         #expect(s.fetch.pagesLoaded == 2)
         #expect(s.entries.unreadableCount == 1)
         #expect(s.fetch.latestSequence == 5)
-        _ = update(&s, .latestSequence(90))
+        _ = update(&s, .latest(sequence: 90, timestamp: nil))
         _ = update(&s, .pageLoaded(entries: makeEntries(6...6), unreadable: []))
         #expect(s.fetch.latestSequence == 90, "a page never lowers the known latest sequence")
     }

@@ -16,9 +16,9 @@ import Testing
     @Test func v2PageWithATimeWindowReturnsExactlyTheRowsInTheWindow() async throws {
         try await withFeed(EmulatorOptions(entries: 400, seed: 17, auth: .bearerToken("t"))) { feed in
             let all = v2Truth(feed.store)
-            // Whole seconds, so the Date round-trips to the tick.
-            let start = Date(timeIntervalSince1970: all[50].timestamp.timeIntervalSince1970.rounded(.down))
-            let end = Date(timeIntervalSince1970: all[300].timestamp.timeIntervalSince1970.rounded(.up) + 1)
+            // The rows' own timestamps, to the tick: the start is inclusive, the end exclusive.
+            let start = all[50].timestamp
+            let end = all[300].timestamp
             let truth = v2Truth(feed.store, start: start, end: end)
             #expect(truth.count > 20 && truth.count < all.count, "precondition: the window cuts the feed")
 
@@ -43,7 +43,7 @@ import Testing
                                                         at: base.addingTimeInterval(Double(i))))
             }
             let results = try await feed.client.page(
-                PageQuery(offset: 0, limit: 10, startTime: base.addingTimeInterval(1), endTime: base.addingTimeInterval(3)),
+                PageQuery(offset: 0, limit: 10, startTime: Timestamp(base.addingTimeInterval(1)), endTime: Timestamp(base.addingTimeInterval(3))),
                 authorization: "Bearer t")
             expectSameEntries(Self.entries(results), [made[1], made[2]])
         }
@@ -53,7 +53,7 @@ import Testing
         try await withFeed(EmulatorOptions(entries: 200, seed: 17, auth: .none)) { feed in
             let all = v2Truth(feed.store)
             // 09:00 in Tokyo is 00:00 UTC; pick the hour after the 40th row.
-            let hour = (Int(all[40].timestamp.timeIntervalSince1970) / 3600 + 1) * 3600
+            let hour = (Int(all[40].timestamp.wholeSeconds) / 3600 + 1) * 3600
             let utcStart = Date(timeIntervalSince1970: TimeInterval(hour))
             let startText = tokyoTime(utcStart)
             #expect(startText.hasSuffix("+09:00"))
@@ -67,7 +67,7 @@ import Testing
             let (data, response) = try await URLSession.shared.data(from: url)
             #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: data, as: UTF8.self))")
             let got = Self.entries(try ChangeFeedClient.decodePage(data))
-            let truth = v2Truth(feed.store, start: utcStart)
+            let truth = v2Truth(feed.store, start: Timestamp(utcStart))
             #expect(!truth.isEmpty && truth.count < all.count, "precondition: the start cuts the feed")
             expectSameEntries(got, truth)
         }

@@ -82,7 +82,7 @@ final class EventLog: @unchecked Sendable {
     }
 
     var latestEvents: [Int64?] {
-        events.compactMap { if case .latest(let s) = $0 { .some(s) } else { nil } }
+        events.compactMap { if case .latest(let s, _) = $0 { .some(s) } else { nil } }
     }
 
     var caughtUpCount: Int { events.filter { $0 == .caughtUp }.count }
@@ -132,7 +132,7 @@ actor TokenSequence: AuthorizationSource {
 // MARK: - The emulator's truth
 
 /// The full v2 ordering (timestamp, then sequence) straight from the store.
-func v2Truth(_ store: ChangeFeedStore, start: Date? = nil, end: Date? = nil) -> [EmulatedEntry] {
+func v2Truth(_ store: ChangeFeedStore, start: Timestamp? = nil, end: Timestamp? = nil) -> [EmulatedEntry] {
     store.entriesV2(start: start, end: end, offset: 0, limit: max(1, store.count))
 }
 

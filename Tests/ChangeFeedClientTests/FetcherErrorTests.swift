@@ -20,16 +20,15 @@ import Testing
 
     @Test func aBadRequestFromTheServiceStopsWithItsMessage() async throws {
         try await withFeed { feed in
-            // A window that ends before it starts: the emulator's own 400.
-            var fetcher = feed.fetcher()
-            fetcher.startTime = Date(timeIntervalSince1970: 1_800_000_000)
-            fetcher.endTime = Date(timeIntervalSince1970: 1_700_000_000)
-            let log = await fetcher.collect()
+            // The service's own 400 text, as it would answer an out-of-range parameter.
+            feed.server.faults.failNext(1, status: 400, body: "The query parameter 'Limit' is invalid. The field Limit must be between 1 and 200.",
+                                        target: .page)
+            let log = await feed.fetcher().collect()
             guard case .badRequest(let text) = log.stopped else {
                 Issue.record("expected 400, got \(log.events)")
                 return
             }
-            #expect(text.contains("must occur strictly before the end time"))
+            #expect(text.contains("must be between 1 and 200"))
             #expect(log.stopped?.message.contains(text) == true)
             #expect(log.stopped?.hint?.isEmpty == false)
             let pages = feed.pageRequests
@@ -61,43 +60,90 @@ import Testing
         }
     }
 
-    @Test(arguments: ["<html><body>Sign in</body></html>", "[{\"sequence\":1", "{\"sequence\":1}"])
-    func aPageThatIsNotAJSONArrayStopsAsMalformed(body: String) async throws {
-        try await withFeed { feed in
+    /// Defect: one HTML or garbled 200 stopped loading. A body that is not the JSON expected is
+    /// transient until it persists: retried with the 5xx backoff, attempts reported.
+    @Test(arguments: ["<html><body>Sign in</body></html>", "[{\"sequence\":1", "{\"sequence\":1}", ""])
+    func aPageThatIsNotAJSONArrayOnceIsRetried(body: String) async throws {
+        try await withFeed(EmulatorOptions(entries: 60, seed: 12, auth: .bearerToken("t"))) { feed in
             feed.server.faults.enqueue(.delay(milliseconds: 0))
-            feed.server.faults.failNext(1, status: 200, body: body)
+            feed.server.faults.failNext(2, status: 200, body: body, target: .page)
             let log = await feed.fetcher().collect()
-            guard case .malformed = log.stopped else {
+            #expect(log.stopped == nil)
+            expectSameEntries(log.entries, v2Truth(feed.store))
+            #expect(log.retries.map(\.attempt) == [1, 2])
+            #expect(log.retries.allSatisfy { if case .malformed = $0.error { true } else { false } })
+        }
+    }
+
+    @Test func aPageThatStaysMalformedStopsAfterFiveAnswersInARow() async throws {
+        try await withFeed { feed in
+            feed.server.faults.every(1, .malformedJSON, target: .page)
+            let log = await feed.fetcher().collect()
+            guard case .malformed(let what) = log.stopped else {
                 Issue.record("expected malformed, got \(log.events)")
                 return
             }
-            #expect(log.stopped?.hint?.isEmpty == false)
-            #expect(feed.server.requestLog.count == 2)
+            #expect(what.contains("5 answers in a row"))
+            #expect(log.stopped?.hint?.contains("--url") == true)
+            #expect(feed.pageRequests.count == 5)
             #expect(log.entries.isEmpty && log.caughtUpCount == 0)
         }
     }
 
-    @Test func aMalformedLatestStopsAsMalformed() async throws {
+    /// Defect: an empty 200 from /latest read as "the feed is empty" (exit 0, nothing printed).
+    /// Only a 204 means an empty feed.
+    @Test(arguments: APIVersion.allCases)
+    func anEmptyOrGarbled200FromLatestIsNotAnEmptyFeed(version: APIVersion) async throws {
+        try await withFeed(EmulatorOptions(entries: 120, seed: 12, auth: .bearerToken("t")), version: version) { feed in
+            feed.server.faults.failNext(1, status: 200, body: "", target: .latest)
+            feed.server.faults.failNext(1, status: 200, body: "not json", target: .latest)
+            let log = await feed.fetcher().collect()
+            #expect(log.stopped == nil)
+            #expect(log.retries.count == 2)
+            #expect(log.entries.count == 120)
+            #expect(log.latestEvents == [version.isSequenceMode ? feed.store.latest(.v1)?.sequence : feed.store.latest(.v2)?.sequence])
+        }
+    }
+
+    @Test func aMalformedLatestThatPersistsStopsAsMalformed() async throws {
         try await withFeed(version: .v1) { feed in
-            feed.server.faults.failNext(1, status: 200, body: "not json")
+            feed.server.faults.every(1, .status(200, body: "not json"), target: .latest)
             let log = await feed.fetcher().collect()
             guard case .malformed = log.stopped else {
                 Issue.record("expected malformed, got \(log.events)")
                 return
             }
+            #expect(log.retries.count == 4)
         }
     }
 
-    @Test func oneUndecodableEntryIsCountedAndTheRestOfTheFeedStillLoads() async throws {
+    /// A page whose element does not decode is read once more: a garbled answer is often
+    /// transient, and the second read heals it.
+    @Test func aTransientlyUndecodableEntryIsHealedByReadingThePageAgain() async throws {
         try await withFeed(EmulatorOptions(entries: 60, seed: 12, auth: .bearerToken("t"))) { feed in
             let truth = v2Truth(feed.store)
-            // The first page (offset 0, 10 rows) comes back with its third element broken.
             var page = truth.prefix(10).map(entryJSON)
             page[2] = #"{"sequence":"three","action":"Explode"}"#
             feed.server.faults.enqueue(.delay(milliseconds: 0))
             feed.server.faults.failNext(1, status: 200, body: "[" + page.joined(separator: ",") + "]")
+            let log = await feed.fetcher(pageSize: 10, parallel: 1).collect()
+            #expect(log.stopped == nil)
+            #expect(log.undecodable == 0)
+            expectSameEntries(log.entries, truth)
+            #expect(feed.pageRequests.map { queryItems($0)["offset"] }.prefix(3) == ["0", "0", "10"])
+        }
+    }
 
-            // Sequential: the order of the first two requests is checked (pipelined below).
+    @Test func onePersistentlyUndecodableEntryIsKeptAndTheRestOfTheFeedStillLoads() async throws {
+        try await withFeed(EmulatorOptions(entries: 60, seed: 12, auth: .bearerToken("t"))) { feed in
+            let truth = v2Truth(feed.store)
+            // The first page (offset 0, 10 rows) comes back with its third element broken, twice.
+            var page = truth.prefix(10).map(entryJSON)
+            page[2] = #"{"sequence":"three","action":"Explode"}"#
+            feed.server.faults.enqueue(.delay(milliseconds: 0))
+            feed.server.faults.failNext(2, status: 200, body: "[" + page.joined(separator: ",") + "]")
+
+            // Sequential: the order of the first requests is checked (pipelined below).
             let log = await feed.fetcher(pageSize: 10, parallel: 1).collect()
 
             #expect(log.stopped == nil)
@@ -105,13 +151,14 @@ import Testing
             var expected = truth
             expected.remove(at: 2)
             expectSameEntries(log.entries, expected)
-            // The broken element is handed over with where it stood and why it did not decode.
+            // The broken element is handed over with where it stood, why it did not decode, and itself.
             let bad = log.events.flatMap { (e: FetchEvent) -> [UnreadableEntry] in if case .page(_, let b) = e { b } else { [] } }
             #expect(bad.count == 1)
             #expect(bad.first?.afterEntries == 2 && bad.first?.sequence == nil)
             #expect(bad.first?.reason.contains("sequence") == true, "\(bad.first?.reason ?? "")")
+            #expect(bad.first?.raw == page[2])
             // The broken element still counted as a row: the next page starts at 10, not 9.
-            #expect(feed.pageRequests.map { queryItems($0)["offset"] }.prefix(2) == ["0", "10"])
+            #expect(feed.pageRequests.map { queryItems($0)["offset"] }.prefix(3) == ["0", "0", "10"])
             #expect(log.caughtUpCount == 1)
         }
     }
@@ -123,7 +170,7 @@ import Testing
             page[2] = #"{"sequence":"three","action":"Explode"}"#
             feed.server.faults.enqueue(.delay(milliseconds: 0))
             // The first page is requested alone, so the broken body is surely page 1.
-            feed.server.faults.failNext(1, status: 200, body: "[" + page.joined(separator: ",") + "]")
+            feed.server.faults.failNext(2, status: 200, body: "[" + page.joined(separator: ",") + "]")
 
             let log = await feed.fetcher(pageSize: 10, parallel: 4).collect()
 

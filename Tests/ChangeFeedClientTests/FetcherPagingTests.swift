@@ -11,7 +11,7 @@ import Testing
             // A row stamped earlier than newer rows: (timestamp, sequence) order is no longer sequence order.
             let early = try #require(feed.store.allEntries().dropFirst(100).first)
             try feed.store.appendCreate(studyInstanceUid: "1.2.3.900", seriesInstanceUid: "1.2.3.900.1",
-                                        sopInstanceUid: "1.2.3.900.1.1", at: early.timestamp)
+                                        sopInstanceUid: "1.2.3.900.1.1", at: early.timestamp.date)
             let truth = v2Truth(feed.store)
             #expect(truth.map(\.sequence) != feed.store.allEntries().map(\.sequence), "precondition: orders differ")
             #expect(zip(truth, truth.dropFirst()).contains { $0.timestampTicks == $1.timestampTicks },
@@ -25,12 +25,17 @@ import Testing
             expectSameEntries(log.entries, truth)
             #expect(Set(log.entries.map(\.sequence)).count == log.entries.count)
             #expect(log.latestEvents == [feed.store.latest(.v2)?.sequence])
-            // Every page request asked for 200 rows, stepping the offset by 200.
+            // Every page request asked for 200 rows. The settled part (older than the late window
+            // before /latest's time) steps the offset by 200; the rest is paged by time.
             let queries = feed.pageRequests.map(queryItems)
             #expect(queries.map { $0["limit"] } == Array(repeating: "200", count: queries.count))
-            #expect(queries.map { $0["offset"] } == (0..<queries.count).map { String($0 * 200) })
-            #expect(queries.count == truth.count / 200 + 1)
-            #expect(log.pages.map(\.count).dropLast().allSatisfy { $0 == 200 })
+            let settled = try #require(feed.store.latest(.v2)).timestamp.adding(seconds: -FeedCursor.defaultLateWindow)
+            let byOffset = queries.filter { $0["endTime"].flatMap(Timestamp.parse) == settled }
+            let byTime = queries.filter { $0["endTime"] == nil }
+            #expect(byOffset.map { $0["offset"] } == (0..<byOffset.count).map { String($0 * 200) })
+            #expect(byOffset.count + byTime.count == queries.count)
+            #expect(byTime.first?["startTime"].flatMap(Timestamp.parse) == settled && byTime.first?["offset"] == "0")
+            #expect(log.pages.prefix(byOffset.count - 1).allSatisfy { $0.count == 200 })
             // caughtUp once, and last.
             #expect(log.caughtUpCount == 1)
             #expect(log.events.last == .caughtUp)
@@ -38,23 +43,33 @@ import Testing
         }
     }
 
-    @Test func v2PagesAcrossARunOfEqualTimestamps() async throws {
+    /// A page boundary between two rows with the same timestamp, paged by offset (the whole
+    /// feed settled: late window 0) and by time (nothing settled: every page starts at the
+    /// time of the previous page's last row and skips only the rows read at that time).
+    @Test(arguments: [0.0, 1e9])
+    func v2PagesAcrossARunOfEqualTimestamps(lateWindow: Double) async throws {
         try await withFeed(EmulatorOptions(entries: 500, seed: 3, auth: .bearerToken("t"))) { feed in
             let truth = v2Truth(feed.store)
-            // A page size that puts a page boundary between two rows with the same timestamp.
             let tie = try #require((1..<min(truth.count, 200)).first { i in
                 i >= 2 && truth[i - 1].timestampTicks == truth[i].timestampTicks
             }, "precondition: a tie within the first 200 rows")
-            // Sequential: the request count below is the sequential walk's.
-            let log = await feed.fetcher(pageSize: tie, parallel: 1).collect()
+            var fetcher = feed.fetcher(pageSize: tie, parallel: 1)
+            fetcher.lateWindow = lateWindow
+            let log = await fetcher.collect()
 
             #expect(log.stopped == nil)
             expectSameEntries(log.entries, truth)
-            #expect(log.pages.first?.last?.sequence == truth[tie - 1].sequence)
-            #expect(log.pages.dropFirst().first?.first?.sequence == truth[tie].sequence)
+            let pages = log.pages.filter { !$0.isEmpty }
+            #expect(pages.first?.last?.sequence == truth[tie - 1].sequence)
+            #expect(pages.dropFirst().first?.first?.sequence == truth[tie].sequence)
             let queries = feed.pageRequests.map(queryItems)
             #expect(queries.allSatisfy { $0["limit"] == String(tie) })
-            #expect(queries.count == truth.count / tie + 1)
+            if lateWindow > 0 {
+                // By time, offsets only count rows at one timestamp: they stay small.
+                let byTime = queries.filter { $0["endTime"] == nil }
+                #expect(byTime.compactMap { $0["offset"].flatMap { Int($0) } }.allSatisfy { $0 <= tie })
+                #expect(byTime.count == truth.count / tie + 1)
+            }
             #expect(log.caughtUpCount == 1 && log.events.last == .caughtUp)
         }
     }
@@ -62,13 +77,13 @@ import Testing
     @Test func v2WithATimeWindowDeliversExactlyTheWindow() async throws {
         try await withFeed(EmulatorOptions(entries: 600, seed: 23, auth: .bearerToken("t"))) { feed in
             let all = v2Truth(feed.store)
-            // Whole seconds, so that the bounds survive Date exactly.
-            let start = Date(timeIntervalSince1970: all[100].timestamp.timeIntervalSince1970.rounded(.down))
-            let end = Date(timeIntervalSince1970: all[450].timestamp.timeIntervalSince1970.rounded(.down))
+            // The rows' own timestamps, exactly: the start is inclusive, the end exclusive.
+            let start = all[100].timestamp
+            let end = all[450].timestamp
             let truth = v2Truth(feed.store, start: start, end: end)
             #expect(truth.count > 200 && truth.count < all.count, "precondition: more than a page, less than the feed")
             var fetcher = feed.fetcher(pageSize: 100)
-            fetcher.startTime = start
+            fetcher.start = FeedCursor.Start(startTime: start)
             fetcher.endTime = end
             let log = await fetcher.collect()
             #expect(log.stopped == nil)

@@ -88,11 +88,14 @@ import Testing
             #expect(pipelined.pages == sequential.pages)
             #expect(pipelined.pages.first?.last?.sequence == truth[tie - 1].sequence)
             #expect(pipelined.pages.dropFirst().first?.first?.sequence == truth[tie].sequence)
-            // Each needed offset was asked once; speculation past the end costs at most 4 requests.
-            let offsets = feed.pageRequests.compactMap { queryItems($0)["offset"].flatMap { Int64($0) } }
+            // Each needed offset of the settled part was asked once; speculation past its end
+            // costs at most 4 requests. (The rest is paged by time, one page after another.)
+            let settled = try #require(feed.store.latest(.v2)).timestamp.adding(seconds: -FeedCursor.defaultLateWindow)
+            let offsets = feed.pageRequests.map(queryItems).filter { $0["endTime"] != nil }
+                .compactMap { $0["offset"].flatMap { Int64($0) } }
             #expect(Set(offsets).count == offsets.count)
             #expect(offsets.allSatisfy { $0 % Int64(tie) == 0 })
-            let needed = truth.count / tie + 1
+            let needed = truth.filter { $0.timestamp < settled }.count / tie + 1
             #expect(Set(offsets).isSuperset(of: (0..<needed).map { Int64($0 * tie) }))
             #expect(offsets.count <= needed + 4)
         }
@@ -101,12 +104,12 @@ import Testing
     @Test func aV2TimeWindowIsDeliveredExactlyWhenPipelined() async throws {
         try await withFeed(EmulatorOptions(entries: 1500, seed: 23, auth: .bearerToken("t"))) { feed in
             let all = v2Truth(feed.store)
-            let start = Date(timeIntervalSince1970: all[200].timestamp.timeIntervalSince1970.rounded(.down))
-            let end = Date(timeIntervalSince1970: all[1100].timestamp.timeIntervalSince1970.rounded(.down))
+            let start = all[200].timestamp
+            let end = all[1100].timestamp
             let truth = v2Truth(feed.store, start: start, end: end)
             #expect(truth.count > 400 && truth.count < all.count)
             var fetcher = feed.fetcher(pageSize: 60, parallel: 4)
-            fetcher.startTime = start
+            fetcher.start = FeedCursor.Start(startTime: start)
             fetcher.endTime = end
             let log = await fetcher.collect()
             #expect(log.stopped == nil)
@@ -138,11 +141,14 @@ import Testing
             let expected: [EmulatedEntry]
             if version.isSequenceMode {
                 let after = truth[123].sequence
-                fetcher.resumeAfterSequence = after
+                fetcher.start = FeedCursor.Start(afterSequence: after)
                 expected = truth.filter { $0.sequence > after }
             } else {
-                fetcher.resumeOffset = 123
-                expected = Array(truth.dropFirst(123))
+                // From a row's time: that row and everything after it (rows at the same time
+                // before it in sequence order too: the start is inclusive).
+                let from = truth[123].timestamp
+                fetcher.start = FeedCursor.Start(startTime: from)
+                expected = truth.filter { $0.timestamp >= from }
             }
             let log = await fetcher.collect()
             #expect(log.stopped == nil)
@@ -277,7 +283,7 @@ import Testing
             #expect(open.list.last?.entries == v2Truth(feed.store).count)
 
             let closed = ProgressLog()
-            fetcher.endTime = Date(timeIntervalSince1970: 4_000_000_000)
+            fetcher.endTime = Timestamp(Date(timeIntervalSince1970: 4_000_000_000))
             fetcher.onProgress = { closed.add($0) }
             _ = await fetcher.collect()
             #expect(!closed.list.isEmpty && closed.list.allSatisfy { $0.fraction == nil && $0.entriesUpperBound == nil })

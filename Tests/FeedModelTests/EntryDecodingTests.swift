@@ -3,32 +3,48 @@ import Foundation
 import Testing
 
 @Suite struct TimestampTests {
+    /// Exact ticks (100 ns since 1970), never a `Double` of seconds.
     @Test(arguments: [
-        ("2020-03-04T01:03:08.4834Z", 1_583_283_788.4834),
-        ("2020-03-04T01:03:08Z", 1_583_283_788.0),
-        ("2020-03-04T01:03:08.1234567+00:00", 1_583_283_788.1234567),
-        ("2020-03-04T10:03:08.5+09:00", 1_583_283_788.5),
-        ("2020-03-03T20:03:08-05:00", 1_583_283_788.0),
-        ("2024-02-29T23:59:59.9999999Z", 1_709_251_199.9999999),
+        ("2020-03-04T01:03:08.4834Z", Int64(15_832_837_884_834_000)),
+        ("2020-03-04T01:03:08Z", 15_832_837_880_000_000),
+        ("2020-03-04T01:03:08.1234567+00:00", 15_832_837_881_234_567),
+        ("2020-03-04T10:03:08.5+09:00", 15_832_837_885_000_000),
+        ("2020-03-03T20:03:08-05:00", 15_832_837_880_000_000),
+        ("2020-03-04T05:33:08.0000001+0430", 15_832_837_880_000_001),
+        ("2024-02-29T23:59:59.9999999Z", 17_092_511_999_999_999),
+        ("2020-03-04t01:03:08.12345678Z", 15_832_837_881_234_567),
     ])
-    func parsesTheFormsTheServiceWrites(text: String, epoch: Double) throws {
-        let d = try #require(Timestamp.parse(text))
-        #expect(abs(d.timeIntervalSince1970 - epoch) < 0.000_01)
+    func parsesTheFormsTheServiceWritesExactly(text: String, ticks: Int64) throws {
+        let t = try #require(Timestamp.parse(text))
+        #expect(t.ticks == ticks)
     }
 
-    @Test(arguments: ["2023-05-03T10:58:00", "foo", "", "2023-13-03T10:58:00Z", "2023-05-03T10:58:00.Z", "2023-05-03T10:58:00Zjunk"])
+    @Test(arguments: ["2023-05-03T10:58:00", "foo", "", "2023-13-03T10:58:00Z", "2023-05-03T10:58:00.Z", "2023-05-03T10:58:00Zjunk",
+                      "2023-02-30T10:58:00Z"])
     func rejectsTimesWithoutAZoneOrMalformed(text: String) {
         #expect(Timestamp.parse(text) == nil)
     }
 
-    @Test func formatRoundTrips() throws {
-        for t in [0.0, 1_583_283_788.4834, 1_795_659_336.25, 951_782_400.0] {
-            let s = Timestamp.format(Date(timeIntervalSince1970: t))
-            #expect(s.hasSuffix("Z"))
-            let back = try #require(Timestamp.parse(s))
-            #expect(abs(back.timeIntervalSince1970 - t) < 0.000_001)
+    /// The defect: held as a `Double`, `…11.6041809` came back as `…11.6041808`. Every one of
+    /// the 10^7 fractions of a second, with every number of digits, survives parse → format →
+    /// parse to the tick.
+    @Test func everyTickSurvivesARoundTrip() throws {
+        let second = Timestamp(year: 2026, month: 11, day: 30, hour: 23, minute: 59, second: 11)
+        for fraction in stride(from: Int64(0), to: 10_000_000, by: 1_237) + [6_041_809, 9_999_999, 1] {
+            let t = second.adding(ticks: fraction)
+            #expect(Timestamp.parse(t.iso) == t, "\(t.iso)")
+            #expect(Timestamp.parse(t.format(trimZeros: true, numericZone: true)) == t)
         }
-        #expect(Timestamp.format(Date(timeIntervalSince1970: 1_583_283_788.25)) == "2020-03-04T01:03:08.2500000Z")
+        #expect(Timestamp.parse("2026-11-30T23:59:11.6041809+00:00")?.iso == "2026-11-30T23:59:11.6041809Z")
+        #expect(Timestamp(ticks: 15_832_837_882_500_000).iso == "2020-03-04T01:03:08.2500000Z")
+        #expect(Timestamp(ticks: 15_832_837_882_500_000).format(trimZeros: true, numericZone: true) == "2020-03-04T01:03:08.25+00:00")
+        #expect(Timestamp(ticks: -1).iso == "1969-12-31T23:59:59.9999999Z")
+        #expect(Timestamp.min.iso == "0001-01-01T00:00:00.0000000Z" && Timestamp.max.iso == "9999-12-31T23:59:59.9999999Z")
+    }
+
+    @Test func orderIsByTick() {
+        let a = Timestamp.parse("2024-01-01T00:00:00.0000001Z")!, b = Timestamp.parse("2024-01-01T09:00:00.0000002+09:00")!
+        #expect(a < b && b.ticks - a.ticks == 1)
     }
 }
 

@@ -15,7 +15,7 @@ func entries(_ n: Int) -> [ChangeFeedEntry] {
         return ChangeFeedEntry(sequence: Int64(i * 3), studyInstanceUid: study,
                                seriesInstanceUid: study + ".\(i / 4)", sopInstanceUid: study + ".\(i / 4).\(i)",
                                action: [.create, .create, .update, .delete][i % 4],
-                               timestamp: t0.addingTimeInterval(Double(i * 37) - 86_400),
+                               timestamp: Timestamp(t0.addingTimeInterval(Double(i * 37) - 86_400)),
                                state: [.current, .replaced, .current, .deleted][i % 4])
     }
 }
@@ -31,7 +31,7 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
 @Suite struct MainScreenSnapshots {
     @Test func feed80x24() {
         var s = state(rows: 24, cols: 80)
-        _ = update(&s, .latestSequence(90))
+        _ = update(&s, .latest(sequence: 90, timestamp: nil))
         _ = update(&s, .pageLoaded(entries: entries(30), unreadable: []))
         _ = update(&s, .input(.key(.char("j"))))
         _ = update(&s, .input(.key(.char("j"))))
