@@ -103,6 +103,13 @@ let package = Package(
             "ScriptMode", "Emulator", "FeedModel", "TokenSource", "TestSupport",
             .product(name: "SwiftCSV", package: "SwiftCSV"),
         ]),
+        // The whole ingest path against the emulator, model-checked: random feeds, random faults,
+        // late rows; the UI's list and `feed`'s output must equal the emulator's truth. Also
+        // writes docs/fault-matrix.md.
+        .testTarget(name: "IngestModelTests", dependencies: [
+            "AppRuntime", "AppCore", "ChangeFeedClient", "Emulator", "FeedModel", "ScriptMode",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // The real Azure CLI, offline: local managed-identity and sign-in services (Fixtures/).
         .testTarget(name: "RealAzTests", dependencies: ["TokenSource", "Emulator", "TestSupport"], exclude: ["Fixtures"]),
     ],

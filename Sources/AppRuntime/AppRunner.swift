@@ -40,6 +40,16 @@ public struct RunConfiguration: Sendable {
         self.endpoint = endpoint; self.apiVersion = apiVersion; self.pageSize = pageSize; self.isDemo = isDemo
         self.color = color; self.refreshBefore = refreshBefore; self.timeZone = timeZone
     }
+
+    /// The fetcher of one run of the UI's, from `start` (what `.startFetching` asks for).
+    func fetcher(client: ChangeFeedClient, tokens: any AuthorizationSource, from start: FeedCursor.Start) -> Fetcher {
+        var fetcher = Fetcher(client: client, tokens: tokens, pageSize: pageSize, includeMetadata: includeMetadata)
+        fetcher.start = start
+        fetcher.endTime = endTime
+        fetcher.lateWindow = lateWindow
+        fetcher.parallel = parallel
+        return fetcher
+    }
 }
 
 /// The run loop: the only place where the pure core, the terminal, the token source and the
@@ -218,12 +228,7 @@ final class AppRunner {
             tokenTask = Task.detached { await tokens.refresh() }
         case .startFetching(let resume):
             fetchTask?.cancel()
-            var fetcher = Fetcher(client: client, tokens: tokens, pageSize: config.pageSize,
-                                  includeMetadata: config.includeMetadata)
-            fetcher.start = resume
-            fetcher.endTime = config.endTime
-            fetcher.lateWindow = config.lateWindow
-            fetcher.parallel = config.parallel
+            var fetcher = config.fetcher(client: client, tokens: tokens, from: resume)
             let events = self.events
             fetcher.onProgress = { p in
                 events.post(.progress(FetchRate(pagesPerSecond: p.pagesPerSecond, entriesPerSecond: p.entriesPerSecond,

@@ -55,6 +55,8 @@ public struct FeedOptions: Sendable {
     public var demoFaults: String?
     /// With --demo and --follow: seconds between changes the emulator appends by itself (0: none).
     public var demoLiveInterval: TimeInterval = 0
+    /// Retry backoff (base, cap) in seconds; nil keeps the fetcher's (1 s, 30 s). Tests shorten it.
+    public var backoff: (TimeInterval, TimeInterval)?
     public init() {}
 }
 
@@ -296,23 +298,11 @@ final class FeedSession: Sendable {
     var unreadableCount: Int { state.withLock { $0.unreadableCount } }
 
     func run() async -> Outcome {
-        let begin = state.withLock { $0.writer.begin() }
-        guard output(begin) else { return .pipeClosed }
+        guard start() else { return .pipeClosed }
         var outcome = Outcome.done
         while true {
             if options.limit == 0 { break }
-            var fetcher = Fetcher(client: client, tokens: auth, pageSize: options.pageSize, includeMetadata: options.includeMetadata)
-            fetcher.parallel = options.parallel
-            fetcher.endTime = options.endTime
-            fetcher.lateWindow = options.lateWindow
-            fetcher.start = state.withLock { s in
-                s.runStart = s.cursor.nextStart
-                return s.runStart
-            }
-            if let progress { fetcher.onProgress = { p in progress.show(p) } }
-            await fetcher.run { event in self.handle(event) }
-            progress?.clear()
-            if let stop = state.withLock({ $0.stop }) {
+            if let stop = await poll() {
                 outcome = stop
                 break
             }
@@ -320,9 +310,35 @@ final class FeedSession: Sendable {
             do { try await Task.sleep(for: .milliseconds(Int64(options.interval * 1000))) } catch { break }
         }
         if case .pipeClosed = outcome { return outcome }
-        let end = state.withLock { $0.writer.end() }
-        if !output(end) { return .pipeClosed }
-        return outcome
+        return finish() ? outcome : .pipeClosed
+    }
+
+    /// Writes what comes before the first record; false when the reader has gone.
+    func start() -> Bool {
+        output(state.withLock { $0.writer.begin() })
+    }
+
+    /// One fetcher run, from where the cursor says (the first run: the start asked for; a poll:
+    /// the unsettled tail again). Returns why to stop, or nil to go on.
+    func poll() async -> Outcome? {
+        var fetcher = Fetcher(client: client, tokens: auth, pageSize: options.pageSize, includeMetadata: options.includeMetadata)
+        fetcher.parallel = options.parallel
+        fetcher.endTime = options.endTime
+        fetcher.lateWindow = options.lateWindow
+        if let backoff = options.backoff { (fetcher.backoffBase, fetcher.backoffCap) = backoff }
+        fetcher.start = state.withLock { s in
+            s.runStart = s.cursor.nextStart
+            return s.runStart
+        }
+        if let progress { fetcher.onProgress = { p in progress.show(p) } }
+        await fetcher.run { event in self.handle(event) }
+        progress?.clear()
+        return state.withLock { $0.stop }
+    }
+
+    /// Writes what comes after the last record; false when the reader has gone.
+    func finish() -> Bool {
+        output(state.withLock { $0.writer.end() })
     }
 
     private func handle(_ event: FetchEvent) {
@@ -348,9 +364,9 @@ final class FeedSession: Sendable {
                 }
             }
             if !text.isEmpty, !output(text) {
-                finish(.pipeClosed)
+                stop(.pipeClosed)
             } else if done {
-                finish(.done)
+                stop(.done)
             }
         case .retrying(let e, let attempt, let delay):
             progress?.clear()
@@ -361,7 +377,7 @@ final class FeedSession: Sendable {
     }
 
     /// Ends the run from inside `emit`: the fetcher hands over nothing more once its task is cancelled.
-    private func finish(_ outcome: Outcome) {
+    private func stop(_ outcome: Outcome) {
         state.withLock { s in s.stop = s.stop ?? outcome }
         withUnsafeCurrentTask { $0?.cancel() }
     }

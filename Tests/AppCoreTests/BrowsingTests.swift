@@ -19,7 +19,7 @@ func metadata(patient: String, id: String, modality: String, ideographic: String
     ])
 }
 
-private func key(_ k: Key) -> AppEvent { .input(.key(k)) }
+func key(_ k: Key) -> AppEvent { .input(.key(k)) }
 private func type(_ text: String, _ s: inout AppState) { for c in text { _ = update(&s, key(.char(c))) } }
 
 @Suite struct FilterParsingTests {

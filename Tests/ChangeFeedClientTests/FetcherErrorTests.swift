@@ -122,10 +122,7 @@ import Testing
     @Test func aTransientlyUndecodableEntryIsHealedByReadingThePageAgain() async throws {
         try await withFeed(EmulatorOptions(entries: 60, seed: 12, auth: .bearerToken("t"))) { feed in
             let truth = v2Truth(feed.store)
-            var page = truth.prefix(10).map(entryJSON)
-            page[2] = #"{"sequence":"three","action":"Explode"}"#
-            feed.server.faults.enqueue(.delay(milliseconds: 0))
-            feed.server.faults.failNext(1, status: 200, body: "[" + page.joined(separator: ",") + "]")
+            breakFirstPage(feed, times: 1)
             let log = await feed.fetcher(pageSize: 10, parallel: 1).collect()
             #expect(log.stopped == nil)
             #expect(log.undecodable == 0)
@@ -138,10 +135,7 @@ import Testing
         try await withFeed(EmulatorOptions(entries: 60, seed: 12, auth: .bearerToken("t"))) { feed in
             let truth = v2Truth(feed.store)
             // The first page (offset 0, 10 rows) comes back with its third element broken, twice.
-            var page = truth.prefix(10).map(entryJSON)
-            page[2] = #"{"sequence":"three","action":"Explode"}"#
-            feed.server.faults.enqueue(.delay(milliseconds: 0))
-            feed.server.faults.failNext(2, status: 200, body: "[" + page.joined(separator: ",") + "]")
+            let broken = breakFirstPage(feed, times: 2)
 
             // Sequential: the order of the first requests is checked (pipelined below).
             let log = await feed.fetcher(pageSize: 10, parallel: 1).collect()
@@ -156,7 +150,7 @@ import Testing
             #expect(bad.count == 1)
             #expect(bad.first?.afterEntries == 2 && bad.first?.sequence == nil)
             #expect(bad.first?.reason.contains("sequence") == true, "\(bad.first?.reason ?? "")")
-            #expect(bad.first?.raw == page[2])
+            #expect(bad.first?.raw == broken)
             // The broken element still counted as a row: the next page starts at 10, not 9.
             #expect(feed.pageRequests.map { queryItems($0)["offset"] }.prefix(3) == ["0", "0", "10"])
             #expect(log.caughtUpCount == 1)
@@ -166,11 +160,8 @@ import Testing
     @Test func anUndecodableEntryInAPipelinedRunStillCountsAsARow() async throws {
         try await withFeed(EmulatorOptions(entries: 60, seed: 12, auth: .bearerToken("t"))) { feed in
             let truth = v2Truth(feed.store)
-            var page = truth.prefix(10).map(entryJSON)
-            page[2] = #"{"sequence":"three","action":"Explode"}"#
-            feed.server.faults.enqueue(.delay(milliseconds: 0))
-            // The first page is requested alone, so the broken body is surely page 1.
-            feed.server.faults.failNext(2, status: 200, body: "[" + page.joined(separator: ",") + "]")
+            // The first page is requested alone, so the broken body is surely page 1 (and its re-read).
+            breakFirstPage(feed, times: 2)
 
             let log = await feed.fetcher(pageSize: 10, parallel: 4).collect()
 
@@ -188,6 +179,17 @@ import Testing
 }
 
 /// An entry as the service writes it (camelCase keys, C# enum names, `+00:00`).
+/// The first page request (after `/latest`), `times` times: the first 10 rows of the v2 feed,
+/// the third replaced by an element that does not decode (returned).
+@discardableResult
+func breakFirstPage(_ feed: Feed, times: Int) -> String {
+    var page = v2Truth(feed.store).prefix(10).map(entryJSON)
+    page[2] = #"{"sequence":"three","action":"Explode"}"#
+    feed.server.faults.enqueue(.delay(milliseconds: 0))
+    feed.server.faults.failNext(times, status: 200, body: "[" + page.joined(separator: ",") + "]")
+    return page[2]
+}
+
 func entryJSON(_ e: EmulatedEntry) -> String {
     #"{"sequence":\#(e.sequence),"partitionName":"Microsoft.Default","studyInstanceUid":"\#(e.studyInstanceUid)","#
         + #""seriesInstanceUid":"\#(e.seriesInstanceUid)","sopInstanceUid":"\#(e.sopInstanceUid)","#

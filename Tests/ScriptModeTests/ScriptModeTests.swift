@@ -191,6 +191,76 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect(sequences == sequences.sorted() && Set(sequences).count == sequences.count, "in order, none twice")
     }
 
+    /// Defect: an element that did not decode was skipped with one stderr line and exit 0, so a
+    /// pipeline could not tell something was missing. It is written through, in its place, and
+    /// the exit status says so.
+    @Test(arguments: ["v2", "v1"])
+    func anUnreadableElementIsWrittenThroughAndTheExitStatusSaysSo(version: String) throws {
+        let box = try Sandbox()
+        // Element 3 of every page answer is broken, on every read: it stays unreadable.
+        let run = try box.run(["feed", "--demo", "--demo-entries", "120", "--api-version", version, "--page-size", "50",
+                               "--demo-faults", "bad-entry=3%1@page"])
+        #expect(run.status == 65, "\(run.stderr)")
+        let records = try run.lines.map(jsonObject)
+        let bad = records.filter { $0["unreadable"] as? Bool == true }
+        #expect(!bad.isEmpty)
+        for record in bad {
+            #expect((record["reason"] as? String)?.isEmpty == false)
+            // The element as the service sent it, and what could be read of it.
+            let raw = try #require(record["raw"] as? [String: Any])
+            #expect(raw["sequence"] as? String == (record["sequence"] as? NSNumber).map { "\($0)" })
+            #expect(record["timestamp"].flatMap { $0 as? String }.flatMap(Timestamp.parse) != nil)
+        }
+        // Every row of the feed once: as an entry, or as an unreadable record with its sequence.
+        let sequences = records.compactMap { ($0["sequence"] as? NSNumber)?.int64Value }
+        #expect(Set(sequences) == Set(demoEntries(120, v1: version == "v1").map(\.sequence)))
+        #expect(sequences.count == 120, "nothing twice")
+        #expect(run.stderr.contains("written as an unreadable record"), "\(run.stderr)")
+    }
+
+    @Test func skipUnreadableLeavesThemOutAndSaysWhichOnStderr() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-entries", "120", "--page-size", "50", "--skip-unreadable",
+                               "--demo-faults", "bad-entry=3%1@page"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let records = try run.lines.map(jsonObject)
+        #expect(records.allSatisfy { $0["unreadable"] == nil })
+        let left = run.stderr.components(separatedBy: "was left out (--skip-unreadable)").count - 1
+        #expect(left > 0 && records.count + left == 120, "\(run.stderr)")
+    }
+
+    @Test func csvMarksAnUnreadableRowWithItsReason() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-entries", "60", "--page-size", "50", "--format", "csv",
+                               "--demo-faults", "bad-entry=3%1@page"])
+        #expect(run.status == 65, "\(run.stderr)")
+        let csv = try CSV<Named>(string: run.stdout)
+        #expect(csv.header.last == "unreadable")
+        let bad = csv.rows.filter { !($0["unreadable"] ?? "").isEmpty }
+        #expect(!bad.isEmpty && csv.rows.count == 60)
+        #expect(bad.allSatisfy { $0["action"] == "" && !($0["sequence"] ?? "").isEmpty })
+    }
+
+    /// Defect: an empty 200 from v1 `/latest` read as an empty feed (exit 0, nothing printed), and
+    /// one HTML 200 stopped the run. Both are retried; only a 204 is an empty feed.
+    @Test(arguments: ["v1", "v2"])
+    func emptyAndHTMLAnswersAreRetriedNotTakenForAnEmptyFeed(version: String) throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-entries", "300", "--api-version", version,
+                               "--demo-faults", "200x2@latest,malformed@page"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.lines.count == 300)
+        #expect(run.stderr.contains("not a change-feed page") && run.stderr.contains("try 2"), "\(run.stderr)")
+    }
+
+    @Test func anAnswerThatStaysHTMLStopsWithAClearMessage() throws {
+        let box = try Sandbox()
+        let run = try box.run(["feed", "--demo", "--demo-entries", "300", "--demo-faults", "malformed%1@page"])
+        #expect(run.status == 1)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.contains("5 answers in a row") && run.stderr.contains("--url"), "\(run.stderr)")
+    }
+
     @Test func aClosedStdoutEndsQuietly() throws {
         let box = try Sandbox()
         let script = "set -o pipefail; \"$0\" feed --demo --demo-entries 5000 --page-size 10 --parallel 1 | head -n 3; echo \"status=$?\""

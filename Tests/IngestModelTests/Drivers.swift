@@ -1,0 +1,107 @@
+import AppCore
+@testable import AppRuntime
+import ChangeFeedClient
+import FeedModel
+import Foundation
+import Synchronization
+
+/// Always the same token (the emulator of these tests asks for none).
+struct AnyToken: AuthorizationSource {
+    func authorization() async throws -> String { "Bearer model" }
+    func rejected() async {}
+}
+
+/// The UI's ingest path, without a terminal: the pure core (`update`, the store, the cursor)
+/// driven by the fetcher the UI builds (`RunConfiguration.fetcher`), its events turned into app
+/// events by `AppRunner.appEvent`, exactly as `AppRunner` does; follow polls by the clock.
+struct UIDriver {
+    private(set) var state: AppState
+    let config: RunConfiguration
+    let client: ChangeFeedClient
+    private var now = Date(timeIntervalSince1970: 1_800_000_000)
+    /// Every problem the status line showed while retrying, and the stop, if any.
+    private(set) var retries: [String] = []
+    private(set) var stopped: Problem?
+
+    init(_ scenario: Scenario, client: ChangeFeedClient) {
+        var config = RunConfiguration(endpoint: client.endpoint, apiVersion: scenario.version, pageSize: scenario.pageSize)
+        config.parallel = scenario.parallel
+        config.includeMetadata = scenario.metadata
+        config.lateWindow = scenario.lateWindow
+        config.follow = true
+        config.followInterval = 5
+        self.config = config
+        self.client = client
+        state = AppRunner.initialState(config, rows: 40, cols: 140, now: now)
+    }
+
+    /// A token arrives: the first run starts and reads to the end.
+    mutating func start() async {
+        await apply(.started)
+        await apply(.tokenAcquired(TokenInfo(expiresOn: now.addingTimeInterval(36_000), identity: "model@contoso.example",
+                                             masked: "eyJ0…test", source: "test")))
+    }
+
+    /// The follow interval passes: the next poll runs to the end.
+    mutating func poll() async {
+        now = now.addingTimeInterval(config.followInterval + 1)
+        await apply(.tick(now))
+    }
+
+    /// `R` at the end of the feed: the loaded range is read again (states as the service has them now).
+    mutating func reread() async {
+        await apply(.input(.key(.char("R"))))
+    }
+
+    private mutating func apply(_ event: AppEvent) async {
+        if case .fetchRetrying(let p, _) = event { retries.append(p.message) }
+        if case .fetchStopped(let p, _) = event { stopped = p }
+        for effect in update(&state, event) {
+            guard case .startFetching(let start) = effect else { continue }
+            var fetcher = config.fetcher(client: client, tokens: AnyToken(), from: start)
+            fetcher.backoffBase = 0.001
+            fetcher.backoffCap = 0.005
+            let events = Mutex<[AppEvent]>([])
+            await fetcher.run { e in events.withLock { $0.append(AppRunner.appEvent(e)) } }
+            for e in events.withLock({ $0 }) { await apply(e) }
+        }
+    }
+}
+
+/// `dicomtui feed` in process: the same `FeedSession` as the command, its records captured.
+final class FeedDriver: Sendable {
+    let session: FeedSession
+    private let out = Mutex<String>("")
+    private let err = Mutex<[String]>([])
+
+    init(_ scenario: Scenario, client: ChangeFeedClient) {
+        var o = FeedOptions()
+        o.apiVersion = scenario.version
+        o.pageSize = scenario.pageSize
+        o.parallel = scenario.parallel
+        o.includeMetadata = scenario.metadata
+        o.follow = true
+        o.lateWindow = scenario.lateWindow
+        o.backoff = (0.001, 0.005)
+        let out = self.out, err = self.err
+        session = FeedSession(options: o, client: client, auth: AnyToken(), progress: false, terminal: false,
+                              output: { text in out.withLock { $0 += text }; return true },
+                              note: { line in err.withLock { $0.append(line) } })
+    }
+
+    /// Writes the head of the output and runs the first read; nil when it went through.
+    func start() async -> FeedSession.Outcome? {
+        _ = session.start()
+        return await session.poll()
+    }
+
+    func poll() async -> FeedSession.Outcome? { await session.poll() }
+
+    var records: [[String: Any]] {
+        out.withLock { $0 }.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    var notes: [String] { err.withLock { $0 } }
+}
