@@ -1,3 +1,5 @@
+import FeedModel
+
 /// A small, fast, seedable generator (SplitMix64). Deterministic across platforms and runs,
 /// unlike `SystemRandomNumberGenerator` or `Hasher`.
 struct SplitMix64: Sendable {
@@ -183,7 +185,7 @@ struct FeedData: Sendable {
                 given = NamePools.japaneseGivens + rng.below(NamePools.givens.count - NamePools.japaneseGivens)
             }
         }
-        let birth = FeedTime.daysFromCivil(1935, 1, 1) + rng.below(80 * 365)
+        let birth = Timestamp.daysFromCivil(year: 1935, month: 1, day: 1) + rng.below(80 * 365)
         patients.append(PatientRecord(family: UInt16(family), given: UInt16(given),
                                       id: UInt32(100_000 + index * 7 + rng.below(7)), birthDays: Int32(birth)))
         return Int32(index)
