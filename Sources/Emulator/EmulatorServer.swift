@@ -15,6 +15,9 @@ public struct EmulatorOptions: Sendable {
     public var wireFormat: WireFormat
     /// When set, one generated change is appended per interval while the server runs.
     public var liveChangeInterval: Duration?
+    /// How those changes behave: `.plain` shows each at once, stamped with the clock;
+    /// `.realistic` holds some back for a few changes and stamps some in the past.
+    public var liveChanges: LiveChangeOptions
     public var logLevel: Logger.Level
     /// Faults queued (and latency set) when the server is created, e.g. from
     /// `try FaultPlan(spec: "503%20@page,latency=50")` for `--faults`. More can be added at
@@ -24,13 +27,14 @@ public struct EmulatorOptions: Sendable {
     public init(host: String = "127.0.0.1", port: Int = 0, entries: Int = 2000, seed: UInt64 = 1,
                 auth: AuthPolicy = .none, wireFormat: WireFormat = WireFormat(),
                 liveChangeInterval: Duration? = nil, logLevel: Logger.Level = .warning,
-                faults: FaultPlan = FaultPlan()) {
+                faults: FaultPlan = FaultPlan(), liveChanges: LiveChangeOptions = .plain) {
         self.host = host
         self.port = port
         self.dataset = DatasetOptions(entryCount: entries, seed: seed)
         self.auth = auth
         self.wireFormat = wireFormat
         self.liveChangeInterval = liveChangeInterval
+        self.liveChanges = liveChanges
         self.logLevel = logLevel
         self.faults = faults
     }
@@ -178,11 +182,12 @@ public final class EmulatorServer: @unchecked Sendable {
     private func startLiveChanges() {
         guard let interval = options.liveChangeInterval else { return }
         let store = self.store
+        let live = options.liveChanges
         let task = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { break }
-                store.appendGeneratedChanges(count: 1)
+                store.appendGeneratedChanges(count: 1, live: live)
             }
         }
         lock.withLock { liveTask = task }
