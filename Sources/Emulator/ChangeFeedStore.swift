@@ -22,24 +22,6 @@ public struct DatasetOptions: Sendable, Hashable {
     }
 }
 
-/// How entries are written on the wire.
-public struct WireFormat: Sendable, Hashable {
-    /// `\uXXXX` for non-ASCII and HTML-sensitive characters, as System.Text.Json's default
-    /// encoder writes them (the service leaves `Encoder` null). False writes raw UTF-8.
-    public var escapeNonASCII: Bool
-    /// False: always 7 fraction digits (`…08.1234500+00:00`). True: trailing zeros trimmed
-    /// (`…08.12345+00:00`, `…08+00:00`), as System.Text.Json does for DateTimeOffset.
-    public var trimTimestampFraction: Bool
-    public var partitionName: String
-
-    public init(escapeNonASCII: Bool = true, trimTimestampFraction: Bool = false,
-                partitionName: String = "Microsoft.Default") {
-        self.escapeNonASCII = escapeNonASCII
-        self.trimTimestampFraction = trimTimestampFraction
-        self.partitionName = partitionName
-    }
-}
-
 /// One change-feed row as the store sees it now (state already resolved).
 public struct EmulatedEntry: Sendable, Hashable {
     public var sequence: Int64
@@ -265,7 +247,7 @@ public final class ChangeFeedStore: @unchecked Sendable {
         }
     }
 
-    // MARK: Wire encoding (used by the server)
+    // MARK: Wire encoding (used by the server; see WireFormat.swift)
 
     enum Query: Sendable {
         case v1(offset: Int64, limit: Int)
@@ -297,42 +279,6 @@ public final class ChangeFeedStore: @unchecked Sendable {
                                        ? instanceSnapshot(d, row.instance, version: view.version) : nil)
             }
         }
-    }
-
-    /// `,"action":…,"timestamp":"…","state":…`: the part every entry object shares.
-    func encodeActionTimeState(_ r: RowSnapshot, into w: inout JSONWriter, format: WireFormat) {
-        switch r.row.action {
-        case 0: w.raw(",\"action\":\"Create\"")
-        case 1: w.raw(",\"action\":\"Delete\"")
-        default: w.raw(",\"action\":\"Update\"")
-        }
-        w.raw(",\"timestamp\":\"")
-        FeedTime.write(r.row.ticks, into: &w, trimFraction: format.trimTimestampFraction)
-        switch r.state {
-        case .current: w.raw("\",\"state\":\"Current\"")
-        case .replaced: w.raw("\",\"state\":\"Replaced\"")
-        case .deleted: w.raw("\",\"state\":\"Deleted\"")
-        }
-    }
-
-    /// Writes one entry object.
-    func encode(_ r: RowSnapshot, into w: inout JSONWriter, format: WireFormat, bulkDataBase: String) {
-        w.raw("{\"sequence\":")
-        w.int(r.row.sequence)
-        w.raw(",\"partitionName\":")
-        w.string(format.partitionName)
-        w.raw(",\"studyInstanceUid\":")
-        w.string(r.studyUID)
-        w.raw(",\"seriesInstanceUid\":")
-        w.string(r.seriesUID)
-        w.raw(",\"sopInstanceUid\":")
-        w.string(r.sopUID)
-        encodeActionTimeState(r, into: &w, format: format)
-        if let inst = r.instance {
-            w.raw(",\"metadata\":")
-            DicomMetadata.write(inst, seed: seed, bulkDataBase: bulkDataBase, into: &w)
-        }
-        w.byte(125)
     }
 
     // MARK: Internals

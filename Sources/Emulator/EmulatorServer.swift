@@ -375,20 +375,12 @@ public final class EmulatorServer: @unchecked Sendable {
         var w = JSONWriter(capacity: rows.count * (includeMetadata ? 2600 : 420) + 2, escapeNonASCII: format.escapeNonASCII)
         let broken = badEntry.map { min(max(0, $0), rows.count - 1) }
         if case .latest = storeQuery {
-            if broken != nil {
-                store.encodeBroken(rows[0], into: &w, format: format)
-            } else {
-                store.encode(rows[0], into: &w, format: format, bulkDataBase: bulkBase)
-            }
+            store.encode(rows[0], into: &w, format: format, bulkDataBase: bulkBase, broken: broken != nil)
         } else {
             w.byte(91)
             for (i, row) in rows.enumerated() {
                 if i > 0 { w.byte(44) }
-                if i == broken {
-                    store.encodeBroken(row, into: &w, format: format)
-                } else {
-                    store.encode(row, into: &w, format: format, bulkDataBase: bulkBase)
-                }
+                store.encode(row, into: &w, format: format, bulkDataBase: bulkBase, broken: i == broken)
             }
             w.byte(93)
         }
