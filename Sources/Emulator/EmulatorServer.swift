@@ -276,11 +276,11 @@ public final class EmulatorServer: @unchecked Sendable {
             var headers = HTTPFields()
             headers[Self.retryAfter] = retryAfter.headerValue()
             response = text(HTTPResponse.Status(code: code), body, headers: headers).response
-        case .malformedJSON:
+        case .malformedJSON, .emptyBody:
             var headers = versionHeaders()
             headers[.contentType] = "application/json; charset=utf-8"
-            response = Response(status: .ok, headers: headers,
-                                body: ResponseBody(byteBuffer: ByteBuffer(string: InjectedFault.malformedJSONBody)))
+            let body = fault == .malformedJSON ? InjectedFault.malformedJSONBody : ""
+            response = Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         case .reset:
             log(0)
             return await connection.reset()
