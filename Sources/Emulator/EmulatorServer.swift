@@ -40,6 +40,19 @@ public struct EmulatorOptions: Sendable {
     }
 }
 
+extension EmulatorOptions {
+    /// What `--demo` serves: seed 1, a realistic timeline (`FeedShape.realistic`), every wire
+    /// form (`WireFormat.realistic`) and, with an interval, live changes of which some commit
+    /// late and some are stamped in the past (`LiveChangeOptions.realistic`). Tests that predict
+    /// the demo's rows build their store from `demo(entries:).dataset`.
+    public static func demo(entries: Int, auth: AuthPolicy = .none, liveChangeInterval: Duration? = nil) -> EmulatorOptions {
+        var options = EmulatorOptions(port: 0, entries: entries, seed: 1, auth: auth, wireFormat: .realistic,
+                                      liveChangeInterval: liveChangeInterval, liveChanges: .realistic)
+        options.dataset.shape = .realistic
+        return options
+    }
+}
+
 public enum EmulatorServerError: Error, Sendable, CustomStringConvertible {
     case alreadyStarted
     case failedToStart(String)
