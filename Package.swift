@@ -89,8 +89,9 @@ let package = Package(
                     exclude: ["__Snapshots__"]),
         .testTarget(name: "AuthorizationTests", dependencies: ["Authorization", "TokenSource"]),
         .testTarget(name: "TokenSourceTests", dependencies: ["TokenSource", "TestSupport"]),
+        // ChangeFeedClient: the app's page decoder must read every wire form back (WireFormTests).
         .testTarget(name: "EmulatorTests", dependencies: [
-            "Emulator", "FeedModel",
+            "Emulator", "FeedModel", "ChangeFeedClient",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "ChangeFeedClientTests", dependencies: ["ChangeFeedClient", "Emulator", "FeedModel"]),

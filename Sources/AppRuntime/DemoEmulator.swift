@@ -2,14 +2,16 @@ import Emulator
 import Foundation
 
 /// The emulator that `--demo` runs in-process on a loopback port. It checks tokens the way the
-/// service does (audience and expiry), so the demo token source is exercised for real.
+/// service does (audience and expiry), so the demo token source is exercised for real. Its
+/// feed looks like a real one (`EmulatorOptions.demo`): timestamps that repeat and now and
+/// then go back, every form the service may write and, when live, changes that commit late
+/// or carry a timestamp in the past.
 struct DemoEmulator: Sendable {
     let server: EmulatorServer
     let baseURL: String
 
     static func start(entries: Int, audience: String, faults: String? = nil, liveInterval: TimeInterval = 0) async throws -> DemoEmulator {
-        var options = EmulatorOptions(port: 0, entries: entries, seed: 1,
-                                      auth: .jwt(JWTRequirements(audience: audience)))
+        var options = EmulatorOptions.demo(entries: entries, auth: .jwt(JWTRequirements(audience: audience)))
         if liveInterval > 0 { options.liveChangeInterval = .milliseconds(Int64(liveInterval * 1000)) }
         if let faults { options.faults = try FaultPlan(spec: faults) }
         let server = EmulatorServer(options: options)

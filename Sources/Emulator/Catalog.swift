@@ -49,7 +49,36 @@ struct ChangeRow: Sendable {
     var ticks: Int64
     var instance: Int32
     var action: UInt8   // 0 create, 1 delete, 2 update (the service's enum numbers)
+    var flags: UInt8    // pendingFlag, unreadableFlag
     var originalWatermark: Int64
+
+    /// The row's transaction has not committed: readers do not see it, nor its effect.
+    static let pendingFlag: UInt8 = 1
+    /// The wire always writes this row in a form no client can decode (its sequence stays readable).
+    static let unreadableFlag: UInt8 = 2
+
+    var isPending: Bool { flags & Self.pendingFlag != 0 }
+    var isUnreadable: Bool { flags & Self.unreadableFlag != 0 }
+}
+
+/// An instance's watermark and metadata version, as someone sees it.
+struct InstanceView: Sendable, Equatable {
+    var watermark: Int64
+    var version: Int32
+
+    init(_ record: InstanceRecord) {
+        watermark = record.currentWatermark
+        version = record.version
+    }
+}
+
+/// An instance with uncommitted rows: what it was before the first of them, and the effect
+/// of each of its rows since (in sequence order). Readers see the effect of the last
+/// committed one. (In SQL a second change to the instance would wait for the first one's
+/// lock; the emulator lets them overlap and shows whichever committed last in sequence order.)
+struct PendingJournal: Sendable {
+    var base: InstanceView
+    var changes: [(row: Int, after: InstanceView)] = []
 }
 
 struct NamePart: Sendable {

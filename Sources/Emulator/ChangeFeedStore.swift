@@ -7,28 +7,18 @@ public struct DatasetOptions: Sendable, Hashable {
     public var entryCount: Int
     /// Same seed, same dataset (byte for byte); different seed, different UIDs, names and timeline.
     public var seed: UInt64
+    /// How the timeline deviates from a clean clock (`.plain`: timestamps never decrease).
+    public var shape: FeedShape
+    /// Share of generated rows (0 to 1) that the wire always writes in a form no client can
+    /// decode (an unknown action or state, or a timestamp without a zone), with the sequence
+    /// still readable. `EmulatedEntry.isUnreadable` says which.
+    public var unreadableShare: Double
 
-    public init(entryCount: Int = 2000, seed: UInt64 = 1) {
+    public init(entryCount: Int = 2000, seed: UInt64 = 1, shape: FeedShape = .plain, unreadableShare: Double = 0) {
         self.entryCount = entryCount
         self.seed = seed
-    }
-}
-
-/// How entries are written on the wire.
-public struct WireFormat: Sendable, Hashable {
-    /// `\uXXXX` for non-ASCII and HTML-sensitive characters, as System.Text.Json's default
-    /// encoder writes them (the service leaves `Encoder` null). False writes raw UTF-8.
-    public var escapeNonASCII: Bool
-    /// False: always 7 fraction digits (`…08.1234500+00:00`). True: trailing zeros trimmed
-    /// (`…08.12345+00:00`, `…08+00:00`), as System.Text.Json does for DateTimeOffset.
-    public var trimTimestampFraction: Bool
-    public var partitionName: String
-
-    public init(escapeNonASCII: Bool = true, trimTimestampFraction: Bool = false,
-                partitionName: String = "Microsoft.Default") {
-        self.escapeNonASCII = escapeNonASCII
-        self.trimTimestampFraction = trimTimestampFraction
-        self.partitionName = partitionName
+        self.shape = shape
+        self.unreadableShare = unreadableShare
     }
 }
 
@@ -42,6 +32,12 @@ public struct EmulatedEntry: Sendable, Hashable {
     public var studyInstanceUid: String
     public var seriesInstanceUid: String
     public var sopInstanceUid: String
+    /// The row's transaction has not committed: the service does not show it yet (only
+    /// `allEntries(includingPending: true)` and `entry(sequence:includingPending: true)` return such rows).
+    public var isPending: Bool = false
+    /// The wire always writes this row in a form no client can decode (see
+    /// `DatasetOptions.unreadableShare`); its sequence stays readable.
+    public var isUnreadable: Bool = false
 
     /// Exact, as the service's 100-ns ticks.
     public var timestamp: Timestamp { Timestamp(ticks: timestampTicks) }
@@ -59,6 +55,7 @@ public struct EmulatedEntry: Sendable, Hashable {
 struct RowSnapshot: Sendable {
     var row: ChangeRow
     var state: ChangeFeedState
+    var studyIndex: Int32
     var studyUID: String
     var seriesUID: String
     var sopUID: String
@@ -67,6 +64,11 @@ struct RowSnapshot: Sendable {
 
 /// The emulated change feed: rows, per-instance watermarks, queries and live changes.
 /// Thread-safe; every method may be called from any task or thread.
+///
+/// Rows can be appended invisible (`visible: false`): their transaction has not committed.
+/// They hold their sequence and timestamp, but no query shows them, nor their effect on the
+/// instance's other rows (the state a delete, update or re-create rewrites), until
+/// `commit(sequence:)` or `commitAll()`.
 public final class ChangeFeedStore: @unchecked Sendable {
     private let lock = NSLock()
     private var data: FeedData
@@ -75,7 +77,7 @@ public final class ChangeFeedStore: @unchecked Sendable {
     /// Generates `options.entryCount` rows from `options.seed`.
     public init(options: DatasetOptions = DatasetOptions()) {
         seed = options.seed
-        var d = FeedData(seed: options.seed)
+        var d = FeedData(seed: options.seed, shape: options.shape, unreadableShare: min(1, max(0, options.unreadableShare)))
         d.generate(until: max(0, options.entryCount))
         data = d
     }
@@ -93,25 +95,40 @@ public final class ChangeFeedStore: @unchecked Sendable {
 
     // MARK: Inspection
 
-    /// Number of rows.
-    public var count: Int { locked { $0.rows.count } }
+    /// Number of rows the service shows (pending rows not included).
+    public var count: Int { locked { $0.rows.count - $0.pending.count } }
     /// Number of distinct instances ever created.
     public var instanceCount: Int { locked { $0.instances.count } }
+    /// Sequences of the rows whose transaction has not committed, ascending.
+    public var pendingSequences: [Int64] { locked { d in d.pending.map { d.rows[$0].sequence } } }
 
-    /// Every row in sequence order (for tests and tools; a copy).
+    /// What the service shows now: the visible rows in sequence order (for tests and tools; a copy).
     public func allEntries() -> [EmulatedEntry] {
-        locked { d in d.rows.indices.map { entry(d, $0) } }
+        allEntries(includingPending: false)
     }
 
-    /// The row with this sequence, if any.
-    public func entry(sequence: Int64) -> EmulatedEntry? {
+    /// With `includingPending`, the pending rows too (`isPending`), and every row reads as it
+    /// will once all pending rows have committed (what `allEntries()` returns after `commitAll()`).
+    public func allEntries(includingPending: Bool) -> [EmulatedEntry] {
         locked { d in
-            let i = lowerBound(d.rows, sequence)
-            return i < d.rows.count && d.rows[i].sequence == sequence ? entry(d, i) : nil
+            d.rows.indices.compactMap { i in
+                includingPending ? entry(d, i, asCommitted: true) : d.rows[i].isPending ? nil : entry(d, i)
+            }
         }
     }
 
-    // MARK: Queries (the service's SQL, row for row)
+    /// The row with this sequence, if any and if it is visible (or, with `includingPending`,
+    /// pending; then read as in `allEntries(includingPending: true)`).
+    public func entry(sequence: Int64, includingPending: Bool = false) -> EmulatedEntry? {
+        locked { d in
+            let i = lowerBound(d.rows, sequence)
+            guard i < d.rows.count, d.rows[i].sequence == sequence else { return nil }
+            if includingPending { return entry(d, i, asCommitted: true) }
+            return d.rows[i].isPending ? nil : entry(d, i)
+        }
+    }
+
+    // MARK: Queries (the service's SQL, row for row, over committed rows)
 
     /// v1: `WHERE Sequence BETWEEN offset+1 AND offset+limit ORDER BY Sequence`.
     public func entriesV1(offset: Int64, limit: Int) -> [EmulatedEntry] {
@@ -140,8 +157,9 @@ public final class ChangeFeedStore: @unchecked Sendable {
     public func metadataJSON(sopInstanceUid: String, bulkDataBase: String = "http://127.0.0.1/v2",
                              format: WireFormat = WireFormat()) -> [UInt8]? {
         let snap: InstanceSnapshot? = locked { d in
-            guard let i = instanceIndex(d, sop: sopInstanceUid), d.instances[Int(i)].currentWatermark != 0 else { return nil }
-            return instanceSnapshot(d, i)
+            guard let i = instanceIndex(d, sop: sopInstanceUid) else { return nil }
+            let view = d.visibleView(i)
+            return view.watermark != 0 ? instanceSnapshot(d, i, version: view.version) : nil
         }
         guard let snap else { return nil }
         var w = JSONWriter(capacity: 2048, escapeNonASCII: format.escapeNonASCII)
@@ -155,52 +173,81 @@ public final class ChangeFeedStore: @unchecked Sendable {
     /// so create → delete → create reads Replaced, Replaced, Current. New UIDs get a new
     /// patient/study/series as needed. `at` defaults to now (never earlier than the newest row);
     /// an explicit earlier time is allowed and is placed by (timestamp, sequence) for v2.
+    /// With `visible: false` the row is pending until `commit(sequence:)` or `commitAll()`.
     @discardableResult
     public func appendCreate(studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
-                             at time: Date? = nil, skippingSequences skip: Int64 = 0) throws -> EmulatedEntry {
+                             at time: Date? = nil, skippingSequences skip: Int64 = 0,
+                             visible: Bool = true) throws -> EmulatedEntry {
         try locked { d in
             let ticks = resolveTicks(d, time)
             let i = try d.instanceForCreate(study: studyInstanceUid, series: seriesInstanceUid, sop: sopInstanceUid, ticks: ticks)
-            let row = d.create(i, ticks: ticks, skip: skip)
-            return entry(d, row)
+            let row = d.create(i, ticks: ticks, skip: skip, visible: visible)
+            return appended(d, row)
         }
     }
 
-    /// Deletes an instance: a Delete row, and every row of the instance now reads Deleted.
+    /// Deletes an instance: a Delete row, and every row of the instance now reads Deleted
+    /// (once the row is visible).
     @discardableResult
     public func appendDelete(studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
-                             at time: Date? = nil, skippingSequences skip: Int64 = 0) throws -> EmulatedEntry {
+                             at time: Date? = nil, skippingSequences skip: Int64 = 0,
+                             visible: Bool = true) throws -> EmulatedEntry {
         try locked { d in
             let i = try liveInstance(d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
-            let row = d.delete(i, ticks: resolveTicks(d, time), skip: skip)
-            return entry(d, row)
+            let row = d.delete(i, ticks: resolveTicks(d, time), skip: skip, visible: visible)
+            return appended(d, row)
         }
     }
 
     /// Updates an instance (v2 bulk update): an Update row; older rows read Replaced; the
-    /// metadata gets a new version (AccessionNumber gains a `-U<n>` suffix).
+    /// metadata gets a new version (AccessionNumber gains a `-U<n>` suffix), once the row is visible.
     @discardableResult
     public func appendUpdate(studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
-                             at time: Date? = nil, skippingSequences skip: Int64 = 0) throws -> EmulatedEntry {
+                             at time: Date? = nil, skippingSequences skip: Int64 = 0,
+                             visible: Bool = true) throws -> EmulatedEntry {
         try locked { d in
             let i = try liveInstance(d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
-            let row = d.update(i, ticks: resolveTicks(d, time), skip: skip)
-            return entry(d, row)
+            let row = d.update(i, ticks: resolveTicks(d, time), skip: skip, visible: visible)
+            return appended(d, row)
+        }
+    }
+
+    /// Commits a pending row: it and its effect on the instance's other rows become visible.
+    /// False when no pending row has this sequence.
+    @discardableResult
+    public func commit(sequence: Int64) -> Bool {
+        locked { d in
+            let i = lowerBound(d.rows, sequence)
+            return i < d.rows.count && d.rows[i].sequence == sequence && d.commit(row: i)
+        }
+    }
+
+    /// Commits every pending row; returns their sequences.
+    @discardableResult
+    public func commitAll() -> [Int64] {
+        locked { d in
+            let rows = d.pending
+            for i in rows { d.commit(row: i) }
+            return rows.map { d.rows[$0].sequence }
         }
     }
 
     /// Continues the seeded generator with `count` more rows (creates, deletes, updates,
     /// re-creates, gaps) stamped at `at` (default now), e.g. to make a demo feed look alive.
+    /// `live` may hold some of them back (pending, committed by later generated changes) and
+    /// stamp some in the past; the result lists every row appended, pending ones included
+    /// (`isPending`, read as in `allEntries(includingPending: true)`).
     @discardableResult
-    public func appendGeneratedChanges(count: Int, at time: Date? = nil) -> [EmulatedEntry] {
+    public func appendGeneratedChanges(count: Int, at time: Date? = nil,
+                                       live: LiveChangeOptions = .plain) -> [EmulatedEntry] {
         locked { d in
             let first = d.rows.count
-            d.generate(until: first + max(0, count), clock: FeedTime.ticks(time ?? Date()))
-            return (first..<d.rows.count).map { entry(d, $0) }
+            d.generate(until: first + max(0, count), clock: FeedTime.ticks(time ?? Date()), live: live)
+            return (first..<d.rows.count).map { entry(d, $0, asCommitted: true) }
         }
     }
 
-    // MARK: Wire encoding (used by the server)
+    // MARK: Wire encoding (used by the server; see WireFormat.swift)
 
     enum Query: Sendable {
         case v1(offset: Int64, limit: Int)
@@ -224,73 +271,48 @@ public final class ChangeFeedStore: @unchecked Sendable {
                 let row = d.rows[i]
                 let inst = d.instances[Int(row.instance)]
                 let series = d.series[Int(inst.series)]
-                let state = Self.state(row, inst)
-                return RowSnapshot(row: row, state: state, studyUID: d.studies[Int(series.study)].uid,
+                let view = d.visibleView(row.instance)
+                let state = Self.state(row, view)
+                return RowSnapshot(row: row, state: state, studyIndex: series.study, studyUID: d.studies[Int(series.study)].uid,
                                    seriesUID: series.uid, sopUID: d.sopUID(row.instance),
-                                   instance: includeMetadata && state != .deleted ? instanceSnapshot(d, row.instance) : nil)
+                                   instance: includeMetadata && state != .deleted
+                                       ? instanceSnapshot(d, row.instance, version: view.version) : nil)
             }
         }
     }
 
-    /// `,"action":…,"timestamp":"…","state":…`: the part every entry object shares.
-    func encodeActionTimeState(_ r: RowSnapshot, into w: inout JSONWriter, format: WireFormat) {
-        switch r.row.action {
-        case 0: w.raw(",\"action\":\"Create\"")
-        case 1: w.raw(",\"action\":\"Delete\"")
-        default: w.raw(",\"action\":\"Update\"")
-        }
-        w.raw(",\"timestamp\":\"")
-        FeedTime.write(r.row.ticks, into: &w, trimFraction: format.trimTimestampFraction)
-        switch r.state {
-        case .current: w.raw("\",\"state\":\"Current\"")
-        case .replaced: w.raw("\",\"state\":\"Replaced\"")
-        case .deleted: w.raw("\",\"state\":\"Deleted\"")
-        }
-    }
-
-    /// Writes one entry object.
-    func encode(_ r: RowSnapshot, into w: inout JSONWriter, format: WireFormat, bulkDataBase: String) {
-        w.raw("{\"sequence\":")
-        w.int(r.row.sequence)
-        w.raw(",\"partitionName\":")
-        w.string(format.partitionName)
-        w.raw(",\"studyInstanceUid\":")
-        w.string(r.studyUID)
-        w.raw(",\"seriesInstanceUid\":")
-        w.string(r.seriesUID)
-        w.raw(",\"sopInstanceUid\":")
-        w.string(r.sopUID)
-        encodeActionTimeState(r, into: &w, format: format)
-        if let inst = r.instance {
-            w.raw(",\"metadata\":")
-            DicomMetadata.write(inst, seed: seed, bulkDataBase: bulkDataBase, into: &w)
-        }
-        w.byte(125)
-    }
-
     // MARK: Internals
 
-    static func state(_ row: ChangeRow, _ instance: InstanceRecord) -> ChangeFeedState {
-        if instance.currentWatermark == 0 { return .deleted }
-        return instance.currentWatermark != row.originalWatermark ? .replaced : .current
+    static func state(_ row: ChangeRow, _ view: InstanceView) -> ChangeFeedState {
+        if view.watermark == 0 { return .deleted }
+        return view.watermark != row.originalWatermark ? .replaced : .current
     }
 
-    private func entry(_ d: FeedData, _ i: Int) -> EmulatedEntry {
+    /// A row as readers see it now, or (`asCommitted`) as it will read once every pending row
+    /// has committed.
+    private func entry(_ d: FeedData, _ i: Int, asCommitted: Bool = false) -> EmulatedEntry {
         let row = d.rows[i]
         let inst = d.instances[Int(row.instance)]
         let series = d.series[Int(inst.series)]
+        let view = asCommitted ? InstanceView(inst) : d.visibleView(row.instance)
         return EmulatedEntry(sequence: row.sequence, timestampTicks: row.ticks,
                              action: row.action == 0 ? .create : row.action == 1 ? .delete : .update,
-                             state: Self.state(row, inst), studyInstanceUid: d.studies[Int(series.study)].uid,
-                             seriesInstanceUid: series.uid, sopInstanceUid: d.sopUID(row.instance))
+                             state: Self.state(row, view), studyInstanceUid: d.studies[Int(series.study)].uid,
+                             seriesInstanceUid: series.uid, sopInstanceUid: d.sopUID(row.instance),
+                             isPending: row.isPending, isUnreadable: row.isUnreadable)
     }
 
-    private func instanceSnapshot(_ d: FeedData, _ i: Int32) -> InstanceSnapshot {
+    /// The entry a runtime append returns: as readers see it, or as committed while pending.
+    private func appended(_ d: FeedData, _ i: Int) -> EmulatedEntry {
+        entry(d, i, asCommitted: d.rows[i].isPending)
+    }
+
+    private func instanceSnapshot(_ d: FeedData, _ i: Int32, version: Int32) -> InstanceSnapshot {
         let inst = d.instances[Int(i)]
         let series = d.series[Int(inst.series)]
         let study = d.studies[Int(series.study)]
         return InstanceSnapshot(index: i, patient: d.patients[Int(study.patient)], study: study, series: series,
-                                number: inst.number, version: inst.version, sopUID: d.sopUID(i),
+                                number: inst.number, version: version, sopUID: d.sopUID(i),
                                 priorStudyUID: study.priorStudy >= 0 ? d.studies[Int(study.priorStudy)].uid : nil)
     }
 
@@ -334,15 +356,33 @@ public final class ChangeFeedStore: @unchecked Sendable {
         var i = lowerBound(d.rows, first)
         var out: [Int] = []
         while i < d.rows.count, d.rows[i].sequence <= upper {
-            out.append(i)
+            if !d.rows[i].isPending { out.append(i) }
             i += 1
         }
         return out
     }
 
+    /// The row at position `k` of the (timestamp, sequence) order.
     private func timeIndex(_ d: FeedData, _ k: Int) -> Int {
         if let order = d.timeOrder { return Int(order[k]) }
         return k
+    }
+
+    /// The position of row `i` in the (timestamp, sequence) order.
+    private func timePosition(_ d: FeedData, _ i: Int) -> Int {
+        guard d.timeOrder != nil else { return i }
+        let row = d.rows[i]
+        var lo = 0, hi = d.rows.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let other = d.rows[timeIndex(d, mid)]
+            if other.ticks < row.ticks || (other.ticks == row.ticks && other.sequence < row.sequence) {
+                lo = mid + 1
+            } else {
+                hi = mid
+            }
+        }
+        return lo
     }
 
     private func v2Indices(_ d: FeedData, start: Int64, end: Int64, offset: Int64, limit: Int) -> [Int] {
@@ -353,19 +393,30 @@ public final class ChangeFeedStore: @unchecked Sendable {
             if d.rows[timeIndex(d, mid)].ticks < start { lo = mid + 1 } else { hi = mid }
         }
         guard offset < Int64(d.rows.count - lo) else { return [] }
+        // OFFSET counts visible rows only: step over the pending ones at or before the target.
         var k = lo + Int(offset)
+        if !d.pending.isEmpty {
+            for hole in d.pending.map({ timePosition(d, $0) }).filter({ $0 >= lo }).sorted() where hole <= k {
+                k += 1
+            }
+        }
         var out: [Int] = []
         while k < d.rows.count, out.count < limit {
             let i = timeIndex(d, k)
             guard d.rows[i].ticks < end else { break }
-            out.append(i)
+            if !d.rows[i].isPending { out.append(i) }
             k += 1
         }
         return out
     }
 
     private func latestIndex(_ d: FeedData, _ version: APIVersion) -> Int? {
-        guard !d.rows.isEmpty else { return nil }
-        return version.isSequenceMode ? d.rows.count - 1 : timeIndex(d, d.rows.count - 1)
+        var k = d.rows.count - 1
+        while k >= 0 {
+            let i = version.isSequenceMode ? k : timeIndex(d, k)
+            if !d.rows[i].isPending { return i }
+            k -= 1
+        }
+        return nil
     }
 }

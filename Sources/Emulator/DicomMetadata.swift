@@ -1,3 +1,5 @@
+import FeedModel
+
 /// Everything needed to write one instance's metadata, copied out of the store under its lock
 /// so that encoding can run without it.
 struct InstanceSnapshot: Sendable {
@@ -133,13 +135,13 @@ enum DicomMetadata {
     }
 
     static func dateString(_ ticks: Int64) -> String {
-        let (y, m, d) = FeedTime.civilFromDays(Int(ticks.quotientRoundingDown(FeedTime.ticksPerDay)))
+        let (y, m, d) = Timestamp.civilFromDays(Int(ticks.flooredDivision(by: Timestamp.ticksPerDay)))
         return pad(y, 4) + pad(m, 2) + pad(d, 2)
     }
 
     static func timeString(_ ticks: Int64) -> String {
-        let secondsOfDay = Int((ticks - ticks.quotientRoundingDown(FeedTime.ticksPerDay) * FeedTime.ticksPerDay)
-                               / FeedTime.ticksPerSecond)
+        let seconds = Timestamp(ticks: ticks).wholeSeconds
+        let secondsOfDay = Int(seconds - seconds.flooredDivision(by: 86_400) * 86_400)
         return pad(secondsOfDay / 3600, 2) + pad(secondsOfDay / 60 % 60, 2) + pad(secondsOfDay % 60, 2)
     }
 

@@ -15,6 +15,9 @@ public struct EmulatorOptions: Sendable {
     public var wireFormat: WireFormat
     /// When set, one generated change is appended per interval while the server runs.
     public var liveChangeInterval: Duration?
+    /// How those changes behave: `.plain` shows each at once, stamped with the clock;
+    /// `.realistic` holds some back for a few changes and stamps some in the past.
+    public var liveChanges: LiveChangeOptions
     public var logLevel: Logger.Level
     /// Faults queued (and latency set) when the server is created, e.g. from
     /// `try FaultPlan(spec: "503%20@page,latency=50")` for `--faults`. More can be added at
@@ -24,15 +27,29 @@ public struct EmulatorOptions: Sendable {
     public init(host: String = "127.0.0.1", port: Int = 0, entries: Int = 2000, seed: UInt64 = 1,
                 auth: AuthPolicy = .none, wireFormat: WireFormat = WireFormat(),
                 liveChangeInterval: Duration? = nil, logLevel: Logger.Level = .warning,
-                faults: FaultPlan = FaultPlan()) {
+                faults: FaultPlan = FaultPlan(), liveChanges: LiveChangeOptions = .plain) {
         self.host = host
         self.port = port
         self.dataset = DatasetOptions(entryCount: entries, seed: seed)
         self.auth = auth
         self.wireFormat = wireFormat
         self.liveChangeInterval = liveChangeInterval
+        self.liveChanges = liveChanges
         self.logLevel = logLevel
         self.faults = faults
+    }
+}
+
+extension EmulatorOptions {
+    /// What `--demo` serves: seed 1, a realistic timeline (`FeedShape.realistic`), every wire
+    /// form (`WireFormat.realistic`) and, with an interval, live changes of which some commit
+    /// late and some are stamped in the past (`LiveChangeOptions.realistic`). Tests that predict
+    /// the demo's rows build their store from `demo(entries:).dataset`.
+    public static func demo(entries: Int, auth: AuthPolicy = .none, liveChangeInterval: Duration? = nil) -> EmulatorOptions {
+        var options = EmulatorOptions(port: 0, entries: entries, seed: 1, auth: auth, wireFormat: .realistic,
+                                      liveChangeInterval: liveChangeInterval, liveChanges: .realistic)
+        options.dataset.shape = .realistic
+        return options
     }
 }
 
@@ -178,11 +195,12 @@ public final class EmulatorServer: @unchecked Sendable {
     private func startLiveChanges() {
         guard let interval = options.liveChangeInterval else { return }
         let store = self.store
+        let live = options.liveChanges
         let task = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 if Task.isCancelled { break }
-                store.appendGeneratedChanges(count: 1)
+                store.appendGeneratedChanges(count: 1, live: live)
             }
         }
         lock.withLock { liveTask = task }
@@ -271,11 +289,11 @@ public final class EmulatorServer: @unchecked Sendable {
             var headers = HTTPFields()
             headers[Self.retryAfter] = retryAfter.headerValue()
             response = text(HTTPResponse.Status(code: code), body, headers: headers).response
-        case .malformedJSON:
+        case .malformedJSON, .emptyBody:
             var headers = versionHeaders()
             headers[.contentType] = "application/json; charset=utf-8"
-            response = Response(status: .ok, headers: headers,
-                                body: ResponseBody(byteBuffer: ByteBuffer(string: InjectedFault.malformedJSONBody)))
+            let body = fault == .malformedJSON ? InjectedFault.malformedJSONBody : ""
+            response = Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         case .reset:
             log(0)
             return await connection.reset()
@@ -370,20 +388,12 @@ public final class EmulatorServer: @unchecked Sendable {
         var w = JSONWriter(capacity: rows.count * (includeMetadata ? 2600 : 420) + 2, escapeNonASCII: format.escapeNonASCII)
         let broken = badEntry.map { min(max(0, $0), rows.count - 1) }
         if case .latest = storeQuery {
-            if broken != nil {
-                store.encodeBroken(rows[0], into: &w, format: format)
-            } else {
-                store.encode(rows[0], into: &w, format: format, bulkDataBase: bulkBase)
-            }
+            store.encode(rows[0], into: &w, format: format, bulkDataBase: bulkBase, broken: broken != nil)
         } else {
             w.byte(91)
             for (i, row) in rows.enumerated() {
                 if i > 0 { w.byte(44) }
-                if i == broken {
-                    store.encodeBroken(row, into: &w, format: format)
-                } else {
-                    store.encode(row, into: &w, format: format, bulkDataBase: bulkBase)
-                }
+                store.encode(row, into: &w, format: format, bulkDataBase: bulkBase, broken: i == broken)
             }
             w.byte(93)
         }

@@ -2,8 +2,8 @@ import Foundation
 
 /// A misbehaviour the emulator applies to one request instead of (or on top of) answering it.
 ///
-/// Faults that answer by themselves (`status`, `statusRetryAfter`, `malformedJSON`, `reset`,
-/// `hang`) act before routing and auth, like a proxy or load balancer in front of the service
+/// Faults that answer by themselves (`status`, `statusRetryAfter`, `malformedJSON`, `emptyBody`,
+/// `reset`, `hang`) act before routing and auth, like a proxy or load balancer in front of the service
 /// would. The others (`delay`, `slowBody`, `truncatedBody`, `badEntry`) change the answer the
 /// emulator would have sent anyway (a 400, 401 or 404 included).
 public enum InjectedFault: Sendable, Equatable {
@@ -23,6 +23,9 @@ public enum InjectedFault: Sendable, Equatable {
     case slowBody(bytesPerChunk: Int, delayMilliseconds: Int)
     /// 200 with `Content-Type: application/json` and `InjectedFault.malformedJSONBody`, which is not JSON.
     case malformedJSON
+    /// 200 with `Content-Type: application/json` and an empty body (`Content-Length: 0`): not
+    /// an empty page (that is `[]`) and not an empty feed (`/latest` answers 204 for that).
+    case emptyBody
     /// The correct head with the full `Content-Length`, then only the first half of the body
     /// (`count / 2` bytes), then the connection is closed. The client sees a premature end of body.
     case truncatedBody
@@ -202,7 +205,7 @@ public final class FaultInjector: @unchecked Sendable {
 // MARK: - Fault specs (for `--faults` and `--demo-faults`)
 
 /// A list of faults parsed from a compact spec, e.g.
-/// `"503x2,429:retry=3,reset,hang=5000,slow,malformed,truncated,bad-entry=5,latency=50"`.
+/// `"503x2,429:retry=3,reset,hang=5000,slow,malformed,empty,truncated,bad-entry=5,latency=50"`.
 ///
 /// Grammar (case-insensitive; spaces around items are ignored; an empty spec means no faults):
 /// ```
@@ -219,6 +222,7 @@ public final class FaultInjector: @unchecked Sendable {
 ///         | "hang" [ "=" MS ]               ; no answer; drop after MS (default: never)
 ///         | "slow" [ "=" BYTES "/" MS ]     ; body in BYTES-sized chunks, MS apart (default 4096/50)
 ///         | "malformed"                     ; 200 with a body that is not JSON
+///         | "empty"                         ; 200 with an empty body
 ///         | "truncated"                     ; full Content-Length, half the body, then close
 ///         | "bad-entry" [ "=" INDEX ]       ; entry INDEX (default 0) of the page undecodable
 /// ```
@@ -339,9 +343,14 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
             }
         }
         switch name {
-        case "reset", "malformed", "truncated":
+        case "reset", "malformed", "empty", "truncated":
             guard value == nil else { throw fail("'\(name)' takes no value") }
-            return name == "reset" ? .reset : name == "malformed" ? .malformedJSON : .truncatedBody
+            switch name {
+            case "reset": return .reset
+            case "malformed": return .malformedJSON
+            case "empty": return .emptyBody
+            default: return .truncatedBody
+            }
         case "delay":
             guard let value else { throw fail("'delay' needs milliseconds, e.g. delay=500") }
             return .delay(milliseconds: try milliseconds(value, spec: spec, item: item, what: "delay"))
@@ -365,7 +374,7 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
             }
             return .badEntry(index: index)
         default:
-            throw fail("unknown fault '\(name)' (expected a status code, reset, hang, delay, slow, malformed, truncated or bad-entry)")
+            throw fail("unknown fault '\(name)' (expected a status code, reset, hang, delay, slow, malformed, empty, truncated or bad-entry)")
         }
     }
 
@@ -403,6 +412,7 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
             case .hang(let ms): s = ms.map { "hang=\($0)" } ?? "hang"
             case .slowBody(let b, let ms): s = "slow=\(b)/\(ms)"
             case .malformedJSON: s = "malformed"
+            case .emptyBody: s = "empty"
             case .truncatedBody: s = "truncated"
             case .badEntry(let i): s = "bad-entry=\(i)"
             }
@@ -430,7 +440,7 @@ public struct FaultSpecError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         "bad fault spec '\(spec)': item '\(item)': \(reason). "
             + "Items are separated by commas, e.g. 503x2,429:retry=3,reset,hang=5000,slow=512/100,"
-            + "malformed,truncated,bad-entry=5,503%20@page,latency=50"
+            + "malformed,empty,truncated,bad-entry=5,503%20@page,latency=50"
     }
 }
 

@@ -84,20 +84,3 @@ struct Reply {
         })
     }
 }
-
-extension ChangeFeedStore {
-    /// One entry as `InjectedFault.badEntry` breaks it: the real fields, but `sequence` as a
-    /// string and no `studyInstanceUid` (and no `metadata`).
-    func encodeBroken(_ r: RowSnapshot, into w: inout JSONWriter, format: WireFormat) {
-        w.raw("{\"sequence\":\"")
-        w.int(r.row.sequence)
-        w.raw("\",\"partitionName\":")
-        w.string(format.partitionName)
-        w.raw(",\"seriesInstanceUid\":")
-        w.string(r.seriesUID)
-        w.raw(",\"sopInstanceUid\":")
-        w.string(r.sopUID)
-        encodeActionTimeState(r, into: &w, format: format)
-        w.byte(125)
-    }
-}

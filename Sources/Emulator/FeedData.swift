@@ -1,3 +1,5 @@
+import FeedModel
+
 /// A small, fast, seedable generator (SplitMix64). Deterministic across platforms and runs,
 /// unlike `SystemRandomNumberGenerator` or `Hasher`.
 struct SplitMix64: Sendable {
@@ -19,7 +21,9 @@ struct SplitMix64: Sendable {
     /// 0 ..< n
     mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
     mutating func range(_ r: ClosedRange<Int>) -> Int { r.lowerBound + below(r.count) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
+    mutating func chance(_ p: Double) -> Bool { unit() < p }
+    /// 0 ..< 1
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// Why a runtime change was refused.
@@ -42,6 +46,9 @@ public enum ChangeFeedStoreError: Error, Sendable, Equatable, CustomStringConver
 /// All mutable state of the feed. Not thread-safe by itself: `ChangeFeedStore` wraps it in a lock.
 struct FeedData: Sendable {
     let seed: UInt64
+    let shape: FeedShape
+    /// Share of generated rows that the wire always breaks (`ChangeRow.isUnreadable`).
+    let unreadableShare: Double
     /// `1.2.826.0.1.3680043.8.498.<10 digits from the seed>`; study UIDs append `.<n>`.
     let uidStem: String
 
@@ -60,11 +67,21 @@ struct FeedData: Sendable {
     var lastSequence: Int64 = 0
     var lastTicks: Int64
     /// Row indices in (timestamp, sequence) order; nil while `rows` is already in that order
-    /// (always, unless a runtime change was given an earlier timestamp).
+    /// (always with the plain shape, unless a runtime change was given an earlier timestamp).
     var timeOrder: [Int32]?
+
+    /// Indices of the rows whose transaction has not committed, ascending.
+    var pending: [Int] = []
+    /// What readers see of the instances that have uncommitted rows.
+    var journals: [Int32: PendingJournal] = [:]
+    /// Rows the live generator holds back, with the number of later changes they wait for.
+    var held: [(row: Int, changesLeft: Int)] = []
 
     // Generator cursor.
     var rng: SplitMix64
+    /// The shape's own stream (timestamps only), and the live options' (holds and past stamps).
+    var shapeRNG: SplitMix64
+    var liveRNG: SplitMix64
     var currentSeries: Int32 = -1
     var seriesLeftInStudy = 0
     var studiesLeftForPatient = 0
@@ -76,9 +93,13 @@ struct FeedData: Sendable {
     static let uidRoot = "1.2.826.0.1.3680043.8.498"
     static let defaultStartTicks = FeedTime.ticks(year: 2024, month: 3, day: 4, hour: 8)
 
-    init(seed: UInt64) {
+    init(seed: UInt64, shape: FeedShape = .plain, unreadableShare: Double = 0) {
         self.seed = seed
+        self.shape = shape
+        self.unreadableShare = unreadableShare
         rng = SplitMix64(seed: seed)
+        shapeRNG = SplitMix64(seed: SplitMix64.mix(seed ^ 0x05A4_E000_0000_0001))
+        liveRNG = SplitMix64(seed: SplitMix64.mix(seed ^ 0x011F_E000_0000_0002))
         let tag = 1_000_000_000 + SplitMix64.mix(seed ^ 0x5EED_0F_D1C0) % 8_999_999_999
         uidStem = FeedData.uidRoot + "." + String(tag)
         // Start somewhere in the first hours of 2024-03-04, varying with the seed.
@@ -116,54 +137,103 @@ struct FeedData: Sendable {
     // MARK: Primitive changes (shared by the generator and the runtime API)
 
     /// Appends one row. `skip` sequences are left unused before it, as SQL identity does after
-    /// rolled-back inserts.
+    /// rolled-back inserts. `before` is the instance as it was before this change (the
+    /// instance record already holds the change's effect); an invisible row keeps that
+    /// effect from readers until it commits.
     @discardableResult
-    mutating func appendRow(instance: Int32, action: UInt8, ticks: Int64, watermark: Int64, skip: Int64) -> Int {
+    mutating func appendRow(instance: Int32, action: UInt8, ticks: Int64, watermark: Int64, skip: Int64,
+                            before: InstanceRecord, visible: Bool, unreadable: Bool) -> Int {
         lastSequence += 1 + skip
-        let row = ChangeRow(sequence: lastSequence, ticks: ticks, instance: instance, action: action, originalWatermark: watermark)
+        var flags: UInt8 = 0
+        if !visible { flags |= ChangeRow.pendingFlag }
+        if unreadable { flags |= ChangeRow.unreadableFlag }
+        let row = ChangeRow(sequence: lastSequence, ticks: ticks, instance: instance, action: action, flags: flags,
+                            originalWatermark: watermark)
         let index = rows.count
-        if timeOrder == nil, let last = rows.last, ticks < last.ticks {
+        if timeOrder == nil, !rows.isEmpty, ticks < lastTicks {
             timeOrder = (0..<Int32(rows.count)).map { $0 }
         }
         rows.append(row)
         if timeOrder != nil {
-            // Insert after every row with a smaller or equal timestamp (its sequence is the largest).
-            var lo = 0, hi = timeOrder!.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if rows[Int(timeOrder![mid])].ticks <= ticks { lo = mid + 1 } else { hi = mid }
+            if ticks >= lastTicks {
+                // The common case: not earlier than any row, and the largest sequence.
+                timeOrder!.append(Int32(index))
+            } else {
+                // Insert after every row with a smaller or equal timestamp (its sequence is the largest).
+                var lo = 0, hi = timeOrder!.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if rows[Int(timeOrder![mid])].ticks <= ticks { lo = mid + 1 } else { hi = mid }
+                }
+                timeOrder!.insert(Int32(index), at: lo)
             }
-            timeOrder!.insert(Int32(index), at: lo)
         }
         lastTicks = max(lastTicks, ticks)
+        if !visible || journals[instance] != nil {
+            let after = InstanceView(instances[Int(instance)])
+            journals[instance, default: PendingJournal(base: InstanceView(before))].changes.append((index, after))
+        }
+        if !visible { pending.append(index) }
         return index
     }
 
     /// Create (or re-create) an instance: a new watermark; every older row of it now points there.
     @discardableResult
-    mutating func create(_ instance: Int32, ticks: Int64, skip: Int64) -> Int {
+    mutating func create(_ instance: Int32, ticks: Int64, skip: Int64, visible: Bool = true, unreadable: Bool = false) -> Int {
+        let before = instances[Int(instance)]
         let wm = nextWatermark
         nextWatermark += 1
         instances[Int(instance)].currentWatermark = wm
-        return appendRow(instance: instance, action: 0, ticks: ticks, watermark: wm, skip: skip)
+        return appendRow(instance: instance, action: 0, ticks: ticks, watermark: wm, skip: skip,
+                         before: before, visible: visible, unreadable: unreadable)
     }
 
     /// Delete: the row keeps the deleted version's watermark; all rows of the instance now read NULL.
     @discardableResult
-    mutating func delete(_ instance: Int32, ticks: Int64, skip: Int64) -> Int {
-        let wm = instances[Int(instance)].currentWatermark
+    mutating func delete(_ instance: Int32, ticks: Int64, skip: Int64, visible: Bool = true, unreadable: Bool = false) -> Int {
+        let before = instances[Int(instance)]
         instances[Int(instance)].currentWatermark = 0
-        return appendRow(instance: instance, action: 1, ticks: ticks, watermark: wm, skip: skip)
+        return appendRow(instance: instance, action: 1, ticks: ticks, watermark: before.currentWatermark, skip: skip,
+                         before: before, visible: visible, unreadable: unreadable)
     }
 
     /// Update (v2 bulk update): a new watermark and a new metadata version.
     @discardableResult
-    mutating func update(_ instance: Int32, ticks: Int64, skip: Int64) -> Int {
+    mutating func update(_ instance: Int32, ticks: Int64, skip: Int64, visible: Bool = true, unreadable: Bool = false) -> Int {
+        let before = instances[Int(instance)]
         let wm = nextWatermark
         nextWatermark += 1
         instances[Int(instance)].currentWatermark = wm
         instances[Int(instance)].version += 1
-        return appendRow(instance: instance, action: 2, ticks: ticks, watermark: wm, skip: skip)
+        return appendRow(instance: instance, action: 2, ticks: ticks, watermark: wm, skip: skip,
+                         before: before, visible: visible, unreadable: unreadable)
+    }
+
+    // MARK: Commits
+
+    /// Makes a pending row visible, with its effect on the instance's other rows. False when
+    /// the row is not pending.
+    @discardableResult
+    mutating func commit(row index: Int) -> Bool {
+        guard let k = pending.firstIndex(of: index) else { return false }
+        pending.remove(at: k)
+        rows[index].flags &= ~ChangeRow.pendingFlag
+        held.removeAll { $0.row == index }
+        let instance = rows[index].instance
+        if let journal = journals[instance], journal.changes.allSatisfy({ !rows[$0.row].isPending }) {
+            journals[instance] = nil
+        }
+        return true
+    }
+
+    /// What readers see of an instance: its record, unless some of its rows are uncommitted;
+    /// then the effect of its last visible row (or what it was before its first pending one).
+    func visibleView(_ instance: Int32) -> InstanceView {
+        if !journals.isEmpty, let journal = journals[instance] {
+            for change in journal.changes.reversed() where !rows[change.row].isPending { return change.after }
+            return journal.base
+        }
+        return InstanceView(instances[Int(instance)])
     }
 
     // MARK: Catalog growth
@@ -183,7 +253,7 @@ struct FeedData: Sendable {
                 given = NamePools.japaneseGivens + rng.below(NamePools.givens.count - NamePools.japaneseGivens)
             }
         }
-        let birth = FeedTime.daysFromCivil(1935, 1, 1) + rng.below(80 * 365)
+        let birth = Timestamp.daysFromCivil(year: 1935, month: 1, day: 1) + rng.below(80 * 365)
         patients.append(PatientRecord(family: UInt16(family), given: UInt16(given),
                                       id: UInt32(100_000 + index * 7 + rng.below(7)), birthDays: Int32(birth)))
         return Int32(index)
@@ -228,15 +298,16 @@ struct FeedData: Sendable {
     // MARK: The generator
 
     /// Appends generated changes until `rows.count == target`. With `clock`, timestamps are
-    /// `max(clock, last)` (live changes); without, they follow the synthetic timeline.
-    mutating func generate(until target: Int, clock: Int64? = nil) {
+    /// `max(clock, last)` (live changes, which `live` may hold back or stamp in the past);
+    /// without, they follow the synthetic timeline. `shape` reshapes both.
+    mutating func generate(until target: Int, clock: Int64? = nil, live: LiveChangeOptions? = nil) {
         if !bigGapDone && bigGapAt == 0 { bigGapAt = max(1, target * 2 / 5) }
         while rows.count < target {
             let remaining = target - rows.count
             let p = Double(rng.next() >> 11) / Double(1 << 53)
             if instances.count > 20 && p < 0.035, let victim = randomLive() {
                 let t = advance(by: rng.range(1...1200) * 1000, clock: clock)
-                delete(victim, ticks: t, skip: nextSkip())
+                emit(1, victim, ticks: t, live: live)
                 deleted.append(victim)
             } else if instances.count > 20 && p < 0.06, let seed = randomLive() {
                 // Bulk update of (part of) a series: one timestamp for all of its rows.
@@ -244,10 +315,11 @@ struct FeedData: Sendable {
                 let t = advance(by: rng.range(1...1200) * 1000, clock: clock)
                 var updated = 0
                 let limit = min(remaining, 12)
+                var stamped: Int64?
                 if s.firstInstance >= 0 {
                     for i in s.firstInstance..<(s.firstInstance + s.generatedCount) where updated < limit {
                         guard instances[Int(i)].currentWatermark != 0 else { continue }
-                        update(i, ticks: t, skip: nextSkip())
+                        stamped = rows[emit(2, i, ticks: t, live: live, stamped: stamped)].ticks
                         updated += 1
                     }
                 }
@@ -257,14 +329,14 @@ struct FeedData: Sendable {
                 deleted.swapAt(k, deleted.count - 1)
                 deleted.removeLast()
                 let t = advance(by: rng.range(1...600) * 1000, clock: clock)
-                create(again, ticks: t, skip: nextSkip())
+                emit(0, again, ticks: t, live: live)
             } else {
-                createNext(clock: clock)
+                createNext(clock: clock, live: live)
             }
         }
     }
 
-    private mutating func nextSkip() -> Int64 {
+    mutating func nextSkip() -> Int64 {
         guard !rows.isEmpty else { return 0 }
         if !bigGapDone && rows.count >= bigGapAt {
             bigGapDone = true
@@ -287,7 +359,7 @@ struct FeedData: Sendable {
         return nil
     }
 
-    private mutating func createNext(clock: Int64?) {
+    private mutating func createNext(clock: Int64?, live: LiveChangeOptions?) {
         var ticks: Int64
         if currentSeries < 0 || series[Int(currentSeries)].generatedCount >= series[Int(currentSeries)].plannedCount {
             if seriesLeftInStudy > 0 && currentSeries >= 0 {
@@ -319,7 +391,7 @@ struct FeedData: Sendable {
         series[Int(s)].generatedCount += 1
         let instance = Int32(instances.count)
         instances.append(InstanceRecord(series: s, number: series[Int(s)].generatedCount, currentWatermark: 0, version: 0))
-        create(instance, ticks: ticks, skip: nextSkip())
+        emit(0, instance, ticks: ticks, live: live)
     }
 
     /// A runtime create with explicit UIDs: reuses known study/series/instance records,

@@ -4,45 +4,53 @@ import Foundation
 /// Time in the emulator: 100-nanosecond ticks since 1970-01-01T00:00:00Z (signed), the
 /// resolution of SQL `DATETIMEOFFSET(7)`. Integers keep ordering and equality exact, which
 /// v2's `ORDER BY Timestamp, Sequence` and the inclusive/exclusive window bounds depend on.
+/// The calendar arithmetic is `FeedModel.Timestamp`'s; this adds what the wire needs (writing
+/// straight into a page's bytes, in any zone) and the query binder's reading of times.
 public enum FeedTime {
-    public static let ticksPerSecond: Int64 = 10_000_000
-    static let ticksPerDay: Int64 = 86_400 * ticksPerSecond
+    public static let ticksPerSecond: Int64 = Timestamp.ticksPerSecond
+    static let ticksPerDay: Int64 = Timestamp.ticksPerDay
     /// .NET `DateTimeOffset.MinValue` (0001-01-01T00:00:00Z).
-    public static let minTicks: Int64 = Int64(daysFromCivil(1, 1, 1)) * ticksPerDay
+    public static let minTicks: Int64 = Timestamp.min.ticks
     /// .NET `DateTimeOffset.MaxValue` (9999-12-31T23:59:59.9999999Z).
-    public static let maxTicks: Int64 = Int64(daysFromCivil(10_000, 1, 1)) * ticksPerDay - 1
+    public static let maxTicks: Int64 = Timestamp.max.ticks
 
-    public static func ticks(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * Double(ticksPerSecond)).rounded())
-    }
+    /// The tick nearest to `date`.
+    public static func ticks(_ date: Date) -> Int64 { Timestamp(date).ticks }
 
-    public static func date(_ ticks: Int64) -> Date {
-        // Split to keep the fraction exact enough for round trips.
-        let seconds = ticks.quotientRoundingDown(ticksPerSecond)
-        let rest = ticks - seconds * ticksPerSecond
-        return Date(timeIntervalSince1970: Double(seconds) + Double(rest) / Double(ticksPerSecond))
-    }
+    public static func date(_ ticks: Int64) -> Date { Timestamp(ticks: ticks).date }
 
     /// Ticks for a UTC calendar time.
     public static func ticks(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0,
                              second: Int = 0, fraction7: Int64 = 0) -> Int64 {
-        Int64(daysFromCivil(year, month, day)) * ticksPerDay
-            + Int64(hour * 3600 + minute * 60 + second) * ticksPerSecond + fraction7
+        Timestamp(year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction: fraction7).ticks
     }
 
     /// `2024-03-04T08:15:02.1234567+00:00` (the .NET "O" form of a UTC DateTimeOffset).
     /// With `trimFraction`, trailing zeros of the fraction are dropped (and a zero fraction
     /// is omitted), as System.Text.Json does.
     public static func format(_ ticks: Int64, trimFraction: Bool = false) -> String {
-        var w = JSONWriter(capacity: 40, escapeNonASCII: false)
-        write(ticks, into: &w, trimFraction: trimFraction)
-        return String(decoding: w.bytes, as: UTF8.self)
+        Timestamp(ticks: ticks).format(trimZeros: trimFraction, numericZone: true)
     }
 
-    static func write(_ ticks: Int64, into w: inout JSONWriter, trimFraction: Bool) {
-        let days = ticks.quotientRoundingDown(ticksPerDay)
-        var rest = ticks - days * ticksPerDay
-        let (y, m, d) = civilFromDays(Int(days))
+    /// How a timestamp's zone is written.
+    enum Zone: Equatable {
+        /// `+00:00`, as System.Text.Json writes a UTC DateTimeOffset.
+        case utcOffset
+        /// `Z`, as the docs' samples show.
+        case zulu
+        /// The same instant in another zone, e.g. `+09:00` (minutes east of UTC).
+        case offset(minutes: Int)
+        /// No zone at all (a timestamp no client can place: for rows the wire always breaks).
+        case missing
+    }
+
+    /// Writes a timestamp into a page: the clock time in `zone`, then the zone.
+    static func write(_ ticks: Int64, into w: inout JSONWriter, trimFraction: Bool, zone: Zone = .utcOffset) {
+        var local = ticks
+        if case .offset(let minutes) = zone { local += Int64(minutes) * 60 * ticksPerSecond }
+        let days = local.flooredDivision(by: ticksPerDay)
+        var rest = local - days * ticksPerDay
+        let (y, m, d) = Timestamp.civilFromDays(Int(days))
         let fraction = rest % ticksPerSecond
         rest /= ticksPerSecond
         let second = Int(rest % 60), minute = Int(rest / 60 % 60), hour = Int(rest / 3600)
@@ -54,7 +62,14 @@ public enum FeedTime {
             w.byte(46)
             digits(&w, f, n)
         }
-        w.raw("+00:00")
+        switch zone {
+        case .utcOffset: w.raw("+00:00")
+        case .zulu: w.byte(90)
+        case .missing: break
+        case .offset(let minutes):
+            w.byte(minutes < 0 ? 45 : 43)
+            digits(&w, abs(minutes) / 60, 2); w.byte(58); digits(&w, abs(minutes) % 60, 2)
+        }
     }
 
     @inline(__always) private static func digits(_ w: inout JSONWriter, _ value: Int, _ count: Int) {
@@ -83,7 +98,7 @@ public enum FeedTime {
     static func parseQueryTime(_ text: String) -> ParsedTime {
         var sc = ISOScanner(text.trimmingCharacters(in: .whitespaces))
         guard let year = sc.digits(4), sc.accept(45), let month = sc.digits(2), sc.accept(45), let day = sc.digits(2),
-              year >= 1, (1...12).contains(month), (1...daysIn(year, month)).contains(day) else { return .invalid }
+              year >= 1, (1...12).contains(month), (1...Timestamp.daysIn(month: month, year: year)).contains(day) else { return .invalid }
         if sc.atEnd { return .noZone }
         guard sc.current == 84 || sc.current == 116 || sc.current == 32 else { return .invalid }
         sc.index += 1
@@ -127,43 +142,5 @@ public enum FeedTime {
         let utc = local - Int64(offsetMinutes) * 60 * ticksPerSecond
         guard utc >= minTicks, utc <= maxTicks else { return .invalid }
         return .ticks(utc)
-    }
-
-    static func daysIn(_ year: Int, _ month: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
-
-    /// Days since 1970-01-01 of a proleptic Gregorian date (the usual era arithmetic).
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let shiftedMonth = month > 2 ? month - 3 : month + 9
-        let dayOfYear = (153 * shiftedMonth + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civilFromDays(_ days: Int) -> (Int, Int, Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let mp = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-}
-
-extension Int64 {
-    @inline(__always) func quotientRoundingDown(_ d: Int64) -> Int64 {
-        let q = self / d
-        return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
     }
 }

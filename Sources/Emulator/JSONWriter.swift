@@ -32,6 +32,21 @@ struct JSONWriter {
         bytes.append(34)
     }
 
+    /// Appends a quoted string in which the ASCII character at UTF-8 offset `position` is
+    /// written as `\u00XX`, as any JSON encoder may (a decoder must read it back the same).
+    mutating func string(_ s: String, escapingASCIIAt position: Int) {
+        let u = Array(s.utf8)
+        guard position >= 0, position < u.count, u[position] >= 0x20, u[position] < 0x7F else {
+            string(s)
+            return
+        }
+        bytes.append(34)
+        escape(String(decoding: u[..<position], as: UTF8.self))
+        hex16(UInt16(u[position]))
+        escape(String(decoding: u[(position + 1)...], as: UTF8.self))
+        bytes.append(34)
+    }
+
     mutating func escape(_ s: String) {
         for scalar in s.unicodeScalars {
             let v = scalar.value

@@ -344,7 +344,7 @@ struct FaultInjectionTests {
 struct FaultSpecTests {
     @Test("the example spec parses to its faults, in order")
     func example() throws {
-        let plan = try FaultPlan(spec: "503x2,429:retry=3,reset,hang=5000,slow,malformed,truncated,bad-entry=5,latency=50")
+        let plan = try FaultPlan(spec: "503x2,429:retry=3,reset,hang=5000,slow,malformed,empty,truncated,bad-entry=5,latency=50")
         #expect(plan.rules == [
             .init(.status(503), repeat: .next(2)),
             .init(.status(429, retryAfter: 3)),
@@ -353,6 +353,7 @@ struct FaultSpecTests {
             .init(.slowBody(bytesPerChunk: FaultPlan.defaultSlowBytes,
                             delayMilliseconds: FaultPlan.defaultSlowDelayMilliseconds)),
             .init(.malformedJSON),
+            .init(.emptyBody),
             .init(.truncatedBody),
             .init(.badEntry(index: 5)),
         ])
@@ -376,7 +377,7 @@ struct FaultSpecTests {
 
     @Test("description writes a spec that parses back to the same plan")
     func roundTrip() throws {
-        let spec = "503x2,429:retry=3,reset,hang,hang=5000@latest,slow=512/100,malformed%7@page,truncated,bad-entry=5,429:retry-date=9,delay=10,latency=50"
+        let spec = "503x2,429:retry=3,reset,hang,hang=5000@latest,slow=512/100,malformed%7@page,emptyx2@latest,truncated,bad-entry=5,429:retry-date=9,delay=10,latency=50"
         let plan = try FaultPlan(spec: spec)
         #expect(plan.description == spec)
         #expect(try FaultPlan(spec: plan.description) == plan)
@@ -409,6 +410,44 @@ struct FaultSpecTests {
             #expect(error.item == item)
             #expect(error.reason.contains(reason), "\(error.reason)")
             #expect(error.description.hasPrefix("bad fault spec '\(spec)': item '\(item)': "))
+        }
+    }
+}
+
+@Suite("Empty body fault")
+struct EmptyBodyFaultTests {
+    @Test("empty: 200, a JSON content type, no body; then normal service resumes", arguments: ["/v2/changefeed?limit=20", "/v1/changefeed/latest"])
+    func emptyBody(path: String) async throws {
+        try await withEmulator(EmulatorOptions(entries: 50)) { h async throws in
+            h.server.faults.enqueue(.emptyBody)
+            let a = try await h.get(path)
+            #expect(a.status == 200)
+            #expect(a.header("Content-Type") == "application/json; charset=utf-8")
+            #expect(a.header("Content-Length") == "0")
+            #expect(a.body.isEmpty)
+            let b = try await h.get(path)
+            #expect(b.status == 200 && !b.body.isEmpty)
+            #expect(h.server.requestLog.requests.map(\.fault) == [.emptyBody, nil])
+        }
+    }
+
+    @Test("the spec item 'empty' parses, takes no value, and writes back as 'empty'")
+    func spec() throws {
+        #expect(try FaultPlan(spec: "empty").rules == [.init(.emptyBody)])
+        #expect(try FaultPlan(spec: "EMPTY x2 @page").rules == [.init(.emptyBody, target: .page, repeat: .next(2))])
+        let plan = try FaultPlan(spec: "empty%3@latest,malformed,empty")
+        #expect(plan.description == "empty%3@latest,malformed,empty")
+        #expect(throws: FaultSpecError.self) { try FaultPlan(spec: "empty=1") }
+        do {
+            _ = try FaultPlan(spec: "empty=1")
+        } catch {
+            #expect(error.reason.contains("takes no value"))
+            #expect(error.description.contains("empty"))
+        }
+        do {
+            _ = try FaultPlan(spec: "vacant")
+        } catch {
+            #expect(error.reason.contains("malformed, empty, truncated"))
         }
     }
 }

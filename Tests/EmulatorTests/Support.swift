@@ -55,6 +55,21 @@ struct Harness {
     }
 }
 
+extension Harness {
+    /// Every page of the whole v2 feed, as the docs page it: `limit` rows a page, the offset
+    /// stepped by `limit` until a page comes back short.
+    func allV2Pages(limit: Int = 200) async throws -> [HTTPAnswer] {
+        var pages: [HTTPAnswer] = []
+        var offset = 0
+        while true {
+            let page = try await get("/v2/changefeed?offset=\(offset)&limit=\(limit)&includeMetadata=false")
+            pages.append(page)
+            if try page.array().count < limit { return pages }
+            offset += limit
+        }
+    }
+}
+
 func withEmulator<T>(_ options: EmulatorOptions = EmulatorOptions(entries: 600, seed: 11),
                      store: ChangeFeedStore? = nil,
                      _ body: (Harness) async throws -> T) async throws -> T {
