@@ -81,15 +81,30 @@ public final class ChangeFeedClient: Sendable {
     /// The newest entry, or nil for an empty feed. Only a 204 means an empty feed: a 200 with
     /// an empty body, or with anything but an entry, is `.malformed` (and retried).
     public func latest(authorization: String) async throws(ChangeFeedError) -> ChangeFeedEntry? {
+        switch try await latestPosition(authorization: authorization) {
+        case .entry(let e)?: return e
+        case .undecodable(_, let bad)?: throw .malformed("the latest entry did not decode (\(bad.reason))")
+        case nil: return nil
+        }
+    }
+
+    /// Where the feed ends: the newest entry, or what could be read of it when it does not
+    /// decode (the newest row can be one the service writes in a shape that does not read: its
+    /// sequence and time are what a reader needs). Nil for an empty feed (204).
+    public func latestPosition(authorization: String) async throws(ChangeFeedError) -> EntryResult? {
         let (status, body) = try await get(latestURL, authorization: authorization)
         if status == 204 { return nil }
         if body.isEmpty { throw .malformed("an empty body with 200 OK from /changefeed/latest (only 204 means an empty feed)") }
+        let item: Lossy
         do {
-            return try JSONDecoder().decode(ChangeFeedEntry.self, from: body)
-        } catch let e as EntryDecodingError {
-            throw .malformed(e.message)
+            item = try JSONDecoder().decode(Lossy.self, from: body)
         } catch {
-            throw .malformed("the latest entry did not decode (\(Self.describe(error)))")
+            throw .malformed("the latest entry is not a JSON object (\(Self.describe(error)))")
+        }
+        switch item.result {
+        case .success(let e): return .entry(e)
+        case .failure(let bad) where bad.sequence != nil: return .undecodable(index: 0, bad)
+        case .failure(let bad): throw .malformed("the latest entry did not decode (\(bad.reason))")
         }
     }
 

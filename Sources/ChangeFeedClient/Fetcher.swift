@@ -63,8 +63,8 @@ public struct Fetcher: Sendable {
     public var parallel: Int = 4
     /// A 200 that is not change-feed JSON this many times in a row for one request stops the run.
     public var maxMalformedAttempts = 5
-    /// How many times a page with elements that do not decode is read again.
-    public var unreadableRereads = 1
+    /// At most this many more reads of a page with elements that do not decode (see `fetchPage`).
+    public var unreadableRereads = 3
     /// Called after each page (and each empty v1 window) with the run's progress, on the same
     /// task that calls `emit` and right after it.
     public var onProgress: (@Sendable (FetchProgress) -> Void)?
@@ -86,15 +86,28 @@ public struct Fetcher: Sendable {
         emit(.started)
         let gate = RequestGate(tokens: tokens)
         do {
-            let latest = try await withRetries(gate, emit) { token in try await client.latest(authorization: token) }
-            emit(.latest(sequence: latest?.sequence, timestamp: latest?.timestamp))
-            var progress = ProgressCounter(sequenceMode: client.apiVersion.isSequenceMode, latest: latest?.sequence,
+            // The newest row may be one that does not decode: its sequence and time are enough.
+            let latest = try await withRetries(gate, emit) { token in try await client.latestPosition(authorization: token) }
+            var sequence: Int64?
+            var newest: Timestamp?
+            switch latest {
+            case .entry(let e)?:
+                sequence = e.sequence
+                newest = e.timestamp
+            case .undecodable(_, let bad)?:
+                sequence = bad.sequence
+                newest = bad.timestamp
+            case nil:
+                break
+            }
+            emit(.latest(sequence: sequence, timestamp: newest))
+            var progress = ProgressCounter(sequenceMode: client.apiVersion.isSequenceMode, latest: sequence,
                                            base: start.afterSequence, limit: pageSize, openEnded: endTime == nil)
             if client.apiVersion.isSequenceMode {
-                let plan = sequencePlan(latest: latest?.sequence)
+                let plan = sequencePlan(latest: sequence)
                 progress.windows = plan.windows
                 try await pipeline(plan, gate: gate, progress: &progress, emit)
-            } else if let newest = latest?.timestamp {
+            } else if latest != nil {
                 try await readTimeWindow(newest: newest, gate: gate, progress: &progress, emit)
             }
             emit(.caughtUp)
@@ -151,18 +164,22 @@ public struct Fetcher: Sendable {
 
     // MARK: - v2: the settled part by offset, the rest by time
 
-    private func readTimeWindow(newest: Timestamp, gate: RequestGate, progress: inout ProgressCounter,
+    /// `newest` is `/latest`'s timestamp; nil when the newest row's time could not be read, and
+    /// then nothing counts as settled: the whole window is read by time.
+    private func readTimeWindow(newest: Timestamp?, gate: RequestGate, progress: inout ProgressCounter,
                                 _ emit: @Sendable (FetchEvent) -> Void) async throws {
-        var settledEnd = newest.adding(seconds: -max(0, lateWindow))
-        if let end = endTime { settledEnd = min(settledEnd, end) }
         var from = start.startTime
-        if from.map({ $0 < settledEnd }) ?? true {
-            let plan = Plan(sequenceMode: false, base: 0, limit: pageSize, windows: nil, includeMetadata: includeMetadata,
-                            startTime: from, endTime: settledEnd, last: 0)
-            try await pipeline(plan, gate: gate, progress: &progress, emit)
-            from = settledEnd
+        if var settledEnd = newest?.adding(seconds: -max(0, lateWindow)) {
+            if let end = endTime { settledEnd = min(settledEnd, end) }
+            if from.map({ $0 < settledEnd }) ?? true {
+                let plan = Plan(sequenceMode: false, base: 0, limit: pageSize, windows: nil, includeMetadata: includeMetadata,
+                                startTime: from, endTime: settledEnd, last: 0)
+                try await pipeline(plan, gate: gate, progress: &progress, emit)
+                from = settledEnd
+            }
         }
-        guard let tailStart = from, endTime.map({ tailStart < $0 }) ?? true else { return }
+        let tailStart = from ?? .min
+        guard endTime.map({ tailStart < $0 }) ?? true else { return }
         try await readByTime(from: tailStart, gate: gate, progress: &progress, emit)
     }
 
@@ -209,20 +226,26 @@ public struct Fetcher: Sendable {
         let lastTime: (time: Timestamp, firstIndex: Int)?
     }
 
-    /// One page with the run's retry rules; a page with elements that do not decode is read
-    /// again (`unreadableRereads` times) before it is taken as it is.
+    /// One page with the run's retry rules. A page with elements that do not decode is read
+    /// again until two reads in a row agree on which elements those are (at most
+    /// `unreadableRereads` more reads): a transient garble, even one that hits a re-read, never
+    /// becomes an unreadable row, and an element the service always sends broken costs one
+    /// more read.
     func fetchPage(_ query: PageQuery, gate: RequestGate, emit: @Sendable (FetchEvent) -> Void) async throws -> PageResult {
         var results = try await withRetries(gate, emit) { token in try await client.page(query, authorization: token) }
+        var previous: [Int]?
         var reread = 0
-        while reread < unreadableRereads, let bad = results.firstUndecodable {
+        while let first = results.firstUndecodable, reread < unreadableRereads {
+            let bad = results.undecodableIndices
+            if bad == previous { break }
+            previous = bad
             reread += 1
-            emit(.retrying(.malformed("an entry did not decode (\(bad.reason)); reading the page again"), attempt: reread, delay: 0))
+            emit(.retrying(.malformed("an entry did not decode (\(first.reason)); reading the page again"), attempt: reread, delay: 0))
             results = try await withRetries(gate, emit) { token in try await client.page(query, authorization: token) }
         }
         return Self.split(results)
     }
 
-    // MARK: - The pipeline
 
     enum Message: Sendable {
         case event(FetchEvent)
@@ -383,7 +406,7 @@ public struct Fetcher: Sendable {
                 if case .malformed(let what) = error {
                     malformedInARow += 1
                     if malformedInARow >= maxMalformedAttempts {
-                        throw ChangeFeedError.malformed("\(what) (\(malformedInARow) answers in a row)")
+                        throw ChangeFeedError.malformed("\(malformedInARow) answers in a row; the last: \(what)")
                     }
                 } else {
                     malformedInARow = 0
@@ -456,5 +479,10 @@ extension Array where Element == EntryResult {
     var firstUndecodable: UnreadableEntry? {
         for r in self { if case .undecodable(_, let u) = r { return u } }
         return nil
+    }
+
+    /// Where the elements that did not decode stand.
+    var undecodableIndices: [Int] {
+        enumerated().compactMap { i, r in if case .undecodable = r { i } else { nil } }
     }
 }

@@ -184,6 +184,7 @@ public struct FeedCursor: Sendable, Equatable {
     /// Rows kept (for `--debug` figures and tests of the bound).
     public var keptRows: Int { recent.count }
 
+
     // MARK: - Pruning
 
     private mutating func prune() {
@@ -196,14 +197,18 @@ public struct FeedCursor: Sendable, Equatable {
         }
     }
 
-    /// v1: drops rows before the first open gap, keeping its lower neighbour as the anchor. A
-    /// gap counts as closed only once the current run has read past it (or it has no room).
+    /// v1: drops rows before the first open gap, keeping its lower neighbour as the anchor. Only
+    /// what the current run has read past (its frontier) goes: a row ahead of it will be read
+    /// again (and must be known as a repeat), and a gap counts as closed only once a run that
+    /// began after its rows settled has read through it.
     private mutating func pruneSequencePrefix() {
         guard order == .sequence else { return }
         var drop = 0
         while drop + 1 < recentOrder.count {
             let a = recentOrder[drop], b = recentOrder[drop + 1]
-            let covered = b - a == 1 || reachedEnd || b <= frontierSequence
+            // (The last window of a run can hold rows past what /latest said, which committed
+            // meanwhile: the frontier stays at /latest, and those rows wait for the next run.)
+            let covered = b <= frontierSequence
             guard covered, !isOpenGap(a, b) else { break }
             drop += 1
         }

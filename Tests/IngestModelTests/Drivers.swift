@@ -5,6 +5,14 @@ import FeedModel
 import Foundation
 import Synchronization
 
+/// A value shared between tasks, behind a lock.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    init(_ value: Value) { mutex = Mutex(value) }
+    func with<T>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+    var value: Value { mutex.withLock { $0 } }
+}
+
 /// Always the same token (the emulator of these tests asks for none).
 struct AnyToken: AuthorizationSource {
     func authorization() async throws -> String { "Bearer model" }
@@ -71,8 +79,8 @@ struct UIDriver {
 /// `dicomtui feed` in process: the same `FeedSession` as the command, its records captured.
 final class FeedDriver: Sendable {
     let session: FeedSession
-    private let out = Mutex<String>("")
-    private let err = Mutex<[String]>([])
+    private let out = Locked("")
+    private let err = Locked<[String]>([])
 
     init(_ scenario: Scenario, client: ChangeFeedClient) {
         var o = FeedOptions()
@@ -85,8 +93,8 @@ final class FeedDriver: Sendable {
         o.backoff = (0.001, 0.005)
         let out = self.out, err = self.err
         session = FeedSession(options: o, client: client, auth: AnyToken(), progress: false, terminal: false,
-                              output: { text in out.withLock { $0 += text }; return true },
-                              note: { line in err.withLock { $0.append(line) } })
+                              output: { text in out.with { $0 += text }; return true },
+                              note: { line in err.with { $0.append(line) } })
     }
 
     /// Writes the head of the output and runs the first read; nil when it went through.
@@ -98,10 +106,10 @@ final class FeedDriver: Sendable {
     func poll() async -> FeedSession.Outcome? { await session.poll() }
 
     var records: [[String: Any]] {
-        out.withLock { $0 }.split(separator: "\n").compactMap {
+        out.value.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
     }
 
-    var notes: [String] { err.withLock { $0 } }
+    var notes: [String] { err.value }
 }

@@ -18,7 +18,7 @@ import Testing
 ///
 /// `DICOMTUI_MODEL_CASES` sets how many cases run (default 200), `DICOMTUI_MODEL_SEED` replays
 /// one; every failure names its seed.
-@Suite(.serialized) struct IngestModelTests {
+@Suite struct IngestModelTests {
     static let http = HTTPClient(eventLoopGroupProvider: .singleton,
                                  configuration: { var c = HTTPClient.Configuration(redirectConfiguration: .disallow)
                                                   c.connectionPool.retryConnectionEstablishment = false
@@ -77,13 +77,23 @@ import Testing
             let listed = Set(rows.map(\.sequence)), expected = Set(truth.map(\.sequence))
             let missing = expected.subtracting(listed).sorted().prefix(8)
             let extra = rows.count - listed.count
-            Issue.record("\(scenario): \(when) the list has \(rows.count) rows, the feed \(truth.count): "
-                         + "missing \(Array(missing)), \(extra) listed twice, unexpected \(Array(listed.subtracting(expected).sorted().prefix(8)))")
+            let unexpected = Array(listed.subtracting(expected).sorted().prefix(8))
+            Issue.record("\(scenario): \(when) the list has \(rows.count) rows, the feed \(truth.count): missing \(Array(missing)), \(extra) listed twice, unexpected \(unexpected)")
             return
         }
         for (i, (row, e)) in zip(rows, truth).enumerated() {
             var problems: [String] = []
             if row.sequence != e.sequence { problems.append("sequence \(row.sequence), not \(e.sequence)") }
+            if e.isUnreadable {
+                // Broken on the wire every time: listed as unreadable, in its place, with what could be read.
+                if row.unreadable == nil { problems.append("readable, but the wire always breaks it") }
+                if row.timeKnown && row.timestamp != e.timestamp { problems.append("time \(row.timestamp), not \(e.timestamp)") }
+                if !problems.isEmpty {
+                    Issue.record("\(scenario): \(when), row \(i) (sequence \(e.sequence)): \(problems.joined(separator: "; "))")
+                    return
+                }
+                continue
+            }
             if row.unreadable != nil { problems.append("unreadable (\(row.unreadable!))") }
             if row.timestamp != e.timestamp { problems.append("time \(row.timestamp), not \(e.timestamp)") }
             if row.sopInstanceUid != e.sopInstanceUid || row.seriesInstanceUid != e.seriesInstanceUid
@@ -120,20 +130,23 @@ import Testing
         let truth = world.truth()
         let records = feed.records
         let sequences = records.compactMap { ($0["sequence"] as? NSNumber)?.int64Value }
-        let bad = records.filter { $0["unreadable"] != nil }
-        if !bad.isEmpty { Issue.record("\(scenario): \(bad.count) unreadable records, e.g. \(bad[0])") }
+        let unreadable = Set(records.filter { $0["unreadable"] != nil }.compactMap { ($0["sequence"] as? NSNumber)?.int64Value })
+        let broken = Set(truth.filter(\.isUnreadable).map(\.sequence))
+        if unreadable != broken {
+            Issue.record("\(scenario): unreadable records \(unreadable.sorted().prefix(8)), but the wire breaks \(broken.sorted().prefix(8))")
+        }
         if sequences.count != Set(sequences).count {
             let twice = Dictionary(grouping: sequences, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
             Issue.record("\(scenario): written twice: \(twice.prefix(8))")
         }
         let expected = Set(truth.map(\.sequence))
         if Set(sequences) != expected {
-            Issue.record("\(scenario): missing \(expected.subtracting(sequences).sorted().prefix(8)), "
-                         + "unexpected \(Set(sequences).subtracting(expected).sorted().prefix(8))")
+            let missing = expected.subtracting(sequences).sorted().prefix(8), unexpected = Set(sequences).subtracting(expected).sorted().prefix(8)
+            Issue.record("\(scenario): missing \(Array(missing)), unexpected \(Array(unexpected))")
         }
         // Each record is its row to the tick; the first read wrote them in feed order.
         let bySequence = Dictionary(uniqueKeysWithValues: truth.map { ($0.sequence, $0) })
-        for record in records {
+        for record in records where record["unreadable"] == nil {
             guard let seq = (record["sequence"] as? NSNumber)?.int64Value, let e = bySequence[seq] else { continue }
             let time = (record["timestamp"] as? String).flatMap(Timestamp.parse)
             if time != e.timestamp || record["sopInstanceUid"] as? String != e.sopInstanceUid
@@ -154,3 +167,4 @@ import Testing
         if !inOrder { Issue.record("\(scenario): the first read is not in feed order") }
     }
 }
+

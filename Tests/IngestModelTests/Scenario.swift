@@ -47,6 +47,9 @@ struct Scenario: Sendable, CustomStringConvertible {
     let metadata: Bool
     let pageSize: Int
     let entries: Int
+    /// Share of rows the wire always breaks (an unknown action or state, a time without a zone):
+    /// they must stay listed, as unreadable rows or records, in their place.
+    let unreadableShare: Double
     /// Queued before the first read, and before each poll (index 0: the first read).
     let faults: [[Fault]]
     /// Changes a writer makes while the first read runs.
@@ -58,7 +61,8 @@ struct Scenario: Sendable, CustomStringConvertible {
     let lateWindow: TimeInterval = 120
 
     var description: String {
-        "seed \(seed): \(mode.rawValue) \(version.rawValue), \(entries) entries, page \(pageSize), parallel \(parallel)"
+        "seed \(seed): \(mode.rawValue) \(version.rawValue), \(entries) entries"
+            + (unreadableShare > 0 ? " (\(Int(unreadableShare * 100)) % unreadable)" : "") + ", page \(pageSize), parallel \(parallel)"
             + (metadata ? ", metadata" : "") + ", \(faults.map(\.count).reduce(0, +)) faults, "
             + "\(duringRun.count) changes during the read, \(polls.count) polls (\(polls.map(\.count).reduce(0, +)) changes)"
             + " — replay: DICOMTUI_MODEL_SEED=\(seed)"
@@ -75,6 +79,7 @@ struct Scenario: Sendable, CustomStringConvertible {
         let metadata = r.chance(0.25)
         let pageSize = r.chance(0.2) ? version.maxLimit : Int.random(in: 3...40, using: &r)
         let entries = r.chance(0.08) ? 0 : Int.random(in: 1...320, using: &r)
+        let unreadableShare = r.chance(0.25) ? 0.02 : 0
 
         var notJSON = 0
         var badEntry = 0
@@ -98,11 +103,13 @@ struct Scenario: Sendable, CustomStringConvertible {
                 case 9:
                     guard notJSON < 2 else { return nil }
                     notJSON += 1
-                    fault = .status(200)   // an empty 200
+                    fault = r.chance(0.5) ? .emptyBody : .status(200)   // an empty 200 (JSON or no content type)
                 case 10:
                     guard badEntry < 1 else { return nil }
                     badEntry += 1
-                    fault = .badEntry(index: Int.random(in: 0..<8, using: &r))
+                    // Once: the page is read again, and the second read heals it.
+                    return Fault(after: Int.random(in: 0...25, using: &r),
+                                 rule: FaultPlan.Rule(.badEntry(index: Int.random(in: 0..<8, using: &r)), target: target))
                 default:
                     guard r.chance(0.3) else { return nil }
                     fault = .hang(milliseconds: 1_500)   // longer than the harness's request timeout
@@ -128,6 +135,7 @@ struct Scenario: Sendable, CustomStringConvertible {
         let during = r.chance(0.4) ? changes(Int.random(in: 1...12, using: &r)) : []
         let polls = (0..<pollCount).map { _ in changes(Int.random(in: 0...8, using: &r)) }
         return Scenario(seed: seed, mode: mode, version: version, parallel: parallel, metadata: metadata,
-                        pageSize: pageSize, entries: entries, faults: [first] + pollFaults, duringRun: during, polls: polls)
+                        pageSize: pageSize, entries: entries, unreadableShare: unreadableShare, faults: [first] + pollFaults,
+                        duringRun: during, polls: polls)
     }
 }

@@ -31,8 +31,9 @@ final class World: Sendable {
     }
 
     static func start(_ scenario: Scenario, http: HTTPClient) async throws -> World {
-        let options = EmulatorOptions(port: 0, entries: scenario.entries, seed: scenario.seed, auth: .none,
-                                      wireFormat: .realistic, shape: .realistic)
+        var options = EmulatorOptions(port: 0, entries: scenario.entries, seed: scenario.seed, auth: .none, wireFormat: .realistic)
+        options.dataset.shape = .realistic
+        options.dataset.unreadableShare = scenario.unreadableShare
         let server = EmulatorServer(options: options)
         let base = try await server.start()
         let client = ChangeFeedClient(endpoint: try ServiceEndpoint(base.absoluteString), apiVersion: scenario.version,
@@ -95,7 +96,7 @@ final class World: Sendable {
             defer { s.pending = [] }
             return s.pending
         }
-        for seq in pending { server.store.commit(sequence: seq) }
+        for seq in pending { _ = server.store.commit(sequence: seq) }
     }
 
     /// What the service shows now, in feed order: v1 by sequence, v2 by (timestamp, sequence).
