@@ -1,12 +1,13 @@
 import FeedModel
 
 /// A small, fast, seedable generator (SplitMix64). Deterministic across platforms and runs,
-/// unlike `SystemRandomNumberGenerator` or `Hasher`.
-struct SplitMix64: Sendable {
+/// unlike `SystemRandomNumberGenerator` or `Hasher`: the dataset's, and the tests' (a generated
+/// case replays from its seed).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
     var state: UInt64
-    init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { state = seed }
 
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         return Self.mix(state)
     }
@@ -21,7 +22,7 @@ struct SplitMix64: Sendable {
     /// 0 ..< n
     mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
     mutating func range(_ r: ClosedRange<Int>) -> Int { r.lowerBound + below(r.count) }
-    mutating func chance(_ p: Double) -> Bool { unit() < p }
+    public mutating func chance(_ p: Double) -> Bool { unit() < p }
     /// 0 ..< 1
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -116,17 +116,24 @@ struct EmulatorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Delay added to every response, in milliseconds (the same as the fault 'latency=MS').", valueName: "ms"))
     var latency: Int?
 
-    @Option(help: ArgumentHelp("Faults to inject, e.g. '503x2,429:retry=3,reset,hang=5000,slow,malformed,truncated,bad-entry=5,503%20@page,latency=50' (xN: the next N requests, %N: every Nth, @page|latest|any: which requests).", valueName: "spec"))
+    @Option(help: ArgumentHelp("Faults to inject, e.g. '503x2,429:retry=3,reset,hang=5000,slow,malformed,empty,truncated,bad-entry=5,503%20@page,latency=50' (xN: the next N requests, %N: every Nth, @page|latest|any: which requests).", valueName: "spec"))
     var faults: String?
 
     @Option(help: ArgumentHelp("Append a change (a create, update or delete) this often while running, e.g. 3s: a live feed for follow mode.", valueName: "duration"))
     var live: String?
+
+    @Flag(help: "Serve a feed like a real one (as --demo does): equal and out-of-order timestamps, every wire form the service writes (key and enum casings, zones, escapes, partitions, filePath), and with --live, changes that commit late or are stamped in the past.")
+    var realistic = false
+
+    @Option(name: .customLong("unreadable-share"), help: ArgumentHelp("Share of rows the wire always breaks (an unknown action or state, a time without a zone), e.g. 0.01.", valueName: "share"))
+    var unreadableShare: Double = 0
 
     func validate() throws {
         if let spec = faults {
             do { _ = try FaultPlan(spec: spec) } catch { throw ValidationError("\(error)") }
         }
         if let latency, latency < 0 { throw ValidationError("--latency takes milliseconds, 0 or more (got \(latency)).") }
+        if !(0...1).contains(unreadableShare) { throw ValidationError("--unreadable-share takes a share from 0 to 1 (got \(unreadableShare)).") }
         if let live, (Duration.seconds(parsing: live) ?? 0) <= 0 {
             throw ValidationError("--live takes a duration such as 3s or 1m (got '\(live)').")
         }
@@ -145,6 +152,12 @@ struct EmulatorCommand: ParsableCommand {
             auth = .jwt(JWTRequirements(audience: audience))
         }
         var options = EmulatorOptions(port: port, entries: entries, seed: seed, auth: auth)
+        if realistic {
+            options.dataset.shape = .realistic
+            options.wireFormat = .realistic
+            options.liveChanges = .realistic
+        }
+        options.dataset.unreadableShare = unreadableShare
         if let spec = faults { options.faults = try FaultPlan(spec: spec) }
         if let latency { options.faults.latencyMilliseconds = latency }
         if let live, let seconds = Duration.seconds(parsing: live) {

@@ -2,20 +2,6 @@ import Emulator
 import FeedModel
 import Foundation
 
-/// SplitMix64: small, fast and seedable, so that every generated case replays from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &self) < p }
-}
-
 /// One generated case of the model-based test: a feed, how it is read (UI or `feed`, API
 /// version, requests in flight, page size, metadata), what goes wrong on the wire, and what
 /// changes in the feed while it is read and followed.
@@ -72,7 +58,7 @@ struct Scenario: Sendable, CustomStringConvertible {
     /// hang that never ends. A body that is not JSON is at most twice in a case, a broken entry at
     /// most once (it is read again, so one occurrence heals), so no request can meet five in a row.
     static func generate(seed: UInt64, mode forced: Mode? = nil) -> Scenario {
-        var r = SeededRandom(seed: seed)
+        var r = SplitMix64(seed: seed)
         let mode = forced ?? (r.chance(0.5) ? .ui : .feed)
         let version: APIVersion = r.chance(0.45) ? .v2 : r.chance(0.8) ? .v1 : .v1Prerelease
         let parallel = [1, 4, 16].randomElement(using: &r)!

@@ -15,7 +15,7 @@ final class World: Sendable {
     private let state: Mutex<State>
 
     struct State {
-        var random: SeededRandom
+        var random: SplitMix64
         /// The feed's clock: every change is stamped at or after it (past-stamped ones before).
         var clock: Timestamp
         var made = 0
@@ -27,7 +27,7 @@ final class World: Sendable {
         self.server = server
         self.client = client
         self.scenario = scenario
-        state = Mutex(State(random: SeededRandom(seed: scenario.seed ^ 0xC0FFEE), clock: clock))
+        state = Mutex(State(random: SplitMix64(seed: scenario.seed ^ 0xC0FFEE), clock: clock))
     }
 
     static func start(_ scenario: Scenario, http: HTTPClient) async throws -> World {
