@@ -90,11 +90,14 @@ public final class ChangeFeedClient: Sendable {
 
     /// Where the feed ends: the newest entry, or what could be read of it when it does not
     /// decode (the newest row can be one the service writes in a shape that does not read: its
-    /// sequence and time are what a reader needs). Nil for an empty feed (204).
+    /// sequence and time are what a reader needs). Nil for an empty feed: a 204, or a 200 whose
+    /// body is the JSON `null` the controller returns for it (changefeed-api.md 1.5); an empty
+    /// or garbled 200 is not an empty feed.
     public func latestPosition(authorization: String) async throws(ChangeFeedError) -> EntryResult? {
         let (status, body) = try await get(latestURL, authorization: authorization)
         if status == 204 { return nil }
         if body.isEmpty { throw .malformed("an empty body with 200 OK from /changefeed/latest (only 204 means an empty feed)") }
+        if String(decoding: body.prefix(16), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "null" { return nil }
         let item: Lossy
         do {
             item = try JSONDecoder().decode(Lossy.self, from: body)

@@ -105,6 +105,17 @@ import Testing
         }
     }
 
+    /// The controller's `StatusCode(200, null)` for an empty feed, should it reach the wire as a
+    /// JSON `null` instead of a 204, is an empty feed too (an explicit one, unlike an empty body).
+    @Test func aJSONNullFromLatestIsAnEmptyFeed() async throws {
+        try await withFeed(EmulatorOptions(entries: 0, seed: 12, auth: .bearerToken("t")), version: .v1) { feed in
+            feed.server.faults.every(1, .status(200, body: "null"), target: .latest)
+            let log = await feed.fetcher().collect()
+            #expect(log.stopped == nil && log.retries.isEmpty && log.caughtUpCount == 1)
+            #expect(log.latestEvents == [nil])
+        }
+    }
+
     @Test func aMalformedLatestThatPersistsStopsAsMalformed() async throws {
         try await withFeed(version: .v1) { feed in
             feed.server.faults.every(1, .status(200, body: "not json"), target: .latest)
