@@ -55,8 +55,9 @@ struct Scenario: Sendable, CustomStringConvertible {
     }
 
     /// The faults a request can meet that retrying heals: every one the emulator has but a
-    /// hang that never ends. A body that is not JSON is at most twice in a case, a broken entry at
-    /// most once (it is read again, so one occurrence heals), so no request can meet five in a row.
+    /// hang that never ends. A body that is not JSON is at most twice in a case (no request can
+    /// meet five in a row), a broken entry and a 401 at most once (a page is read again until two
+    /// reads agree; a 401 gets one retry with a new token).
     static func generate(seed: UInt64, mode forced: Mode? = nil) -> Scenario {
         var r = SplitMix64(seed: seed)
         let mode = forced ?? (r.chance(0.5) ? .ui : .feed)
@@ -69,11 +70,26 @@ struct Scenario: Sendable, CustomStringConvertible {
 
         var notJSON = 0
         var badEntry = 0
+        var unauthorized = 0
         func faults(_ count: Int) -> [Fault] {
             (0..<count).compactMap { _ in
                 let target: FaultTarget = r.chance(0.2) ? .latest : r.chance(0.75) ? .page : .any
                 let fault: InjectedFault
-                switch Int.random(in: 0..<12, using: &r) {
+                switch Int.random(in: 0..<15, using: &r) {
+                case 12:
+                    fault = .statusRetryAfter(503, retryAfter: .httpDateIn(seconds: 0))
+                case 13:
+                    // A new token is asked for and the request tried once more (a second 401 in a
+                    // row would be the service refusing the new token too: not transient).
+                    guard unauthorized < 1 else { return nil }
+                    unauthorized += 1
+                    return Fault(after: Int.random(in: 0...25, using: &r), rule: FaultPlan.Rule(.status(401), target: target))
+                case 14:
+                    // Every k-th page request, until the final read: the last page among them.
+                    let every = Int.random(in: 2...6, using: &r)
+                    let transient: [InjectedFault] = [.status(503), .reset, .status(429, retryAfter: 0)]
+                    return Fault(after: 0, rule: FaultPlan.Rule(transient.randomElement(using: &r)!, target: .page,
+                                                                repeat: .every(every)))
                 case 0: fault = .status(503)
                 case 1: fault = .status(500, body: "The server encountered an internal error. Please retry the request.")
                 case 2: fault = .status(429, retryAfter: 0)

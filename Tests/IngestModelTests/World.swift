@@ -48,7 +48,10 @@ final class World: Sendable {
     func queue(_ faults: [Scenario.Fault]) {
         for f in faults {
             if f.after > 0 { server.faults.enqueue(.delay(milliseconds: 0), times: f.after, target: .any) }
-            if case .next(let n) = f.rule.repeat { server.faults.enqueue(f.rule.fault, times: n, target: f.rule.target) }
+            switch f.rule.repeat {
+            case .next(let n): server.faults.enqueue(f.rule.fault, times: n, target: f.rule.target)
+            case .every(let n): server.faults.every(n, f.rule.fault, target: f.rule.target)
+            }
         }
     }
 
