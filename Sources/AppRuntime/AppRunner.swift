@@ -327,7 +327,11 @@ final class AppRunner {
         case .readThrough(let sequence): .readThrough(sequence)
         case .caughtUp: .caughtUp
         case .retrying(let e, let attempt, let delay):
-            .fetchRetrying(Problem(e.message + " (next try in \(Int(delay.rounded(.up))) s)", hint: e.hint), attempt: attempt)
+            if case .entryUnreadable = e {
+                .fetchRetrying(Problem(e.message, hint: e.hint), attempt: attempt)
+            } else {
+                .fetchRetrying(Problem(e.message + " (next try in \(Int(delay.rounded(.up))) s)", hint: e.hint), attempt: attempt)
+            }
         case .stopped(let e):
             .fetchStopped(Problem(e.message, hint: e.hint), needsToken: e.needsToken)
         }

@@ -370,7 +370,11 @@ final class FeedSession: Sendable {
             }
         case .retrying(let e, let attempt, let delay):
             progress?.clear()
-            note("dicomtui feed: \(e.message); try \(attempt + 1) in \(Int(delay.rounded(.up))) s")
+            if case .entryUnreadable = e {
+                note("dicomtui feed: \(e.message)")
+            } else {
+                note("dicomtui feed: \(e.message); try \(attempt + 1) in \(Int(delay.rounded(.up))) s")
+            }
         case .stopped(let e):
             state.withLock { s in s.stop = s.stop ?? .failed(e) }
         }

@@ -22,6 +22,10 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
     case network(String)
     /// The body was not the JSON expected.
     case malformed(String)
+    /// An element of a page did not decode (the reason): its page is read again, to tell a
+    /// garbled answer from an entry the service always sends broken. Only ever reported with
+    /// `.retrying`, never a stop.
+    case entryUnreadable(String)
     /// No token could be had.
     case noToken(String)
 
@@ -37,7 +41,7 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
     /// proxy's error page or a cut answer passes (the fetcher gives up when it persists).
     public var isRetryable: Bool {
         switch self {
-        case .throttled, .server, .network, .malformed: true
+        case .throttled, .server, .network, .malformed, .entryUnreadable: true
         default: false
         }
     }
@@ -57,6 +61,7 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
         case .redirect(let status, let location): return "HTTP \(status) redirect to \(location ?? "?") not followed"
         case .network(let what): return "network error: \(what)"
         case .malformed(let what): return "the service sent something that is not a change-feed page: \(what)"
+        case .entryUnreadable(let why): return "an entry did not decode (\(why)); reading its page again"
         case .noToken(let why): return "no token: \(why)"
         }
     }
@@ -73,6 +78,7 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
         case .redirect: "Use the service's final URL with --url."
         case .malformed: "The service kept answering with something that is not change-feed JSON: check that --url points at a DICOM service and not at a proxy or sign-in page."
         case .unexpectedStatus: "Check that --url points at a DICOM service."
+        case .entryUnreadable: "If it stays unreadable it is kept, marked, in its place; the rest of the page loads."
         case .noToken: "Fix the token problem shown above, then press r (or l to sign in); loading resumes where it stopped."
         }
     }

@@ -240,7 +240,7 @@ public struct Fetcher: Sendable {
             if bad == previous { break }
             previous = bad
             reread += 1
-            emit(.retrying(.malformed("an entry did not decode (\(first.reason)); reading the page again"), attempt: reread, delay: 0))
+            emit(.retrying(.entryUnreadable(first.reason), attempt: reread, delay: 0))
             results = try await withRetries(gate, emit) { token in try await client.page(query, authorization: token) }
         }
         return Self.split(results)

@@ -254,8 +254,10 @@ public struct ConfigFile: Sendable, Equatable {
 
 /// Durations as the command line and the file write them: `90`, `90s`, `5m`, `2h`, `1d`.
 public enum DurationText {
+    /// `90`, `90s`, `500ms`, `5m`, `2h`, `1d` as seconds.
     public static func seconds(_ text: String) -> TimeInterval? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.hasSuffix("ms"), let n = Double(t.dropLast(2)), n >= 0, n.isFinite { return n / 1000 }
         guard let last = t.last else { return nil }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
         if let unit = units[last], let n = Double(t.dropLast()), n >= 0, n.isFinite { return n * unit }

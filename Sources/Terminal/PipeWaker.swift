@@ -46,10 +46,13 @@ public final class PipeWaker: Waker, Sendable {
         _ = write(writeFD, &b, 1)     // EAGAIN: the pipe is full of wakes already, which is fine
     }
 
-    /// Reads everything in the pipe. Clears the pending flag first so a wake that races with
-    /// the drain is never lost (at worst it causes one extra wake-up).
+    /// Reads everything in the pipe, then clears the pending flag. In that order: a wake that
+    /// comes between the two found the flag set and wrote nothing, but its work was queued
+    /// before it, and the caller drains its queues after this returns. (The other order lost
+    /// wakes: a wake between clearing the flag and reading wrote a byte the read then took, so
+    /// the flag stayed set on an empty pipe and every later wake was swallowed; the UI slept
+    /// until its next timer, up to a minute.)
     func drain() -> [UInt8] {
-        pending.store(false, ordering: .sequentiallyConsistent)
         var out: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 256)
         while true {
@@ -58,6 +61,7 @@ public final class PipeWaker: Waker, Sendable {
             if n < 0 && errno == EINTR { continue }
             break
         }
+        pending.store(false, ordering: .sequentiallyConsistent)
         return out
     }
 }

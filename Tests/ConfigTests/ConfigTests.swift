@@ -213,6 +213,7 @@ import Testing
         #expect(DurationText.seconds("90") == 90)
         #expect(DurationText.seconds("90s") == 90)
         #expect(DurationText.seconds("5m") == 300)
+        #expect(DurationText.seconds("500ms") == 0.5)
         #expect(DurationText.seconds("2h") == 7200)
         #expect(DurationText.seconds("1d") == 86_400)
         #expect(DurationText.seconds("-5m") == nil)

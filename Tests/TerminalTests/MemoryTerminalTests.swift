@@ -1,3 +1,6 @@
+import Foundation
+import Glibc
+import Synchronization
 import Testing
 import TerminalKit
 @testable import Terminal
@@ -97,6 +100,46 @@ import TerminalKit
         #expect(w.drain() == [])
         w.wake()
         #expect(w.drain() == [PipeWaker.Tag.wake])
+    }
+
+    /// A wake that comes while the UI thread drains the pipe must never leave the pending flag
+    /// set with the pipe empty: every later wake would then be swallowed, and the UI would sleep
+    /// until its next timer (a follow poll's results showed up to a minute late). A producer
+    /// wakes, a consumer thread polls and drains, many thousands of times; each wake must be
+    /// seen within a second.
+    @Test func noWakeIsLostToARacingDrain() throws {
+        let w = try PipeWaker()
+        let posted = Atomic<Int>(0), seen = Atomic<Int>(0), stop = Atomic<Bool>(false)
+        let consumer = Thread {
+            var fd = pollfd(fd: w.readFD, events: Int16(POLLIN), revents: 0)
+            while !stop.load(ordering: .acquiring) {
+                let n = poll(&fd, 1, 200)
+                if n > 0 {
+                    _ = w.drain()
+                    seen.store(posted.load(ordering: .acquiring), ordering: .releasing)
+                }
+            }
+        }
+        consumer.start()
+        defer { stop.store(true, ordering: .releasing) }
+        var lost = 0
+        var round = 0
+        for _ in 1...40 {
+            // Wakes without a pause for 20 ms, so that many land while the consumer drains;
+            // one swallowed at the wrong moment swallows every later one.
+            let until = ContinuousClock.now + .milliseconds(20)
+            while ContinuousClock.now < until {
+                round += 1
+                posted.store(round, ordering: .releasing)
+                w.wake()
+            }
+            let deadline = ContinuousClock.now + .seconds(1)
+            while seen.load(ordering: .acquiring) < round {
+                if ContinuousClock.now > deadline { lost += 1; break }
+            }
+            if lost > 0 { break }
+        }
+        #expect(lost == 0, "a wake was lost: the UI thread would sleep until its next timer")
     }
 
     @Test func wakeFromManyTasksIsSafe() async throws {
