@@ -21,11 +21,9 @@ struct Sandbox {
                        "SWIFT_BACKTRACE": "enable=no"]
     }
 
-    func run(_ arguments: [String]) throws -> CapturedRun {
-        try runCapturing([Build.dicomtui] + arguments, environment: environment)
-    }
-
-    /// For tests whose emulator runs in this process.
+    /// Runs the binary on a thread of its own: waiting for a child never holds one of the task
+    /// pool's few threads (on 2 cores, two blocked waits would stall every other test's timers),
+    /// and an emulator in this process keeps answering.
     func runAsync(_ arguments: [String]) async throws -> CapturedRun {
         try await runCapturingOffPool([Build.dicomtui] + arguments, environment: environment)
     }
@@ -81,9 +79,9 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
 }
 
 @Suite struct FeedCommandTests {
-    @Test func ndjsonIsTheEmulatorsFeedLineByLine() throws {
+    @Test func ndjsonIsTheEmulatorsFeedLineByLine() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-entries", "450", "--page-size", "100"])
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "450", "--page-size", "100"])
         #expect(run.status == 0, "\(run.stderr)")
         let expected = demoEntries(450)
         #expect(run.lines.count == expected.count)
@@ -111,9 +109,9 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         for (object, entry) in zip(objects, expected) { expectSame(object, entry) }
     }
 
-    @Test func csvRoundTrips() throws {
+    @Test func csvRoundTrips() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-entries", "120", "--format", "csv", "--metadata"])
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "120", "--format", "csv", "--metadata"])
         #expect(run.status == 0, "\(run.stderr)")
         let csv = try CSV<Named>(string: run.stdout)
         #expect(csv.header == EntryWriter.fields + ["metadata", "unreadable"])
@@ -139,32 +137,32 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         }
     }
 
-    @Test func jsonIsOneArray() throws {
+    @Test func jsonIsOneArray() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-entries", "250", "--format", "json"])
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "250", "--format", "json"])
         #expect(run.status == 0, "\(run.stderr)")
         let array = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [[String: Any]])
         #expect(array.count == 250)
         #expect(array.compactMap { ($0["sequence"] as? NSNumber)?.int64Value } == demoEntries(250).map(\.sequence))
     }
 
-    @Test func anEmptyFeedIsAnEmptyArray() throws {
+    @Test func anEmptyFeedIsAnEmptyArray() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-entries", "0", "--format", "json"])
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "0", "--format", "json"])
         #expect(run.status == 0, "\(run.stderr)")
         let array = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [Any]
         #expect(array?.isEmpty == true)
     }
 
-    @Test func limitStopsAfterNEntries() throws {
+    @Test func limitStopsAfterNEntries() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-entries", "500", "--limit", "7", "--page-size", "5"])
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "500", "--limit", "7", "--page-size", "5"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try run.lines.map(jsonObject).compactMap { ($0["sequence"] as? NSNumber)?.int64Value }
                 == demoEntries(500).prefix(7).map(\.sequence))
     }
 
-    @Test func followStreamsNewEntriesUntilSIGTERM() throws {
+    @Test func followStreamsNewEntriesUntilSIGTERM() async throws {
         let box = try Sandbox()
         // The demo appends a change every second while following; wait (up to a minute) until three
         // have been written after the 20 entries of the dataset, then stop it as a service manager would.
@@ -181,7 +179,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
             echo "status=$?"
             cat "$out"
             """
-        let run = try runCapturing(["bash", "-c", script, Build.dicomtui, box.dir.path], environment: box.environment)
+        let run = try await runCapturingOffPool(["bash", "-c", script, Build.dicomtui, box.dir.path], environment: box.environment)
         #expect(run.lines.first == "status=0", "\(run.stdout)")
         let entries = run.lines.dropFirst().compactMap { line -> [String: Any]? in
             try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
@@ -199,10 +197,10 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
     /// pipeline could not tell something was missing. It is written through, in its place, and
     /// the exit status says so.
     @Test(arguments: ["v2", "v1"])
-    func anUnreadableElementIsWrittenThroughAndTheExitStatusSaysSo(version: String) throws {
+    func anUnreadableElementIsWrittenThroughAndTheExitStatusSaysSo(version: String) async throws {
         let box = try Sandbox()
         // Element 3 of every page answer is broken, on every read: it stays unreadable.
-        let run = try box.run(["feed", "--demo", "--demo-entries", "120", "--api-version", version, "--page-size", "50",
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "120", "--api-version", version, "--page-size", "50",
                                "--demo-faults", "bad-entry=3%1@page"])
         #expect(run.status == 65, "\(run.stderr)")
         let records = try run.lines.map(jsonObject)
@@ -224,9 +222,9 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect(run.stderr.contains("written as an unreadable record"), "\(run.stderr)")
     }
 
-    @Test func skipUnreadableLeavesThemOutAndSaysWhichOnStderr() throws {
+    @Test func skipUnreadableLeavesThemOutAndSaysWhichOnStderr() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-entries", "120", "--page-size", "50", "--skip-unreadable",
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "120", "--page-size", "50", "--skip-unreadable",
                                "--demo-faults", "bad-entry=3%1@page"])
         #expect(run.status == 0, "\(run.stderr)")
         let records = try run.lines.map(jsonObject)
@@ -235,9 +233,9 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect(left > 0 && records.count + left == 120, "\(run.stderr)")
     }
 
-    @Test func csvMarksAnUnreadableRowWithItsReason() throws {
+    @Test func csvMarksAnUnreadableRowWithItsReason() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-entries", "60", "--page-size", "50", "--format", "csv",
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "60", "--page-size", "50", "--format", "csv",
                                "--demo-faults", "bad-entry=3%1@page"])
         #expect(run.status == 65, "\(run.stderr)")
         let csv = try CSV<Named>(string: run.stdout)
@@ -250,35 +248,35 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
     /// Defect: an empty 200 from v1 `/latest` read as an empty feed (exit 0, nothing printed), and
     /// one HTML 200 stopped the run. Both are retried; only a 204 is an empty feed.
     @Test(arguments: ["v1", "v2"])
-    func emptyAndHTMLAnswersAreRetriedNotTakenForAnEmptyFeed(version: String) throws {
+    func emptyAndHTMLAnswersAreRetriedNotTakenForAnEmptyFeed(version: String) async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-entries", "300", "--api-version", version,
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "300", "--api-version", version,
                                "--demo-faults", "200x2@latest,malformed@page"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.lines.count == 300)
         #expect(run.stderr.contains("not a change-feed page") && run.stderr.contains("try 2"), "\(run.stderr)")
     }
 
-    @Test func anAnswerThatStaysHTMLStopsWithAClearMessage() throws {
+    @Test func anAnswerThatStaysHTMLStopsWithAClearMessage() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-entries", "300", "--demo-faults", "malformed%1@page"])
+        let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "300", "--demo-faults", "malformed%1@page"])
         #expect(run.status == 1)
         #expect(run.stdout.isEmpty)
         #expect(run.stderr.contains("5 answers in a row") && run.stderr.contains("--url"), "\(run.stderr)")
     }
 
-    @Test func aClosedStdoutEndsQuietly() throws {
+    @Test func aClosedStdoutEndsQuietly() async throws {
         let box = try Sandbox()
         let script = "set -o pipefail; \"$0\" feed --demo --demo-entries 5000 --page-size 10 --parallel 1 | head -n 3; echo \"status=$?\""
-        let run = try runCapturing(["bash", "-c", script, Build.dicomtui], environment: box.environment)
+        let run = try await runCapturingOffPool(["bash", "-c", script, Build.dicomtui], environment: box.environment)
         #expect(run.lines.count == 4, "\(run.stdout)")
         #expect(run.lines.last == "status=0", "\(run.stdout)")
         #expect(run.stderr.isEmpty, "nothing on stderr: \(run.stderr)")
     }
 
-    @Test func aForbiddenServiceIsAFatalError() throws {
+    @Test func aForbiddenServiceIsAFatalError() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--demo-faults", "403x100"])
+        let run = try await box.runAsync(["feed", "--demo", "--demo-faults", "403x100"])
         #expect(run.status == 1)
         #expect(run.stdout.isEmpty)
         #expect(run.stderr.contains("403 Forbidden"), "\(run.stderr)")
@@ -311,25 +309,25 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
                 "\(run.stderr.debugDescription)")
     }
 
-    @Test func noTokenIsAFatalErrorThatSaysWhatToDo() throws {
+    @Test func noTokenIsAFatalErrorThatSaysWhatToDo() async throws {
         let box = try Sandbox()
         let az = try box.fakeAzNotSignedIn()
-        let run = try box.run(["feed", "--url", "https://contoso.dicom.azurehealthcareapis.com", "--az", az])
+        let run = try await box.runAsync(["feed", "--url", "https://contoso.dicom.azurehealthcareapis.com", "--az", az])
         #expect(run.status == 1)
         #expect(run.stderr.contains("Please run 'az login'"), "az's own words: \(run.stderr)")
         #expect(run.stderr.contains("Sign in with `az login`"), "\(run.stderr)")
     }
 
-    @Test func fromIsRefusedForV2() throws {
+    @Test func fromIsRefusedForV2() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--demo", "--from", "10"])
+        let run = try await box.runAsync(["feed", "--demo", "--from", "10"])
         #expect(run.status != 0)
         #expect(run.stderr.contains("--from SEQ needs --api-version v1"), "\(run.stderr)")
     }
 
-    @Test func aPlainHTTPURLToARemoteHostIsRefused() throws {
+    @Test func aPlainHTTPURLToARemoteHostIsRefused() async throws {
         let box = try Sandbox()
-        let run = try box.run(["feed", "--url", "http://dicom.example.com"])
+        let run = try await box.runAsync(["feed", "--url", "http://dicom.example.com"])
         #expect(run.status == 78)
         #expect(run.stderr.contains("plain http:// is allowed only for loopback hosts"), "\(run.stderr)")
     }
@@ -359,9 +357,9 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
 }
 
 @Suite struct TokenCommandTests {
-    @Test func jsonDescribesTheDemoToken() throws {
+    @Test func jsonDescribesTheDemoToken() async throws {
         let box = try Sandbox()
-        let run = try box.run(["token", "--demo", "--json"])
+        let run = try await box.runAsync(["token", "--demo", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let o = try jsonObject(run.stdout)
         let identity = DemoTokenSource.Identity.demoUser
@@ -378,24 +376,24 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect((o["masked"] as? String)?.count == 9, "four characters, an ellipsis, four characters")
     }
 
-    @Test func aTokenBelowTheThresholdExitsNonZero() throws {
+    @Test func aTokenBelowTheThresholdExitsNonZero() async throws {
         let box = try Sandbox()
-        let run = try box.run(["token", "--demo", "--demo-token-lifetime", "2m", "--json"])
+        let run = try await box.runAsync(["token", "--demo", "--demo-token-lifetime", "2m", "--json"])
         #expect(run.status == 3)
         #expect(try jsonObject(run.stdout)["state"] as? String == "expiring")
         #expect(run.stderr.contains("less than the refresh threshold of 300 s"), "\(run.stderr)")
-        let lower = try box.run(["token", "--demo", "--demo-token-lifetime", "2m", "--refresh-before", "1m"])
+        let lower = try await box.runAsync(["token", "--demo", "--demo-token-lifetime", "2m", "--refresh-before", "1m"])
         #expect(lower.status == 0, "\(lower.stderr)")
         #expect(lower.stdout.contains("valid"))
     }
 
-    @Test func theTokenItselfIsNeverPrinted() throws {
+    @Test func theTokenItselfIsNeverPrinted() async throws {
         let box = try Sandbox()
         let token = DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
         let raw = String(token.authorizationHeaderValue.dropFirst("Bearer ".count))
         let az = try box.fakeAz(token: token)
         for args in [["token", "--az", az], ["token", "--az", az, "--json"]] {
-            let run = try box.run(args)
+            let run = try await box.runAsync(args)
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout.contains(token.masked))
             #expect(!run.stdout.contains(raw) && !run.stderr.contains(raw))
@@ -404,89 +402,89 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         }
     }
 
-    @Test func notSignedInSaysSoOnStderr() throws {
+    @Test func notSignedInSaysSoOnStderr() async throws {
         let box = try Sandbox()
-        let run = try box.run(["token", "--az", try box.fakeAzNotSignedIn(), "--json"])
+        let run = try await box.runAsync(["token", "--az", try box.fakeAzNotSignedIn(), "--json"])
         #expect(run.status == 1)
         #expect(try jsonObject(run.stdout)["state"] as? String == "error")
         #expect(run.stderr.contains("not signed in"), "\(run.stderr)")
         #expect(run.stderr.contains("az login"), "\(run.stderr)")
     }
 
-    @Test func aMissingAzSaysWhereItLooked() throws {
+    @Test func aMissingAzSaysWhereItLooked() async throws {
         let box = try Sandbox()
-        let run = try box.run(["token", "--az", box.dir.appendingPathComponent("no-az").path])
+        let run = try await box.runAsync(["token", "--az", box.dir.appendingPathComponent("no-az").path])
         #expect(run.status == 1)
         #expect(run.stderr.contains("no-az"), "\(run.stderr)")
     }
 }
 
 @Suite struct ConfigFileCommandTests {
-    @Test func aBadConfigFileNamesFileLineAndProblem() throws {
+    @Test func aBadConfigFileNamesFileLineAndProblem() async throws {
         let box = try Sandbox()
         let path = try box.write("profiles:\n  dev:\n    url: http://127.0.0.1:8080\n    paralel: 3\n", to: "bad.yaml")
         for args in [["token", "--demo"], ["feed", "--demo"], ["--demo"]] {
-            let run = try box.run(args + ["--config", path])
+            let run = try await box.runAsync(args + ["--config", path])
             #expect(run.status == 78, "\(args)")
             #expect(run.stderr.contains("config file \(path), line 4: profile 'dev': unknown key 'paralel'"), "\(run.stderr)")
         }
     }
 
-    @Test func aYAMLSyntaxErrorInTheDefaultFileNamesItsLine() throws {
+    @Test func aYAMLSyntaxErrorInTheDefaultFileNamesItsLine() async throws {
         let box = try Sandbox()
         let dir = box.dir.appendingPathComponent("config/dicomtui")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("config.yaml").path
         try "profiles:\n  dev:\n    url: \"http://127.0.0.1:8080\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let run = try box.run(["token", "--demo"])
+        let run = try await box.runAsync(["token", "--demo"])
         #expect(run.status == 78)
         #expect(run.stderr.contains("config file \(path), line "), "\(run.stderr)")
         #expect(run.stderr.contains("YAML syntax error"), "\(run.stderr)")
     }
 
-    @Test func anUnknownProfileListsTheKnownOnes() throws {
+    @Test func anUnknownProfileListsTheKnownOnes() async throws {
         let box = try Sandbox()
         let path = try box.write("profiles:\n  dev:\n    url: http://127.0.0.1:8080\n  prod:\n    url: https://p.dicom.azurehealthcareapis.com\n    production: true\n", to: "c.yaml")
-        let run = try box.run(["token", "--demo", "--config", path, "--profile", "qa"])
+        let run = try await box.runAsync(["token", "--demo", "--config", path, "--profile", "qa"])
         #expect(run.status == 78)
         #expect(run.stderr.contains("'qa'") && run.stderr.contains("known profiles: dev, prod"), "\(run.stderr)")
     }
 
-    @Test func aMissingExplicitFileIsAnError() throws {
+    @Test func aMissingExplicitFileIsAnError() async throws {
         let box = try Sandbox()
-        let run = try box.run(["token", "--demo", "--config", box.dir.appendingPathComponent("none.yaml").path])
+        let run = try await box.runAsync(["token", "--demo", "--config", box.dir.appendingPathComponent("none.yaml").path])
         #expect(run.status == 78)
         #expect(run.stderr.contains("none.yaml") && run.stderr.contains("no such file"), "\(run.stderr)")
     }
 
-    @Test func theProfilesRefreshThresholdApplies() throws {
+    @Test func theProfilesRefreshThresholdApplies() async throws {
         let box = try Sandbox()
         let path = try box.write("profiles:\n  lab:\n    refresh-before: 1m\n", to: "c.yaml")
-        let run = try box.run(["token", "--demo", "--demo-token-lifetime", "2m", "--config", path])
+        let run = try await box.runAsync(["token", "--demo", "--demo-token-lifetime", "2m", "--config", path])
         #expect(run.status == 0, "the profile's 1m threshold, not the default 5m: \(run.stderr)")
-        let flag = try box.run(["token", "--demo", "--demo-token-lifetime", "2m", "--config", path, "--refresh-before", "5m"])
+        let flag = try await box.runAsync(["token", "--demo", "--demo-token-lifetime", "2m", "--config", path, "--refresh-before", "5m"])
         #expect(flag.status == 3, "the flag wins over the profile")
     }
 }
 
 @Suite struct CommandLineTests {
     @Test(arguments: ["bash", "zsh", "fish"])
-    func completionsKnowTheSubcommands(shell: String) throws {
+    func completionsKnowTheSubcommands(shell: String) async throws {
         let box = try Sandbox()
-        let run = try box.run(["--generate-completion-script", shell])
+        let run = try await box.runAsync(["--generate-completion-script", shell])
         #expect(run.status == 0)
         for word in ["feed", "token", "emulator", "format", "profile", "follow"] {
             #expect(run.stdout.contains(word), "\(shell) completion lacks \(word)")
         }
     }
 
-    @Test func everySubcommandHasHelp() throws {
+    @Test func everySubcommandHasHelp() async throws {
         let box = try Sandbox()
         for (command, option) in [("token", "--json"), ("feed", "--follow"), ("emulator", "--latency")] {
-            let run = try box.run([command, "--help"])
+            let run = try await box.runAsync([command, "--help"])
             #expect(run.status == 0)
             #expect(run.stdout.contains(option), "\(command) --help lacks \(option)")
         }
-        #expect(try box.run(["--version"]).stdout.contains("0."))
+        #expect(try await box.runAsync(["--version"]).stdout.contains("0."))
     }
 }
