@@ -12,8 +12,11 @@ public enum AppEvent: Sendable, Equatable {
     case tick(Date)
 
     case tokenAcquiring
-    case tokenAcquired(TokenInfo)
-    case tokenFailed(Problem)
+    /// A token to use; `refreshAt`: when to renew it (the token keeper's schedule; by default
+    /// `refreshBefore` ahead of expiry); `notice`: something to say about az's answer.
+    case tokenAcquired(TokenInfo, refreshAt: Date? = nil, notice: String? = nil)
+    /// No token; `retryAt`: when to try again on its own (by default 30 s later).
+    case tokenFailed(Problem, retryAt: Date? = nil)
     /// `az account show` (or the demo source) described the signed-in account.
     case accountLoaded(String)
 

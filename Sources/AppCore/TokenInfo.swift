@@ -67,9 +67,12 @@ public struct TokenState: Sendable, Equatable {
     public var problem: Problem?
     /// Below this remaining lifetime the token counts as expiring soon (and a later issue refreshes it).
     public var refreshBefore: TimeInterval = 300
-    /// When the last token request started: automatic refreshes wait `retryAfterFailure`
-    /// after a failed one instead of hammering az.
-    public var lastAttempt: Date?
+    /// When to ask for a token without the user asking, as the token keeper scheduled it (it
+    /// backs off when az keeps answering with stale or short-lived tokens, or failing).
+    public var nextRefresh: Date?
+    /// What az's last answer calls for saying, though the token is usable (short-lived, say).
+    public var notice: String?
+    /// The pause after a failure when the failure did not say when to try again.
     public static let retryAfterFailure: TimeInterval = 30
 
     public init() {}
@@ -87,15 +90,10 @@ public struct TokenState: Sendable, Equatable {
         return .valid
     }
 
-    /// True when the token should be renewed without the user asking: it is about to expire
-    /// (or has), no request is running, and the last attempt was not a moment ago.
+    /// True when the token should be renewed without the user asking: a token was had, no
+    /// request is running, and the scheduled time has come.
     public func needsAutomaticRefresh(at now: Date) -> Bool {
-        guard let info, !acquiring else { return false }
-        guard info.expiresOn.timeIntervalSince(now) < refreshBefore else { return false }
-        if let last = lastAttempt {
-            let wait = problem != nil ? Self.retryAfterFailure : 5
-            if now.timeIntervalSince(last) < wait { return false }
-        }
-        return true
+        guard info != nil, !acquiring, let next = nextRefresh else { return false }
+        return now >= next
     }
 }

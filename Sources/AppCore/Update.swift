@@ -44,12 +44,15 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.token.acquiring = true
         return []
 
-    case .tokenAcquired(let info):
+    case .tokenAcquired(let info, let refreshAt, let notice):
         let account = state.token.info?.account
         state.token.info = info
         if state.token.info?.account == nil { state.token.info?.account = account }
         state.token.acquiring = false
         state.token.problem = nil
+        state.token.nextRefresh = refreshAt ?? info.expiresOn.addingTimeInterval(-state.token.refreshBefore)
+        state.token.notice = notice
+        if let notice { state.flash = notice }
         var effects: [Effect] = []
         if state.fetch.phase == .waiting || (state.fetch.phase == .stopped && state.fetch.stoppedForToken) {
             state.fetch.stoppedForToken = false
@@ -61,9 +64,11 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         }
         return effects
 
-    case .tokenFailed(let problem):
+    case .tokenFailed(let problem, let retryAt):
         state.token.acquiring = false
         state.token.problem = problem
+        state.token.notice = nil
+        state.token.nextRefresh = retryAt ?? state.now.addingTimeInterval(TokenState.retryAfterFailure)
         return []
 
     case .accountLoaded(let account):
@@ -194,7 +199,7 @@ func startRun(_ state: inout AppState, from point: FeedCursor.Start) -> [Effect]
 private func requestToken(_ state: inout AppState) -> [Effect] {
     if state.token.acquiring { return [] }
     state.token.acquiring = true
-    state.token.lastAttempt = state.now
+    state.token.nextRefresh = nil
     return [.acquireToken]
 }
 

@@ -1,4 +1,5 @@
 import AppCore
+import Authorization
 import ChangeFeedClient
 import FeedModel
 import Foundation
@@ -17,6 +18,9 @@ public struct RunConfiguration: Sendable {
     public var timeZone: TimeZone
     /// Page requests in flight.
     public var parallel = 4
+    /// The audience tokens are asked for (`--resource`) and the tenant (`--tenant`), to explain a 401.
+    public var resource = AzCLI.dicomResource
+    public var tenant: String?
     /// v2 time window asked for (--since, --start-time, --end-time).
     public var startTime: Timestamp?
     public var endTime: Timestamp?
@@ -39,6 +43,12 @@ public struct RunConfiguration: Sendable {
                 color: Bool = true, refreshBefore: TimeInterval = 300, timeZone: TimeZone = .current) {
         self.endpoint = endpoint; self.apiVersion = apiVersion; self.pageSize = pageSize; self.isDemo = isDemo
         self.color = color; self.refreshBefore = refreshBefore; self.timeZone = timeZone
+    }
+
+    /// The UI's token keeper for this service.
+    func tokenManager(_ source: any TokenProvider, events: EventQueue) -> TokenManager {
+        TokenManager(source: source, events: events, policy: TokenKeeper.Policy(refreshBefore: refreshBefore),
+                     audience: resource, tenant: tenant)
     }
 
     /// The fetcher of one run of the UI's, from `start` (what `.startFetching` asks for).
@@ -86,7 +96,7 @@ final class AppRunner {
         self.switcher = switcher
         self.clock = clock
         self.events = EventQueue(waker: terminal.waker)
-        self.tokens = TokenManager(source: session.tokenSource, events: events)
+        self.tokens = session.config.tokenManager(session.tokenSource, events: events)
         let size = terminal.size
         state = Self.initialState(session.config, rows: size.rows, cols: size.cols, now: clock())
     }
@@ -133,7 +143,7 @@ final class AppRunner {
             entryTask?.cancel()
             session = next
             events = EventQueue(waker: terminal.waker)
-            tokens = TokenManager(source: next.tokenSource, events: events)
+            tokens = next.config.tokenManager(next.tokenSource, events: events)
             let old = state
             parked[old.profileName ?? old.serviceURL] = old
             if let back = parked.removeValue(forKey: name) {
@@ -234,8 +244,9 @@ final class AppRunner {
                 events.post(.progress(FetchRate(pagesPerSecond: p.pagesPerSecond, entriesPerSecond: p.entriesPerSecond,
                                                 fraction: p.fraction, fractionIsEstimate: p.fractionIsEstimate)))
             }
+            let tokens = self.tokens
             fetchTask = Task.detached { [fetcher] in
-                await fetcher.run { event in events.post(AppRunner.appEvent(event)) }
+                await fetcher.run { event in events.post(AppRunner.appEvent(event, explain: tokens.explain)) }
             }
         case .startSignIn:
             startSignIn()
@@ -319,7 +330,9 @@ final class AppRunner {
         apply(.handOverFinished(status: status))
     }
 
-    static func appEvent(_ event: FetchEvent) -> AppEvent {
+    /// A fetcher event as the core's event. `explain` tells why the service refused a token,
+    /// when its claims show it (wrong audience or tenant).
+    static func appEvent(_ event: FetchEvent, explain: (ChangeFeedError) -> TokenError? = { _ in nil }) -> AppEvent {
         switch event {
         case .started: .fetchStarted
         case .latest(let sequence, let timestamp): .latest(sequence: sequence, timestamp: timestamp)
@@ -333,7 +346,12 @@ final class AppRunner {
                 .fetchRetrying(Problem(e.message + " (next try in \(Int(delay.rounded(.up))) s)", hint: e.hint), attempt: attempt)
             }
         case .stopped(let e):
-            .fetchStopped(Problem(e.message, hint: e.hint), needsToken: e.needsToken)
+            if let why = explain(e) {
+                .fetchStopped(Problem("401 Unauthorized: " + why.message, hint: why.hint, needsToken: true,
+                                      signInHelps: why.needsLogin), needsToken: true)
+            } else {
+                .fetchStopped(Problem(e.message, hint: e.hint), needsToken: e.needsToken)
+            }
         }
     }
 }

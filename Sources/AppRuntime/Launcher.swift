@@ -77,6 +77,8 @@ struct Session {
                                       color: o.color, refreshBefore: o.refreshBefore,
                                       timeZone: o.utc ? TimeZone(identifier: "UTC")! : .current)
         config.parallel = o.parallel
+        config.resource = o.resource
+        config.tenant = o.tenant
         config.startTime = o.startTime
         config.endTime = o.endTime
         config.includeMetadata = o.includeMetadata

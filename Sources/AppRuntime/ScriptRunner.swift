@@ -92,11 +92,16 @@ extension Launcher {
         switch result {
         case .failure(let e):
             if o.json { writeOut(TokenReport.failureJSON(e)) }
-            printError("dicomtui token: \(e.message)\n\(ScriptMessages.hint(for: e))")
+            printError("dicomtui token: \(e.message)\n\(e.hint(.shell))")
             return ScriptExit.failed
         case .success(let token):
-            let report = TokenReport(token: token, source: source.description, refreshBefore: o.refreshBefore, now: Date())
+            let report = TokenReport(token: token, source: source.description, refreshBefore: o.refreshBefore, now: Date(),
+                                     audience: o.resource, tenant: o.tenant)
             writeOut(o.json ? report.json(in: .current) : report.text(in: .current))
+            if let wrong = report.wrongToken {
+                printError("dicomtui token: \(wrong.message)\n\(wrong.hint(.shell))")
+                return ScriptExit.failed
+            }
             if let problem = report.problem {
                 printError("dicomtui token: \(problem)")
                 return ScriptExit.expiring
@@ -141,7 +146,7 @@ extension Launcher {
         }
         defer { if let s = demoServer { blockingVoid { await s.stop() } } }
 
-        let auth = TokenKeeper(source: tokens)
+        let auth = TokenKeeper(source: tokens, audience: o.resource, tenant: o.tenant)
         let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,
                                       userAgent: "dicomtui/\(AppVersion.string)")
         let session = FeedSession(options: o, client: client, auth: auth, progress: isatty(2) == 1)
@@ -169,7 +174,7 @@ extension Launcher {
             if session.unreadableCount > 0 && !o.skipUnreadable { return ScriptExit.unreadable }
             return ScriptExit.ok
         case .failed(let e):
-            printError("dicomtui feed: " + ScriptMessages.failure(e, token: auth.lastFailure))
+            printError("dicomtui feed: " + ScriptMessages.failure(e, token: auth.lastFailure ?? auth.explain(e)))
             return ScriptExit.failed
         }
     }

@@ -11,16 +11,17 @@ import TokenSource
 final class TokenManager: AuthorizationSource, Sendable {
     private let keeper: TokenKeeper
 
-    init(source: any TokenProvider, events: EventQueue) {
+    init(source: any TokenProvider, events: EventQueue, policy: TokenKeeper.Policy = TokenKeeper.Policy(),
+         audience: String = AzCLI.dicomResource, tenant: String? = nil) {
         let described = Mutex<String?>(nil)
         let name = source.description
-        keeper = TokenKeeper(source: source) { change in
+        keeper = TokenKeeper(source: source, policy: policy, audience: audience, tenant: tenant, observe: { change in
             switch change {
             case .acquiring:
                 events.post(.tokenAcquiring)
-            case .acquired(let token):
+            case .acquired(let token, let refreshAt, let notice):
                 let info = Self.info(token, source: name)
-                events.post(.tokenAcquired(info))
+                events.post(.tokenAcquired(info, refreshAt: refreshAt, notice: notice))
                 // Best effort, in the background: the account's subscription for the header.
                 let first = described.withLock { seen in
                     defer { seen = info.identity }
@@ -34,12 +35,10 @@ final class TokenManager: AuthorizationSource, Sendable {
                         }
                     }
                 }
-            case .failed(let e):
-                events.post(.tokenFailed(Problem(e.message, hint: e.hint, signInHelps: e.needsLogin)))
-            case .failedOther(let text):
-                events.post(.tokenFailed(Problem("Getting a token failed: \(text)")))
+            case .failed(let e, let retryAt):
+                events.post(.tokenFailed(Problem(e.message, hint: e.hint, signInHelps: e.needsLogin), retryAt: retryAt))
             }
-        }
+        })
     }
 
     /// Gets a new token now (startup, the `r` key). The outcome arrives as events.
@@ -48,6 +47,9 @@ final class TokenManager: AuthorizationSource, Sendable {
     func authorization() async throws -> String { try await keeper.authorization() }
 
     func rejected() async { await keeper.rejected() }
+
+    /// Why the service refused the token, from its claims (wrong audience or tenant), if they tell.
+    func explain(_ error: ChangeFeedError) -> TokenError? { keeper.explain(error) }
 
     /// What the UI may know of a token: claims and expiry, and the masked form.
     static func info(_ token: AccessToken, source: String) -> TokenInfo {

@@ -91,9 +91,22 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
 
     /// `error_description="..."` out of a WWW-Authenticate header.
     static func errorDescription(inChallenge header: String) -> String? {
-        guard let r = header.range(of: "error_description=\"") else { return nil }
-        let rest = header[r.upperBound...]
-        guard let end = rest.firstIndex(of: "\"") else { return nil }
-        return String(rest[..<end])
+        challengeParameter("error_description", in: header)
+    }
+
+    /// A quoted parameter of a WWW-Authenticate header (`resource_id`, `authorization_uri`, …).
+    public static func challengeParameter(_ name: String, in header: String) -> String? {
+        var search = header[...]
+        while let r = search.range(of: name + "=\"", options: .caseInsensitive) {
+            // A whole parameter name: at the start or after a space or comma.
+            let before = r.lowerBound == header.startIndex ? nil : header[header.index(before: r.lowerBound)]
+            let rest = header[r.upperBound...]
+            if before == nil || before == " " || before == "," {
+                guard let end = rest.firstIndex(of: "\"") else { return nil }
+                return String(rest[..<end])
+            }
+            search = rest
+        }
+        return nil
     }
 }

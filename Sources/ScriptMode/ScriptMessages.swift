@@ -3,14 +3,7 @@ import TokenSource
 
 /// Error texts for script mode: the UI's messages, with hints that name commands instead of keys.
 public enum ScriptMessages {
-    public static func hint(for error: TokenError) -> String {
-        switch error {
-        case .notLoggedIn, .interactionRequired:
-            return "Sign in with `az login` (or `az login --use-device-code` without a browser), then run the command again."
-        default:
-            return error.hint
-        }
-    }
+    public static func hint(for error: TokenError) -> String { error.hint(.shell) }
 
     public static func hint(for error: ChangeFeedError, token: TokenError?) -> String? {
         switch error {
@@ -24,10 +17,15 @@ public enum ScriptMessages {
         }
     }
 
-    /// `message` then, on its own line, `hint`.
+    /// `message` then, on its own line, `hint`. `token`: why no token could be had, or (with a
+    /// 401) why the service refused it.
     public static func failure(_ error: ChangeFeedError, token: TokenError?) -> String {
         let message: String
-        if case .noToken = error, let token { message = "no token: " + token.message } else { message = error.message }
+        switch (error, token) {
+        case (.noToken, let token?): message = "no token: " + token.message
+        case (.unauthorized, let why?): return "401 Unauthorized: " + why.message + "\n" + why.hint(.shell)
+        default: message = error.message
+        }
         guard let hint = hint(for: error, token: token) else { return message }
         return message + "\n" + hint
     }

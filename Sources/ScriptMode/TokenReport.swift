@@ -31,7 +31,13 @@ public struct TokenReport: Sendable, Equatable {
     /// Where the token came from (`Azure CLI token for …`).
     public var source: String
 
-    public init(token: AccessToken, source: String, refreshBefore: TimeInterval, now: Date) {
+    /// Set when the claims show the token cannot be used for the service: another audience than
+    /// the DICOM service's, or another tenant than `--tenant`.
+    public var wrongToken: TokenError?
+
+    public init(token: AccessToken, source: String, refreshBefore: TimeInterval, now: Date,
+                audience expected: String = AzCLI.dicomResource, tenant expectedTenant: String? = nil) {
+        wrongToken = Audience.problem(claims: token.claims, expected: Audience.expected(forResource: expected), tenant: expectedTenant)
         let left = token.remaining(at: now)
         state = left <= 0 ? .expired : (left < refreshBefore ? .expiring : .valid)
         expiresOn = token.expiresOn
@@ -50,8 +56,17 @@ public struct TokenReport: Sendable, Equatable {
         self.source = source
     }
 
-    /// True when the exit status is 0: valid for at least the threshold.
-    public var isUsable: Bool { state == .valid }
+    /// `valid`, `expiring`, `expired`; or `wrong-audience`, `wrong-tenant` when the token is not for this service.
+    public var stateLabel: String {
+        switch wrongToken {
+        case .wrongAudience?: "wrong-audience"
+        case .wrongTenant?: "wrong-tenant"
+        default: state.rawValue
+        }
+    }
+
+    /// True when the exit status is 0: valid for at least the threshold, and for this service.
+    public var isUsable: Bool { state == .valid && wrongToken == nil }
 
     /// Why the token is not good enough, for stderr (nil when it is).
     public var problem: String? {
@@ -73,14 +88,20 @@ public struct TokenReport: Sendable, Equatable {
     /// Lines for people: `name  value`.
     public func text(in zone: TimeZone) -> String {
         var rows: [(String, String)] = [
-            ("state", state.rawValue),
+            ("state", stateLabel),
             ("expires", "\(Self.localTime(expiresOn, in: zone)) (\(secondsLeft) s left; threshold \(refreshBefore) s)"),
         ]
         if let identity { rows.append(("identity", identity)) }
         if let appId { rows.append(("app id", appId)) }
         if let tenant { rows.append(("tenant", tenant)) }
         if let objectId { rows.append(("object id", objectId)) }
-        if let audience { rows.append(("audience", audience)) }
+        if let audience {
+            if case .wrongAudience(_, let expected)? = wrongToken {
+                rows.append(("audience", "\(audience) (not the DICOM service's: \(expected))"))
+            } else {
+                rows.append(("audience", audience))
+            }
+        }
         if let subscription { rows.append(("subscription", subscription)) }
         rows.append(("token", "\(masked) (\(length) characters, never shown in full)"))
         rows.append(("source", source))
@@ -92,11 +113,12 @@ public struct TokenReport: Sendable, Equatable {
 
     /// One JSON object (pretty when `pretty`), keys sorted.
     public func json(in zone: TimeZone, pretty: Bool = true) -> String {
-        let body = JSONBody(state: state.rawValue, expiresOn: Self.localTime(expiresOn, in: zone),
+        let body = JSONBody(state: stateLabel, expiresOn: Self.localTime(expiresOn, in: zone),
                             expiresOnUTC: Self.localTime(expiresOn, in: TimeZone(identifier: "UTC")!),
                             secondsLeft: secondsLeft, refreshBefore: refreshBefore, identity: identity, upn: upn,
                             appId: appId, tenant: tenant, objectId: objectId, audience: audience,
-                            subscription: subscription, masked: masked, source: source, error: nil, hint: nil)
+                            subscription: subscription, masked: masked, source: source,
+                            error: wrongToken?.message, hint: wrongToken?.hint(.shell))
         return Self.encode(body, pretty: pretty)
     }
 
@@ -104,7 +126,7 @@ public struct TokenReport: Sendable, Equatable {
     public static func failureJSON(_ error: TokenError, pretty: Bool = true) -> String {
         let body = JSONBody(state: "error", expiresOn: nil, expiresOnUTC: nil, secondsLeft: nil, refreshBefore: nil,
                             identity: nil, upn: nil, appId: nil, tenant: nil, objectId: nil, audience: nil,
-                            subscription: nil, masked: nil, source: nil, error: error.message, hint: error.hint)
+                            subscription: nil, masked: nil, source: nil, error: error.message, hint: error.hint(.shell))
         return encode(body, pretty: pretty)
     }
 

@@ -27,6 +27,14 @@ public enum TokenError: Error, Sendable, Equatable {
     case failed(exitCode: Int32, stderrSummary: String)
     /// The request was cancelled by the app; az was terminated.
     case cancelled
+    /// az answered with a token that has expired, or expires too soon to send (`secondsLeft`
+    /// is negative once expired). az keeps handing it out from its cache; no request is sent with it.
+    case staleToken(secondsLeft: Int)
+    /// The token is for another audience than the DICOM service (`aud` claim), so the service
+    /// refuses it (401). `expected` is the audience the service wants.
+    case wrongAudience(audience: String, expected: String)
+    /// The token was issued by another tenant than the service's (`tid` claim).
+    case wrongTenant(tenant: String, expected: String)
 
     /// One or two sentences for the status line / error panel.
     public var message: String {
@@ -53,11 +61,49 @@ public enum TokenError: Error, Sendable, Equatable {
                 : "The Azure CLI failed (exit status \(exitCode)): \(summary)"
         case .cancelled:
             return "Getting a token was cancelled."
+        case .staleToken(let left):
+            return left <= 0
+                ? "The Azure CLI returned a token that expired \(Self.formatDuration(-left)) ago; it was not used."
+                : "The Azure CLI returned a token that expires in \(Self.formatDuration(left)), too soon to use."
+        case .wrongAudience(let audience, let expected):
+            return "The token is for \(audience), not for the DICOM service (\(expected)), so the service refuses it."
+        case .wrongTenant(let tenant, let expected):
+            return "The token comes from tenant \(tenant), but the service belongs to tenant \(expected)."
         }
     }
 
-    /// What the user can do about it.
-    public var hint: String {
+    /// Where advice is read: in the UI (name the keys) or in a shell (name the commands).
+    public enum Advice: Sendable { case keys, shell }
+
+    /// What the user can do about it, in the UI.
+    public var hint: String { hint(.keys) }
+
+    /// What the user can do about it: in the UI, or as shell advice for script mode.
+    public func hint(_ advice: Advice) -> String {
+        switch (self, advice) {
+        case (.notLoggedIn, .shell), (.interactionRequired, .shell):
+            return "Sign in with `az login` (or `az login --use-device-code` without a browser), then run the command again."
+        case (.identityEndpointError, .shell):
+            return "Check that this host has a managed identity assigned and that it may get tokens for the DICOM service "
+                + "(--resource); or sign in as a user with `az login`."
+        case (.staleToken, .keys):
+            return "az keeps a stale token in its cache: run `az logout` and sign in again (l or L here). "
+                + "dicomtui asks az again after 30 s, then 1, 2 and 5 minutes."
+        case (.staleToken, .shell):
+            return "az keeps a stale token in its cache: run `az logout`, then `az login`, and try again."
+        case (.wrongAudience(_, let expected), _):
+            return "Get a token for the DICOM service: --resource \(expected)"
+                + (expected == AzCLI.dicomResource ? " (the default; drop --resource or fix the profile's resource)." : ".")
+        case (.wrongTenant(_, let expected), .keys):
+            return "Pass --tenant \(expected) (or set the profile's tenant), or sign in to that tenant (`az login --tenant \(expected)`)."
+        case (.wrongTenant(_, let expected), .shell):
+            return "Pass --tenant \(expected), or sign in to that tenant with `az login --tenant \(expected)`."
+        default:
+            return uiHint
+        }
+    }
+
+    private var uiHint: String {
         switch self {
         case .azNotFound:
             return "Install the Azure CLI (https://learn.microsoft.com/cli/azure/install-azure-cli, "
@@ -84,15 +130,24 @@ public enum TokenError: Error, Sendable, Equatable {
             return "Run `az account get-access-token` in a shell for the full error."
         case .cancelled:
             return "Try again."
+        case .staleToken, .wrongAudience, .wrongTenant:
+            return hint(.keys)
         }
     }
 
     /// True when signing in (`l`) would fix it.
     public var needsLogin: Bool {
         switch self {
-        case .notLoggedIn, .interactionRequired: return true
+        case .notLoggedIn, .interactionRequired, .staleToken, .wrongTenant: return true
         default: return false
         }
+    }
+
+    /// `45 s`, `2 min`, `3 h`.
+    static func formatDuration(_ seconds: Int) -> String {
+        if seconds < 120 { return "\(seconds) s" }
+        if seconds < 7200 { return "\(seconds / 60) min" }
+        return "\(seconds / 3600) h"
     }
 
     static func formatSeconds(_ seconds: Double) -> String {

@@ -89,6 +89,8 @@ public enum MainScreen {
         }
         if let problem = state.token.problem {
             parts.append((problem.message, t.error))
+        } else if let notice = state.token.notice {
+            parts.append((notice, t.label))
         }
         drawParts(parts, row: 1, from: x, &c, t)
     }

@@ -21,20 +21,40 @@ import Testing
     }
 
     @Test func theThresholdIsConfigurable() {
-        var s = validState(expiresIn: 600)
+        var s = makeState(entries: 10)
         s.token.refreshBefore = 60
+        _ = update(&s, .started)
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 600)))
         #expect(update(&s, .tick(t0.addingTimeInterval(500))) == [])
         #expect(update(&s, .tick(t0.addingTimeInterval(541))) == [.acquireToken])
     }
 
-    @Test func aFailedRefreshIsRetriedAfterAPauseNotInALoop() {
-        var s = validState(expiresIn: 100)
-        #expect(update(&s, .tick(t0.addingTimeInterval(1))) == [], "the token was just obtained")
-        #expect(update(&s, .tick(t0.addingTimeInterval(6))) == [.acquireToken])
+    /// The token keeper schedules the next refresh (it backs off when az answers with
+    /// short-lived or stale tokens, issue 11); the core keeps to that schedule.
+    @Test func aShortLivedTokenIsRefreshedOnTheKeepersScheduleNotInALoop() {
+        var s = makeState(entries: 10)
+        _ = update(&s, .started)
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 100), refreshAt: t0.addingTimeInterval(30),
+                                      notice: "az returned a token that expires in 100 s"))
+        #expect(s.flash == "az returned a token that expires in 100 s")
+        #expect(s.token.notice != nil)
+        for second in [1.0, 6, 12, 29] {
+            #expect(update(&s, .tick(t0.addingTimeInterval(second))) == [], "not before the scheduled time (\(second) s)")
+        }
+        #expect(update(&s, .tick(t0.addingTimeInterval(30))) == [.acquireToken])
+        #expect(update(&s, .tick(t0.addingTimeInterval(31))) == [], "one request at a time")
+        _ = update(&s, .tokenFailed(Problem("The Azure CLI returned a token that expired 2 min ago"), retryAt: t0.addingTimeInterval(90)))
+        #expect(s.token.notice == nil)
+        #expect(update(&s, .tick(t0.addingTimeInterval(60))) == [])
+        #expect(update(&s, .tick(t0.addingTimeInterval(90))) == [.acquireToken])
+    }
+
+    @Test func aFailureWithoutASchedulePausesThirtySeconds() {
+        var s = validState(expiresIn: 3600)
+        s.now = t0.addingTimeInterval(10)
         _ = update(&s, .tokenFailed(Problem("ERROR: network")))
-        #expect(update(&s, .tick(t0.addingTimeInterval(7))) == [])
-        #expect(update(&s, .tick(t0.addingTimeInterval(30))) == [])
-        #expect(update(&s, .tick(t0.addingTimeInterval(36.5))) == [.acquireToken])
+        #expect(update(&s, .tick(t0.addingTimeInterval(39))) == [])
+        #expect(update(&s, .tick(t0.addingTimeInterval(40))) == [.acquireToken])
     }
 
     @Test func aRefreshedTokenKeepsTheStateValidAndTheAccount() {

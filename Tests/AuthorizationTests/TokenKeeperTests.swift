@@ -54,11 +54,12 @@ final class CountingSource: TokenProvider {
         #expect(try await keeper.authorization() == "Bearer token-2", "and then it is reused again")
     }
 
-    @Test func aTokenAboutToExpireIsReplaced() async throws {
-        let source = CountingSource(lifetime: 10)   // under the 30 s margin
+    @Test func aTokenAboutToExpireIsNeverHandedOut() async throws {
+        let source = CountingSource(lifetime: 3)   // under the 5 s margin
         let keeper = TokenKeeper(source: source)
-        _ = try await keeper.authorization()
-        #expect(try await keeper.authorization() == "Bearer token-2")
+        await #expect(throws: TokenError.staleToken(secondsLeft: 2)) { try await keeper.authorization() }
+        await #expect(throws: TokenError.self) { try await keeper.authorization() }
+        #expect(source.calls.withLock { $0.count } == 1, "the second call is held back by the pause")
     }
 
     @Test func changesAreObservedAndFailuresKept() async throws {
@@ -67,9 +68,8 @@ final class CountingSource: TokenProvider {
         let keeper = TokenKeeper(source: failing) { change in
             let text = switch change {
             case .acquiring: "acquiring"
-            case .acquired(let t): "acquired \(t.masked)"
-            case .failed(let e): "failed \(e.message)"
-            case .failedOther(let s): "other \(s)"
+            case .acquired(let t, _, _): "acquired \(t.masked)"
+            case .failed(let e, _): "failed \(e.message)"
             }
             seen.withLock { $0.append(text) }
         }
@@ -78,7 +78,7 @@ final class CountingSource: TokenProvider {
         #expect(seen.withLock { $0 } == ["acquiring", "failed The Azure CLI is not signed in: ERROR: Please run 'az login' to setup account."])
 
         let good = TokenKeeper(source: CountingSource()) { change in
-            if case .acquired(let t) = change { seen.withLock { $0.append("acquired \(t.masked)") } }
+            if case .acquired(let t, _, _) = change { seen.withLock { $0.append("acquired \(t.masked)") } }
         }
         await good.refresh()
         #expect(seen.withLock { $0.last?.hasPrefix("acquired") } == true)

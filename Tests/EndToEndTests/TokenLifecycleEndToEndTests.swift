@@ -15,7 +15,7 @@ struct TokenLifecycleEndToEndTests {
         server.faults.addedLatencyMilliseconds = 150
         let tmux = try Tmux(cols: 120, rows: 30)
         let az = try FakeAzCLI(in: tmux.workDir, signedIn: true, lifetime: 10)
-        try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path) --page-size 20 --refresh-before 6s; echo EXIT=$?")
+        try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path) --page-size 20 --parallel 1 --refresh-before 6s; echo EXIT=$?")
         try await tmux.waitFor(text: "● valid")
         for _ in 0..<5 {
             try tmux.keys("j", "j", "NPage", "k")

@@ -71,7 +71,8 @@ struct TokenMessagesEndToEndTests {
     }
 
     /// The service refuses a fresh token too (here: the audience is wrong): loading stops with
-    /// the reason instead of asking az again and again.
+    /// the reason, read from the token's claims and the 401's challenge (issue 11: it used to
+    /// be a generic text), instead of asking az again and again.
     @Test func aSecond401StopsAndSaysWhy() async throws {
         let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 2,
                                                              auth: .jwt(JWTRequirements(audience: "https://other.example"))))
@@ -80,8 +81,8 @@ struct TokenMessagesEndToEndTests {
         let tmux = try Tmux(cols: 200, rows: 24)
         let az = try FakeAzCLI(in: tmux.workDir, signedIn: true)
         try tmux.run("\(Build.dicomtui) --url \(url.absoluteString) --az \(az.path); echo EXIT=$?")
-        try await tmux.waitFor(text: "401 Unauthorized")
-        try await tmux.waitFor(text: "check that --resource is the service's audience")
+        try await tmux.waitFor(text: "401 Unauthorized: The token is for https://dicom.healthcareapis.azure.com, not for the DICOM service (https://other.example)")
+        try await tmux.waitFor(text: "--resource https://other.example")
         try await tmux.waitFor(text: "stopped")
         let tokenCalls = az.calls.filter { $0.contains("get-access-token") }.count
         #expect(tokenCalls == 2, "one token, one fresh token after the first 401, then stop (\(tokenCalls))")

@@ -409,6 +409,78 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect(try jsonObject(run.stdout)["state"] as? String == "error")
         #expect(run.stderr.contains("not signed in"), "\(run.stderr)")
         #expect(run.stderr.contains("az login"), "\(run.stderr)")
+        // Issue 11: the JSON's hint told a script to "Press l to sign in".
+        let hint = try #require(try jsonObject(run.stdout)["hint"] as? String)
+        #expect(hint.contains("`az login`"), "\(hint)")
+        #expect(!hint.contains("Press"), "shell advice, not keys: \(hint)")
+    }
+
+    /// Issue 11: a token for another audience was reported as valid (exit 0).
+    @Test func aTokenForAnotherAudienceIsNotValid() async throws {
+        let box = try Sandbox()
+        let az = try box.fakeAz(token: DemoTokenSource.mint(resource: "https://management.azure.com", issuedAt: Date(), lifetime: 3600))
+        let run = try await box.runAsync(["token", "--az", az])
+        #expect(run.status == 1, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("state         wrong-audience") || run.stdout.contains("wrong-audience"), "\(run.stdout)")
+        #expect(run.stdout.contains("not the DICOM service's: https://dicom.healthcareapis.azure.com"), "\(run.stdout)")
+        #expect(run.stderr.contains("The token is for https://management.azure.com, not for the DICOM service (https://dicom.healthcareapis.azure.com)"),
+                "\(run.stderr)")
+        #expect(run.stderr.contains("--resource https://dicom.healthcareapis.azure.com"), "\(run.stderr)")
+
+        let json = try await box.runAsync(["token", "--az", az, "--json"])
+        #expect(json.status == 1)
+        let object = try jsonObject(json.stdout)
+        #expect(object["state"] as? String == "wrong-audience")
+        #expect((object["hint"] as? String)?.contains("--resource https://dicom.healthcareapis.azure.com") == true)
+
+        // Asked with --resource for another API, the mistake is the flag: still not valid.
+        let flag = try await box.runAsync(["token", "--az", az, "--resource", "https://management.azure.com"])
+        #expect(flag.status == 1, "\(flag.stderr)")
+
+        // And a token for the DICOM service passes.
+        let good = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        #expect(try await box.runAsync(["token", "--az", good]).status == 0)
+    }
+
+    /// `--tenant` names the service's tenant: a token from another one is said to be wrong.
+    @Test func aTokenFromAnotherTenantIsNotValid() async throws {
+        let box = try Sandbox()
+        let token = DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
+        let az = try box.fakeAz(token: token)
+        let tenant = "11111111-2222-4333-8444-555555555555"
+        let run = try await box.runAsync(["token", "--az", az, "--tenant", tenant])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("comes from tenant \(token.claims?.tid ?? "?")"), "\(run.stderr)")
+        #expect(run.stderr.contains("az login --tenant \(tenant)"), "\(run.stderr)")
+    }
+
+    /// `feed` after a 401: why, from the claims (the emulator wants another audience).
+    @Test func feedSaysWhyTheServiceRefusedTheToken() async throws {
+        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 2,
+                                                             auth: .jwt(JWTRequirements(audience: "https://dicom.healthcareapis.azure.us"))))
+        let url = try await server.start()
+        defer { Task { await server.stop() } }
+        let box = try Sandbox()
+        let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        let run = try await box.runAsync(["feed", "--url", url.absoluteString, "--az", az])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("401 Unauthorized: The token is for https://dicom.healthcareapis.azure.com, not for the DICOM service (https://dicom.healthcareapis.azure.us)"),
+                "\(run.stderr)")
+        #expect(run.stderr.contains("--resource https://dicom.healthcareapis.azure.us."), "\(run.stderr)")
+    }
+
+    /// az handing out an expired token: `feed` sends nothing with it and says what to do.
+    @Test func anExpiredTokenFromAzIsNotSent() async throws {
+        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 2, auth: .jwt(JWTRequirements())))
+        let url = try await server.start()
+        defer { Task { await server.stop() } }
+        let box = try Sandbox()
+        let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date().addingTimeInterval(-3720), lifetime: 3600))
+        let run = try await box.runAsync(["feed", "--url", url.absoluteString, "--az", az])
+        #expect(run.status == 1)
+        #expect(server.requestLog.count == 0, "no request with an expired token")
+        #expect(run.stderr.contains("returned a token that expired 2 min ago"), "\(run.stderr)")
+        #expect(run.stderr.contains("`az logout`, then `az login`"), "\(run.stderr)")
     }
 
     @Test func aMissingAzSaysWhereItLooked() async throws {
