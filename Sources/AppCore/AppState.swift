@@ -29,6 +29,9 @@ public struct FetchState: Sendable, Equatable {
     /// there were when it started.
     public var rereading = false
     public var rereadFrom = 0
+    /// The re-read asked for with `M`, to load every entry's metadata (patient names, IDs,
+    /// modality) for the filter.
+    public var loadingNames = false
     /// The last error, with what to do about it.
     public var problem: Problem?
     /// Set while a failed request is being retried.
@@ -402,6 +405,29 @@ public struct AppState: Sendable, Equatable {
             f.scanned = end
         }
         filter = f
+    }
+
+    /// When the filter looks at patient names, IDs or modality but those are known only for the
+    /// rows whose metadata was loaded: how many, and how to load the rest (issue 11: `/山田`
+    /// used to show "filtered 0" while 159 entries carried the name).
+    public var filterNamesNote: String? {
+        guard let f = filter, let query = f.query, query.usesMetadata, !entries.isEmpty else { return nil }
+        if fetch.loadingNames { return "loading names: the filter looks again when done" }
+        if metadataWithPages { return nil }
+        let known = entries.summaryCount
+        return "names known for \(Format.count(known)) of \(Format.count(entries.count)) rows · "
+            + (f.editing ? "Enter, then M loads them" : "M loads them")
+    }
+
+    /// Tests every row against the filter again (names became known).
+    mutating func rescanFilter() {
+        guard var f = filter, f.query != nil else { return }
+        f.matches = []
+        f.scanned = 0
+        f.candidates = nil
+        f.candidateCursor = 0
+        filter = f
+        filterNewRows()
     }
 
     /// The filter has rows left to examine.

@@ -84,6 +84,8 @@ public struct EntryStore: Sendable, RandomAccessCollection {
     private var reasons: [Int: String] = [:]
     /// Rows that are unreadable elements.
     public private(set) var unreadableCount = 0
+    /// Rows whose metadata summary (patient name and ID, modality) is known.
+    public private(set) var summaryCount = 0
 
     static let unreadableFlag: UInt8 = 1 << 4
     static let sequenceUnknownFlag: UInt8 = 1 << 5
@@ -159,6 +161,7 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         let studyID = studyUIDs.intern(study)
         let names = (summaryText.intern(summary.patientName ?? ""), summaryText.intern(summary.patientID ?? ""),
                      summaryText.intern(summary.modality ?? ""))
+        if names != (0, 0, 0) { summaryCount += 1 }
         if p == count {
             // The common case: the end of the list.
             if bySequence == nil, let last = sequences.last, sequence < last { buildSequenceIndex() }
@@ -200,6 +203,7 @@ public struct EntryStore: Sendable, RandomAccessCollection {
     /// Takes the row at `position` out (an unreadable row a later read replaced).
     public mutating func remove(at p: Int) {
         if kinds[p] & Self.unreadableFlag != 0 { unreadableCount -= 1 }
+        if hasSummary(at: p) { summaryCount -= 1 }
         reasons[p] = nil
         let range = sopRange(p)
         sopBytes.removeSubrange(range)
@@ -319,6 +323,8 @@ public struct EntryStore: Sendable, RandomAccessCollection {
 
     /// Records what the metadata of the row at `index` says (patient, modality).
     public mutating func setSummary(_ summary: RowSummary, at index: Int) {
+        let had = hasSummary(at: index)
+        defer { summaryCount += (hasSummary(at: index) ? 1 : 0) - (had ? 1 : 0) }
         patientNames[index] = summaryText.intern(summary.patientName ?? "")
         patientIDs[index] = summaryText.intern(summary.patientID ?? "")
         modalities[index] = summaryText.intern(summary.modality ?? "")

@@ -24,6 +24,17 @@ public struct FeedFilter: Sendable, Equatable {
 
     public static let help = "text, action:, state:, modality:, is:unreadable, a|b, !term"
 
+    /// Whether the filter looks at what only an entry's metadata tells (patient name and ID,
+    /// modality): a plain word or `modality:`, not negated-only field tests.
+    public var usesMetadata: Bool {
+        terms.contains { $0.anyOf.contains { atom in
+            switch atom {
+            case .word, .modality: true
+            default: false
+            }
+        } }
+    }
+
     /// Parses what the user typed: nil for nothing typed; throws what is wrong.
     public static func parse(_ text: String) throws(FilterError) -> FeedFilter? {
         let raw = text.split(whereSeparator: { $0 == " " || $0 == "\t" })

@@ -22,6 +22,7 @@ public enum KeyHelp {
         KeyHint("Ctrl-d/Ctrl-u", "half page"),
         KeyHint("g/G Home/End", "first/last"),
         KeyHint("R", "reload / re-read states"),
+        KeyHint("M", "load names (metadata) for the filter"),
         KeyHint("Esc", "clear filter"),
         KeyHint("mouse", "wheel scrolls, click selects, double click opens"),
     ]

@@ -155,6 +155,14 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
             state.flash = "Re-read done: \(Format.count(state.fetch.rewritten)) state\(state.fetch.rewritten == 1 ? "" : "s") updated"
                 + (added > 0 ? ", \(Format.count(added)) new entr\(added == 1 ? "y" : "ies")." : ".")
         }
+        if state.fetch.loadingNames {
+            state.fetch.loadingNames = false
+            state.rescanFilter()
+            if state.filter?.query != nil { state.selected = min(state.selected, max(0, state.visibleCount - 1)) }
+            keepSelectionVisible(&state)
+            state.flash = "Names loaded for \(Format.count(state.entries.summaryCount)) of \(Format.count(state.entries.count)) entries"
+                + (state.filter?.query != nil ? "; the filter matches \(Format.count(state.visibleCount))." : ".")
+        }
         return []
 
     case .fetchRetrying(let problem, let attempt):
@@ -271,6 +279,8 @@ private func handleGlobal(_ key: Key, _ state: inout AppState) -> [Effect] {
         return toggleFollow(&state)
     case .char("R"):
         return reload(&state)
+    case .char("M"):
+        return loadNames(&state)
     case .char("p"):
         if state.isDemo {
             state.flash = "Profiles switch between real services; --demo shows the built-in emulator only."
@@ -321,6 +331,26 @@ private func handleList(_ key: Key, _ state: inout AppState) -> [Effect] {
         return handleGlobal(key, &state)
     }
     return []
+}
+
+/// `M`: read the feed again with every entry's metadata, so that the filter can match patient
+/// names, IDs and modality (otherwise known only for the entries opened), and keep loading it.
+private func loadNames(_ state: inout AppState) -> [Effect] {
+    if state.metadataWithPages && !state.fetch.loadingNames {
+        state.flash = "Names and metadata already load with every page."
+        return []
+    }
+    guard state.token.info != nil else {
+        state.flash = "Waiting for a token first (r gets one, l signs in)."
+        return []
+    }
+    state.metadataWithPages = true
+    state.fetch.loadingNames = true
+    state.fetch.rereading = true
+    state.fetch.rewritten = 0
+    state.fetch.rereadFrom = state.entries.count
+    state.flash = "Loading the metadata of \(Format.count(state.entries.count)) entries (patient names, IDs, modality)…"
+    return startRun(&state, from: state.origin)
 }
 
 /// `R`: after an error, load again from where loading stopped; at the end of the feed, read

@@ -239,6 +239,7 @@ final class AppRunner {
         case .startFetching(let resume):
             fetchTask?.cancel()
             var fetcher = config.fetcher(client: client, tokens: tokens, from: resume)
+            fetcher.includeMetadata = state.metadataWithPages   // `M` turns it on during a run
             let events = self.events
             fetcher.onProgress = { p in
                 events.post(.progress(FetchRate(pagesPerSecond: p.pagesPerSecond, entriesPerSecond: p.entriesPerSecond,

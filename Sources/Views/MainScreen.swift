@@ -222,6 +222,11 @@ public enum MainScreen {
         if let f = state.filter, f.query != nil, !state.entries.isEmpty {
             lines.append(("No entry matches the filter '\(f.text)'", t.warning))
             lines.append(("\(Format.count(state.entries.count)) entries loaded\(state.fetch.phase == .fetching ? ", more coming" : ""). Esc clears the filter.", t.label))
+            if let note = state.filterNamesNote {
+                lines.append(("", t.plain))
+                lines.append(contentsOf: wrap("Patient names, IDs and modality come from each entry's metadata: " + note + ".",
+                                              width: c.cols - 4).map { ($0, t.emphasis) })
+            }
         } else if let p = state.token.problem {
             lines.append(("Could not get a token", t.error))
             lines.append(contentsOf: wrap(p.message, width: c.cols - 4).map { ($0, t.plain) })
@@ -289,7 +294,7 @@ public enum MainScreen {
         }
         if state.follow.on && state.flash == nil { left = "following · " + left }
         if let f = state.filter, !f.editing, f.query != nil, state.flash == nil, state.detail == nil {
-            left = "filter: \(f.text) · " + left
+            left = "filter: \(f.text) · " + (state.filterNamesNote.map { $0 + " · " } ?? "") + left
         }
         if let d = state.detail, let s = d.search, !s.editing, !s.query.isEmpty, state.flash == nil {
             let which = s.current.map { "\($0 + 1)/" } ?? ""
@@ -300,7 +305,8 @@ public enum MainScreen {
         c.draw(right, row: y, col: c.cols - rightWidth, style: t.statusBar)
         if let f = state.filter, f.editing {
             let count = "\(Format.count(f.matches.count)) match\(f.matches.count == 1 ? "" : "es")"
-            let working = state.filterPending ? " · \(Int(state.filterProgress * 100))%…" : ""
+            let working = (state.filterPending ? " · \(Int(state.filterProgress * 100))%…" : "")
+                + (state.filterNamesNote.map { " · " + $0 } ?? "")
             drawPrompt("/", f.text, note: f.error.map { "✗ \($0)" } ?? count + working,
                        noteStyle: f.error == nil ? t.label : t.error, row: y, &c, t)
         } else if let s = state.detail?.search, s.editing {

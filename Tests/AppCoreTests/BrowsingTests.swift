@@ -802,3 +802,61 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(s.entries[s.selectedStoreIndex!].sequence == anchor, "every UID has a 1: the entry stays selected")
     }
 }
+
+/// Issue 11, defect 4: without metadata loaded, a name filter found nothing and said nothing
+/// (`filtered 0 / 2,992` while 159 entries carried the name).
+@Suite struct FilterNamesTests {
+    func page() -> [ChangeFeedEntry] {
+        var page = makeEntries(1...40)
+        for i in 0..<20 {
+            page[i].metadata = i % 2 == 0 ? metadata(patient: "Yamada^Tarou", id: "PID-7", modality: "CT", ideographic: "山田^太郎")
+                                          : metadata(patient: "Doe^Jane", id: "PID-9", modality: "MR")
+        }
+        return page
+    }
+
+    /// Loaded without metadata (as by default): the service sent none with the pages.
+    func loadedWithoutNames() -> AppState {
+        var s = makeState(rows: 24, cols: 100)
+        _ = update(&s, .started)
+        _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...40), unreadable: []))
+        _ = update(&s, .caughtUp)
+        return s
+    }
+
+    @Test func aNameFilterSaysHowManyNamesAreKnownAndHowToLoadThem() {
+        var s = loadedWithoutNames()
+        _ = update(&s, key(.char("/")))
+        type("山田", &s)
+        #expect(s.visibleCount == 0)
+        #expect(s.filterNamesNote == "names known for 0 of 40 rows · Enter, then M loads them")
+        _ = update(&s, key(.enter))
+        #expect(s.filterNamesNote == "names known for 0 of 40 rows · M loads them")
+
+        // Field tests that need no metadata say nothing.
+        _ = update(&s, key(.escape))
+        _ = update(&s, key(.char("/")))
+        type("action:delete", &s)
+        #expect(s.filterNamesNote == nil)
+    }
+
+    @Test func mReadsTheFeedAgainWithMetadataAndTheFilterLooksAgain() {
+        var s = loadedWithoutNames()
+        _ = update(&s, key(.char("/")))
+        type("山田", &s)
+        _ = update(&s, key(.enter))
+        let effects = update(&s, key(.char("M")))
+        #expect(effects == [.startFetching(s.origin)], "the whole feed again, from where this list started")
+        #expect(s.metadataWithPages)
+        #expect(s.filterNamesNote == "loading names: the filter looks again when done")
+        _ = update(&s, .fetchStarted)
+        _ = update(&s, .pageLoaded(entries: page(), unreadable: []))
+        _ = update(&s, .caughtUp)
+        #expect(s.visibleCount == 10, "the ten entries of 山田")
+        #expect(s.entries.summaryCount == 20)
+        #expect(s.filterNamesNote == nil)
+        #expect(s.flash == "Names loaded for 20 of 40 entries; the filter matches 10.")
+        #expect(update(&s, key(.char("M"))) == [], "already loading names with every page")
+    }
+}
