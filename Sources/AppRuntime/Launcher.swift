@@ -137,8 +137,9 @@ public enum Launcher {
         do {
             first = try Session.make(o, demoURL: demoServer?.baseURL, http: http)
         } catch {
+            // The same status as `feed` for the same mistake: a bad configuration (EX_CONFIG).
             printError("dicomtui: \(error)")
-            return 2
+            return ScriptExit.config
         }
 
         let terminal: CursesTerminal

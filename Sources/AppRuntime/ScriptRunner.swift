@@ -57,6 +57,10 @@ public struct FeedOptions: Sendable {
     public var demoLiveInterval: TimeInterval = 0
     /// Retry backoff (base, cap) in seconds; nil keeps the fetcher's (1 s, 30 s). Tests shorten it.
     public var backoff: (TimeInterval, TimeInterval)?
+    /// A request failing this long in a row (network down, host unknown, 5xx, …) ends the run
+    /// with status 1 (`--give-up-after`); nil: keep trying (the default with --follow).
+    public var giveUpAfter: TimeInterval? = FeedOptions.defaultGiveUpAfter
+    public static let defaultGiveUpAfter: TimeInterval = 120
     public init() {}
 }
 
@@ -331,6 +335,7 @@ final class FeedSession: Sendable {
         fetcher.endTime = options.endTime
         fetcher.lateWindow = options.lateWindow
         if let backoff = options.backoff { (fetcher.backoffBase, fetcher.backoffCap) = backoff }
+        fetcher.giveUpAfter = options.giveUpAfter
         fetcher.start = state.withLock { s in
             s.runStart = s.cursor.nextStart
             return s.runStart

@@ -28,6 +28,9 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
     case entryUnreadable(String)
     /// No token could be had.
     case noToken(String)
+    /// A request kept failing with errors worth retrying (`last`) for `seconds`, over
+    /// `attempts` tries, and the run was told to give up then (`Fetcher.giveUpAfter`).
+    indirect case gaveUp(seconds: Int, attempts: Int, last: ChangeFeedError)
 
     /// The token was the problem: a new token (after signing in, say) may fix it.
     public var needsToken: Bool {
@@ -63,6 +66,8 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
         case .malformed(let what): return "the service sent something that is not a change-feed page: \(what)"
         case .entryUnreadable(let why): return "an entry did not decode (\(why)); reading its page again"
         case .noToken(let why): return "no token: \(why)"
+        case .gaveUp(let seconds, let attempts, let last):
+            return "gave up after \(attempts) attempt\(attempts == 1 ? "" : "s") in \(seconds) s; the last: \(last.message)"
         }
     }
 
@@ -80,6 +85,7 @@ public enum ChangeFeedError: Error, Sendable, Equatable {
         case .unexpectedStatus: "Check that --url points at a DICOM service."
         case .entryUnreadable: "If it stays unreadable it is kept, marked, in its place; the rest of the page loads."
         case .noToken: "Fix the token problem shown above, then press r (or l to sign in); loading resumes where it stopped."
+        case .gaveUp(_, _, let last): last.hint
         }
     }
 

@@ -63,6 +63,10 @@ public struct Fetcher: Sendable {
     public var parallel: Int = 4
     /// A 200 that is not change-feed JSON this many times in a row for one request stops the run.
     public var maxMalformedAttempts = 5
+    /// A request that keeps failing with errors worth retrying (network, 5xx, 429, …) stops the
+    /// run once its next try would start more than this many seconds after its first failure
+    /// (`ChangeFeedError.gaveUp`). nil: keep trying, as the UI and `feed --follow` do.
+    public var giveUpAfter: TimeInterval?
     /// At most this many more reads of a page with elements that do not decode (see `fetchPage`).
     public var unreadableRereads = 3
     /// Called after each page (and each empty v1 window) with the run's progress, on the same
@@ -378,6 +382,7 @@ public struct Fetcher: Sendable {
         var attempt = 0
         var malformedInARow = 0
         var refreshedAfter401 = false
+        var failingSince: ContinuousClock.Instant?
         while true {
             try Task.checkCancellation()
             try await gate.waitWhileThrottled()
@@ -418,6 +423,15 @@ public struct Fetcher: Sendable {
                     await gate.throttle(for: delay)
                 } else {
                     delay += Double.random(in: 0...(delay / 4))
+                }
+                let since = failingSince ?? ContinuousClock.now
+                failingSince = since
+                if let limit = giveUpAfter {
+                    let failing = (ContinuousClock.now - since) / .seconds(1) + delay
+                    if failing > limit {
+                        let elapsed = (ContinuousClock.now - since) / .seconds(1)
+                        throw ChangeFeedError.gaveUp(seconds: Int(elapsed.rounded()), attempts: attempt, last: error)
+                    }
                 }
                 emit(.retrying(error, attempt: attempt, delay: delay))
                 try await Task.sleep(nanoseconds: UInt64(delay * 1_000_000_000))

@@ -12,11 +12,16 @@ public struct ServiceEndpoint: Sendable, Equatable, CustomStringConvertible {
         case notAURL(String)
         case plainHTTPToRemoteHost(String)
         case unsupportedScheme(String)
+        /// `https://user:password@host`: the host named.
+        case credentials(String)
         public var description: String {
             switch self {
             case .notAURL(let s): "'\(s)' is not a URL. Give the service URL, for example https://myws-mydicom.dicom.azurehealthcareapis.com"
             case .plainHTTPToRemoteHost(let h): "plain http:// is allowed only for loopback hosts (127.0.0.1, localhost, [::1]); use https:// for \(h)"
             case .unsupportedScheme(let s): "the URL scheme '\(s)' is not supported; use https://"
+            case .credentials(let h): "the URL for \(h) carries a user name or password; credentials never belong in a URL "
+                + "(they end up in shell history, logs and process lists) and dicomtui would not send them: remove them, "
+                + "the token comes from az. If that was a real password, change it"
             }
         }
     }
@@ -32,7 +37,12 @@ public struct ServiceEndpoint: Sendable, Equatable, CustomStringConvertible {
             trimmed.removeSubrange(r)
         }
         guard let comps = URLComponents(string: trimmed), let scheme = comps.scheme?.lowercased(),
-              let host = comps.host, !host.isEmpty else { throw .notAURL(text) }
+              let host = comps.host, !host.isEmpty else {
+            // Never repeat a password back: say only that it is not a URL.
+            if text.contains("@") { throw .notAURL("(the text given)") }
+            throw .notAURL(text)
+        }
+        if comps.user != nil || comps.password != nil { throw .credentials(host) }
         let loopback = ServiceEndpoint.isLoopbackHost(host)
         switch scheme {
         case "https": break

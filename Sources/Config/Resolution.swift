@@ -76,6 +76,19 @@ public enum Resolution {
         return settings(profile: chosen, file: file, environment: environment, flags: flags)
     }
 
+    /// What to say when no service URL was given: how to give one, and, when the configuration
+    /// file has several profiles and none was chosen, which there are and how to choose.
+    /// `demo` names the command's demo form (`dicomtui --demo`).
+    public static func missingURL(_ s: Settings, file: String?, demo: String) -> String {
+        if s.profileName == nil && s.profiles.count > 1 {
+            return "no service URL: the configuration file\(file.map { " \($0)" } ?? "") has \(s.profiles.count) profiles "
+                + "(\(s.profiles.joined(separator: ", "))) and no default-profile. Choose one with --profile NAME "
+                + "(or DICOMTUI_PROFILE=NAME), or add `default-profile: NAME` to the file."
+        }
+        return "no service URL. Pass --url https://<workspace>-<service>.dicom.azurehealthcareapis.com, "
+            + "set DICOMTUI_URL or a profile's url in the configuration file; or try `\(demo)`, which needs no Azure."
+    }
+
     /// The settings for one given profile of `file` (the UI's profile switch uses this with the
     /// same environment and flags it started with; pass an empty FlagSettings to let the profile's
     /// own values win over the flags of the start).

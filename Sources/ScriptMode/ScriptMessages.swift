@@ -9,6 +9,11 @@ public enum ScriptMessages {
         switch error {
         case .noToken:
             return token.map { hint(for: $0) } ?? "Check that `az account get-access-token` works in a shell."
+        case .gaveUp(_, _, let last):
+            return (hint(for: last, token: token).map { $0 + " " } ?? "")
+                + "A run that is not following gives up after --give-up-after (default 2m; 0: never)."
+        case .network:
+            return "Check the network and the service URL (--url)."
         case .unauthorized:
             return "A fresh token was refused too: check that --resource is the service's audience, that --tenant is the "
                 + "service's tenant, and that this identity may use the service (`dicomtui token` shows who you are)."

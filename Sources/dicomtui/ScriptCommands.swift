@@ -46,13 +46,13 @@ struct TokenOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("The tenant to get the token from (az --tenant).", valueName: "tenant"))
     var tenant: String?
 
-    @Option(name: .customLong("az-timeout"), help: ArgumentHelp("How long an az token request may take, e.g. 60s.", valueName: "duration"))
+    @Option(name: .customLong("az-timeout"), parsing: .unconditional, help: ArgumentHelp("How long an az token request may take, e.g. 60s.", valueName: "duration"))
     var azTimeout = "60s"
 
-    @Option(name: .customLong("refresh-before"), help: ArgumentHelp("The refresh threshold: a token with less time left counts as expiring, e.g. 5m, 90s (default: 5m).", valueName: "duration"))
+    @Option(name: .customLong("refresh-before"), parsing: .unconditional, help: ArgumentHelp("The refresh threshold: a token with less time left counts as expiring, e.g. 5m, 90s (default: 5m).", valueName: "duration"))
     var refreshBefore: String?
 
-    @Option(name: .customLong("demo-token-lifetime"), help: ArgumentHelp("With --demo: lifetime of each demo token, e.g. 60m, 2m.", valueName: "duration"))
+    @Option(name: .customLong("demo-token-lifetime"), parsing: .unconditional, help: ArgumentHelp("With --demo: lifetime of each demo token, e.g. 60m, 2m.", valueName: "duration"))
     var demoTokenLifetime = "60m"
 
     func validate() throws {
@@ -74,10 +74,10 @@ struct ServiceOptionGroup: ParsableArguments {
     @Option(name: .customLong("api-version"), help: ArgumentHelp("Change-feed API version: v1, v1.0-prerelease or v2 (default: v2).", valueName: "version"))
     var apiVersion: String?
 
-    @Option(help: ArgumentHelp("Page requests kept in flight while loading (default: 4).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Page requests kept in flight while loading (default: 4).", valueName: "n"))
     var parallel: Int?
 
-    @Option(help: ArgumentHelp("v2: only entries from this long ago on, e.g. 2h, 7d, 1h30m.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("v2: only entries from this long ago on, e.g. 2h, 7d, 1h30m.", valueName: "duration"))
     var since: String?
 
     @Option(name: .customLong("start-time"), help: ArgumentHelp("v2: entries at or after this time (ISO 8601; without a zone, local time).", valueName: "time"))
@@ -86,16 +86,16 @@ struct ServiceOptionGroup: ParsableArguments {
     @Option(name: .customLong("end-time"), help: ArgumentHelp("v2: entries before this time (ISO 8601; without a zone, local time).", valueName: "time"))
     var endTime: String?
 
-    @Option(name: .customLong("page-size"), help: ArgumentHelp("Entries per request (default and maximum: 200 for v2, 100 for v1).", valueName: "n"))
+    @Option(name: .customLong("page-size"), parsing: .unconditional, help: ArgumentHelp("Entries per request (default and maximum: 200 for v2, 100 for v1).", valueName: "n"))
     var pageSize: Int?
 
-    @Option(name: .customLong("demo-entries"), help: ArgumentHelp("With --demo: how many change-feed entries the emulator generates.", valueName: "n"))
+    @Option(name: .customLong("demo-entries"), parsing: .unconditional, help: ArgumentHelp("With --demo: how many change-feed entries the emulator generates.", valueName: "n"))
     var demoEntries = 2_000
 
     @Option(name: .customLong("demo-faults"), help: ArgumentHelp("With --demo: faults the emulator injects (see `dicomtui emulator --help`), e.g. '503%15@page,latency=50'.", valueName: "spec"))
     var demoFaults: String?
 
-    @Option(name: .customLong("demo-live"), help: ArgumentHelp("With --demo: how often the emulator appends a change (creates, updates, deletes), e.g. 3s; 0 stops it. The feed command does so only with --follow.", valueName: "duration"))
+    @Option(name: .customLong("demo-live"), parsing: .unconditional, help: ArgumentHelp("With --demo: how often the emulator appends a change (creates, updates, deletes), e.g. 3s; 0 stops it. The feed command does so only with --follow.", valueName: "duration"))
     var demoLive = "3s"
 
     var windowAsked: Bool { since != nil || startTime != nil || endTime != nil }
@@ -141,11 +141,11 @@ struct LoadOptionGroup: ParsableArguments {
     @Flag(help: "Follow: once at the end of the feed, keep polling for new entries (the UI stays at the bottom; f switches it there). The feed command runs until Ctrl-C or SIGTERM.")
     var follow = false
 
-    @Option(name: [.customLong("follow-interval"), .customLong("interval")],
+    @Option(name: [.customLong("follow-interval"), .customLong("interval")], parsing: .unconditional,
             help: ArgumentHelp("Time between polls when following, e.g. 5s, 30s, 1m (default: 5s).", valueName: "duration"))
     var followInterval = "5s"
 
-    @Option(name: .customLong("late-window"),
+    @Option(name: .customLong("late-window"), parsing: .unconditional,
             help: ArgumentHelp("How long after its timestamp a change may still appear (transactions commit in any order): re-reads cover this much of the feed's tail so that late rows are not missed, e.g. 2m, 30s (default: 2m).", valueName: "duration"))
     var lateWindow = "2m"
 
@@ -194,8 +194,9 @@ struct TokenCommand: ParsableCommand {
             from its claims, and its masked form (first and last four characters).
 
             Exit status: 0 when the token is valid for at least the refresh threshold (--refresh-before, \
-            default 5m); 3 when it expires sooner; 1 when no token could be had (az missing, not signed in, …); \
-            78 for a bad configuration file or profile. The reason goes to stderr.
+            default 5m) and is for the DICOM service; 3 when it expires sooner; 1 when no token could be had \
+            (az missing, not signed in, az returned an expired token, …) or the token is for another audience \
+            (or, with --tenant, another tenant); 78 for a bad configuration file or profile. The reason goes to stderr.
             """)
 
     @OptionGroup var configuration: ConfigOptions
@@ -244,18 +245,19 @@ struct FeedCommand: ParsableCommand {
             Exit status: 0 at the end of the feed, after --limit entries, when stdout is closed by its \
             reader (e.g. `| head`), or when --follow is stopped with Ctrl-C or SIGTERM; 65 when any element \
             did not decode (it was written through; with --skip-unreadable, 0); 1 on a fatal error \
-            (no token, 400, 403, 404, a second 401, an answer that stayed non-JSON); 78 for a bad \
-            configuration; 130/143 when interrupted without --follow.
+            (no token, 400, 403, 404, a second 401, an answer that stayed non-JSON, requests that kept \
+            failing for --give-up-after); 78 for a bad configuration, a bad URL or no URL; 130/143 when \
+            interrupted without --follow.
             """)
 
     @OptionGroup var configuration: ConfigOptions
     @OptionGroup var tokens: TokenOptionGroup
     @OptionGroup var service: ServiceOptionGroup
 
-    @Option(help: ArgumentHelp("v1 and v1.0-prerelease: start after this sequence number.", valueName: "seq"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("v1 and v1.0-prerelease: start after this sequence number.", valueName: "seq"))
     var from: Int64?
 
-    @Option(help: ArgumentHelp("Stop after this many entries.", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop after this many entries.", valueName: "n"))
     var limit: Int?
 
     @Option(help: ArgumentHelp("Output format: ndjson, json or csv.", valueName: "format"))
@@ -264,16 +266,34 @@ struct FeedCommand: ParsableCommand {
     @Flag(name: .customLong("skip-unreadable"), help: "Leave out elements that do not decode (they are still named on stderr, and the exit status stays 0).")
     var skipUnreadable = false
 
+    @Option(name: .customLong("give-up-after"), parsing: .unconditional,
+            help: ArgumentHelp("Stop (status 1) when a request has kept failing this long: network down, unknown host, refused connection, 5xx, 429 (default: 2m; with --follow: never); 0 means never.", valueName: "duration"))
+    var giveUpAfter: String?
+
+    /// `--give-up-after` in seconds, nil for never.
+    var giveUpSeconds: TimeInterval? {
+        guard let giveUpAfter else { return load.follow ? nil : FeedOptions.defaultGiveUpAfter }
+        let s = Duration.seconds(parsing: giveUpAfter)!
+        return s == 0 ? nil : s
+    }
+
     @OptionGroup var load: LoadOptionGroup
 
     func validate() throws {
         if let n = limit, n < 0 { throw ValidationError("--limit must be 0 or more.") }
         if let n = from, n < 0 { throw ValidationError("--from takes a sequence number, 0 or more.") }
+        if let g = giveUpAfter, (Duration.seconds(parsing: g) ?? -1) < 0 {
+            throw ValidationError("--give-up-after takes a duration such as 2m, 30s or 1h, or 0 for never (got '\(g)').")
+        }
     }
 
     func run() throws {
-        let (s, _) = try configuration.resolve(flagSettings(configuration, tokens, service))
+        let (s, file) = try configuration.resolve(flagSettings(configuration, tokens, service))
         try service.checkWindow(for: s.apiVersion)
+        if !tokens.demo && s.url == nil {
+            FileHandle.standardError.write(Data("dicomtui feed: \(Resolution.missingURL(s, file: file?.path, demo: "dicomtui feed --demo"))\n".utf8))
+            throw ExitCode(ScriptExit.config)
+        }
         if !s.apiVersion.isSequenceMode && from != nil {
             throw ValidationError("--from SEQ needs --api-version v1 or v1.0-prerelease: v2 pages by time, not by sequence. With v2 use --since or --start-time.")
         }
@@ -298,6 +318,7 @@ struct FeedCommand: ParsableCommand {
         o.interval = load.interval
         o.lateWindow = load.lateWindowSeconds
         o.skipUnreadable = skipUnreadable
+        o.giveUpAfter = giveUpSeconds
         o.demoLiveInterval = Duration.seconds(parsing: service.demoLive)!
         o.format = format
         o.demoEntries = service.demoEntries

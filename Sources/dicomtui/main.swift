@@ -80,10 +80,9 @@ struct DicomTUI: ParsableCommand {
         o.demoTokenLifetime = Duration.seconds(parsing: tokens.demoTokenLifetime)!
         o.demoFaults = service.demoFaults
         if !tokens.demo && o.url == nil {
-            throw ValidationError("""
-                No service URL. Pass --url https://<workspace>-<service>.dicom.azurehealthcareapis.com \
-                or set DICOMTUI_URL or a profile's url in the configuration file; or try `dicomtui --demo`, which needs no Azure.
-                """)
+            // The same status as `feed` for the same mistake: a bad configuration (EX_CONFIG).
+            FileHandle.standardError.write(Data("dicomtui: \(Resolution.missingURL(s, file: file?.path, demo: "dicomtui --demo"))\n".utf8))
+            throw ExitCode(ScriptExit.config)
         }
         let status = Launcher.runUI(o)
         if status != 0 { throw ExitCode(status) }
@@ -95,13 +94,13 @@ struct EmulatorCommand: ParsableCommand {
         commandName: "emulator",
         abstract: "Run the change-feed API emulator on its own (for development and for other tools' tests).")
 
-    @Option(help: "Port on 127.0.0.1 (0 picks a free one).")
+    @Option(parsing: .unconditional, help: "Port on 127.0.0.1 (0 picks a free one).")
     var port = 8080
 
-    @Option(help: "Number of change-feed entries to generate.")
+    @Option(parsing: .unconditional, help: "Number of change-feed entries to generate.")
     var entries = 2_000
 
-    @Option(help: "Seed of the generated dataset (the same seed gives the same data).")
+    @Option(parsing: .unconditional, help: "Seed of the generated dataset (the same seed gives the same data).")
     var seed: UInt64 = 1
 
     @Option(help: ArgumentHelp("Accept only this bearer token, read from a file (default: any JWT for the audience that has not expired).", valueName: "path"))
@@ -113,19 +112,19 @@ struct EmulatorCommand: ParsableCommand {
     @Flag(name: .customLong("no-auth"), help: "Accept requests without a token.")
     var noAuth = false
 
-    @Option(help: ArgumentHelp("Delay added to every response, in milliseconds (the same as the fault 'latency=MS').", valueName: "ms"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Delay added to every response, in milliseconds (the same as the fault 'latency=MS').", valueName: "ms"))
     var latency: Int?
 
     @Option(help: ArgumentHelp("Faults to inject, e.g. '503x2,429:retry=3,reset,hang=5000,slow,malformed,empty,truncated,bad-entry=5,503%20@page,latency=50' (xN: the next N requests, %N: every Nth, @page|latest|any: which requests).", valueName: "spec"))
     var faults: String?
 
-    @Option(help: ArgumentHelp("Append a change (a create, update or delete) this often while running, e.g. 3s: a live feed for follow mode.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Append a change (a create, update or delete) this often while running, e.g. 3s: a live feed for follow mode.", valueName: "duration"))
     var live: String?
 
     @Flag(help: "Serve a feed like a real one (as --demo does): equal and out-of-order timestamps, every wire form the service writes (key and enum casings, zones, escapes, partitions, filePath), and with --live, changes that commit late or are stamped in the past.")
     var realistic = false
 
-    @Option(name: .customLong("unreadable-share"), help: ArgumentHelp("Share of rows the wire always breaks (an unknown action or state, a time without a zone), e.g. 0.01.", valueName: "share"))
+    @Option(name: .customLong("unreadable-share"), parsing: .unconditional, help: ArgumentHelp("Share of rows the wire always breaks (an unknown action or state, a time without a zone), e.g. 0.01.", valueName: "share"))
     var unreadableShare: Double = 0
 
     func validate() throws {
