@@ -112,7 +112,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The real Azure CLI, offline: local managed-identity and sign-in services (Fixtures/).
-        .testTarget(name: "RealAzTests", dependencies: ["TokenSource", "Emulator", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RealAzTests", dependencies: ["TokenSource", "Authorization", "Emulator", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,55 @@
+import Authorization
+import Foundation
+import Synchronization
+import Testing
+
+@testable import TokenSource
+
+extension RealAzSuite {
+    /// Issue 11, defect 1, with the real az (signed in as a managed identity whose endpoint is the
+    /// stand-in, so every az run asks the endpoint, which issues tokens of the lifetime set):
+    /// short-lived tokens are used without calling az again at once; an expired one is never
+    /// handed out, and az is not run again before the pause is over.
+    @Suite(.enabled(if: RealAz.isConfigured, RealAz.skipReason))
+    struct TokenPolicyRealAzTests {
+        static func lab(lifetime: Int) async throws -> Lab {
+            var options = Lab.Options()
+            options.profile = .managedIdentity
+            options.managedIdentityEndpoint = true
+            options.tokenLifetime = lifetime
+            return try await Lab(options)
+        }
+
+        @Test func aShortLivedTokenIsUsedAndAzIsNotRunAgainAtOnce() async throws {
+            let lab = try await Self.lab(lifetime: 240)
+            defer { lab.close() }
+            let notices = Mutex<[String]>([])
+            let keeper = TokenKeeper(source: AzTokenSource(cli: lab.cli), observe: { change in
+                if case .acquired(_, _, let notice?) = change { notices.withLock { $0.append(notice) } }
+            })
+            await keeper.refresh()
+            #expect(notices.withLock { $0.first?.contains("within --refresh-before (5 min)") } == true, "\(notices.withLock { $0 })")
+            for _ in 0..<5 { _ = try await keeper.authorization() }
+            #expect(lab.runner.count == 1, "az ran \(lab.runner.count) times")
+            #expect(lab.requests().filter { $0.path == "/msi/token" }.count == 1, "the endpoint issued the token az printed")
+        }
+
+        @Test func anExpiredTokenFromAzIsNotHandedOut() async throws {
+            let lab = try await Self.lab(lifetime: -120)
+            defer { lab.close() }
+            let keeper = TokenKeeper(source: AzTokenSource(cli: lab.cli))
+            do {
+                let header = try await keeper.authorization()
+                Issue.record("an expired token was handed out (\(header.count) characters)")
+            } catch let e as TokenError {
+                guard case .staleToken(let left) = e else {
+                    Issue.record("az's answer: \(e.message)")
+                    return
+                }
+                #expect(left <= -110, "\(left) s")
+            }
+            await #expect(throws: TokenError.self) { try await keeper.authorization() }
+            #expect(lab.runner.count == 1, "az is not run again during the pause (\(lab.runner.count) runs)")
+        }
+    }
+}
