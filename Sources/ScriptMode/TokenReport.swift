@@ -76,7 +76,8 @@ public struct TokenReport: Sendable, Equatable {
             return "the token expires in \(secondsLeft) s, less than the refresh threshold of \(refreshBefore) s "
                 + "(--refresh-before). Run `az account get-access-token` again later, or lower --refresh-before."
         case .expired:
-            return "the token has expired. Sign in again with `az login`."
+            let e = TokenError.staleToken(secondsLeft: secondsLeft)
+            return e.message + " " + e.hint(.shell)
         }
     }
 

@@ -469,6 +469,17 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect(run.stderr.contains("--resource https://dicom.healthcareapis.azure.us."), "\(run.stderr)")
     }
 
+    /// `token` with an expired token from az: status 3, and the way out of az's stale cache.
+    @Test func tokenSaysHowToGetRidOfAStaleToken() async throws {
+        let box = try Sandbox()
+        let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date().addingTimeInterval(-3720), lifetime: 3600))
+        let run = try await box.runAsync(["token", "--az", az])
+        #expect(run.status == 3)
+        #expect(run.stdout.contains("state         expired") || run.stdout.contains("expired"), "\(run.stdout)")
+        #expect(run.stderr.contains("expired 2 min ago"), "\(run.stderr)")
+        #expect(run.stderr.contains("`az logout`, then `az login`"), "\(run.stderr)")
+    }
+
     /// az handing out an expired token: `feed` sends nothing with it and says what to do.
     @Test func anExpiredTokenFromAzIsNotSent() async throws {
         let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 2, auth: .jwt(JWTRequirements())))
