@@ -127,6 +127,11 @@ public final class CursesTerminal: TerminalDevice {
         keypad(cs_stdscr(), true)
         nodelay(cs_stdscr(), true)
         curs_set(0)
+        // Keys in the forms other terminals send (tmux's ESC [ 1 ~ for Home under an xterm TERM...):
+        // terminfo names one form per key, and curses knows only that one.
+        for (sequence, key) in EscapeSequences.registered {
+            if let code = CursesKeyCode.code(for: key) { _ = define_key(sequence, code) }
+        }
 
         // 5. Colours.
         if ColorPolicy.wantsColor(requested: options.color, noColorEnvironment: options.noColorEnvironment), has_colors() {
@@ -239,23 +244,31 @@ public final class CursesTerminal: TerminalDevice {
         var events = pendingEvents
         pendingEvents.removeAll()
         var wc: wint_t = 0
+        // Sequences curses does not know arrive as Esc and characters: put them together.
+        var assembler = EscapeAssembler()
+        func take(_ decoded: [DecodedInput]) {
+            for d in decoded {
+                switch d {
+                case .key(let key): events.append(.key(key))
+                case .resize:
+                    needsFullRepaint = true
+                    events.append(.resize(rows: Int(cs_lines()), cols: Int(cs_cols())))
+                case .mouse:
+                    var ev = MEVENT()
+                    if getmouse(&ev) == OK, let m = KeyDecoder.decodeMouse(row: ev.y, col: ev.x, buttonState: UInt32(ev.bstate)) {
+                        events.append(.mouse(m))
+                    }
+                case .ignored: break
+                }
+            }
+        }
         for _ in 0..<4096 {
             let r = wget_wch(win, &wc)
             if r == ERR { break }
             let raw: RawInput = r == KEY_CODE_YES ? .keyCode(Int32(bitPattern: wc)) : .character(UInt32(wc))
-            switch KeyDecoder.decode(raw) {
-            case .key(let key): events.append(.key(key))
-            case .resize:
-                needsFullRepaint = true
-                events.append(.resize(rows: Int(cs_lines()), cols: Int(cs_cols())))
-            case .mouse:
-                var ev = MEVENT()
-                if getmouse(&ev) == OK, let m = KeyDecoder.decodeMouse(row: ev.y, col: ev.x, buttonState: UInt32(ev.bstate)) {
-                    events.append(.mouse(m))
-                }
-            case .ignored: break
-            }
+            take(assembler.feed(raw))
         }
+        take(assembler.flush())
         // Several resizes in one batch: only the last size matters.
         if let lastResize = events.lastIndex(where: { if case .resize = $0 { true } else { false } }) {
             events = events.enumerated().filter { i, e in

@@ -44,10 +44,31 @@ public final class Tmux {
         try tmux(["send-keys", "-t", session, "-l", text])
     }
 
+    /// Sends raw bytes, given as numbers (`tmux send-keys -H`): escape sequences exactly as a
+    /// terminal would write them, whatever the pane's TERM says.
+    public func bytes(_ bytes: [UInt8]) throws {
+        try tmux(["send-keys", "-t", session, "-H"] + bytes.map { String(format: "%02x", $0) })
+    }
+
     /// The visible screen as text lines.
     public func screen() throws -> [String] {
-        try tmux(["capture-pane", "-p", "-t", session]).components(separatedBy: "\n")
+        let text = try tmux(["capture-pane", "-p", "-t", session])
+        if recordsCaptures { captures.append(text) }
+        return text.components(separatedBy: "\n")
     }
+
+    /// The pane's whole history and screen (what scrolled away included), as one string.
+    public func history() throws -> String {
+        let text = try tmux(["capture-pane", "-p", "-S", "-", "-E", "-", "-t", session])
+        if recordsCaptures { captures.append(text) }
+        return text
+    }
+
+    /// When true, every capture (`screen`, `history`) is kept in `captures`, for tests that
+    /// search everything the user could have seen.
+    public var recordsCaptures = false
+    /// The captures kept while `recordsCaptures` was on, oldest first.
+    public private(set) var captures: [String] = []
 
     /// A tmux format value for the pane (`#{alternate_on}`, `#{cursor_flag}`).
     public func display(_ format: String) throws -> String {
