@@ -67,7 +67,7 @@ struct TerminalEndToEndTests {
     /// its terminal back exactly: the same `stty -g`, the normal screen, a visible cursor, no
     /// mouse reporting, and the crash message readable on the normal screen.
     @Test func aCrashRestoresTheTerminal() async throws {
-        let tmux = try Tmux(cols: 120, rows: 40)
+        let tmux = try Tmux(cols: 120, rows: 40, historyLimit: 5_000)
         let dir = tmux.workDir.path
         try tmux.run("stty -g > \(dir)/stty.before")
         try await tmux.waitFor("stty saved") { _ in FileManager.default.fileExists(atPath: "\(dir)/stty.before") }
@@ -95,11 +95,17 @@ struct TerminalEndToEndTests {
         }
         #expect(try tmux.display("#{keypad_cursor_flag}") == "0", "cursor keys are back in normal mode")
         // The message, on the normal screen, in lines that start at the left edge (the tty's
-        // output processing was restored before it was printed).
-        let history = try tmux.history().components(separatedBy: "\n")
-        #expect(history.contains { $0.hasPrefix("[terminal restored") }, "the crash guard's note:\n\(history.joined(separator: "\n"))")
-        #expect(history.contains { $0.contains("Fatal error") && $0.contains("DICOMTUI_DEBUG_CRASH") },
-                "the fatal error's message:\n\(history.joined(separator: "\n"))")
+        // output processing was restored before it was printed), and still on screen when the
+        // shell's prompt is back: Swift's backtrace (every thread, registers, images) comes first.
+        let screen = try tmux.screen()
+        let shown = screen.joined(separator: "\n")
+        #expect(screen.contains { $0.hasPrefix("[terminal restored") }, "the crash guard's note is on screen:\n\(shown)")
+        #expect(screen.contains { $0.contains("Fatal error: DICOMTUI_DEBUG_CRASH: a deliberate crash") },
+                "the fatal error's message is on screen:\n\(shown)")
+        let history = try tmux.history()
+        let backtrace = try #require(history.range(of: "Program crashed"), "Swift's backtrace was printed too:\n\(history)")
+        let note = try #require(history.range(of: "[terminal restored", options: .backwards))
+        #expect(backtrace.upperBound < note.lowerBound, "the message comes after the backtrace")
         // The shell works as before: what is typed is echoed and runs.
         try tmux.run("echo still-working")
         try await tmux.waitFor("the shell echoes and runs commands") { lines in

@@ -8,13 +8,14 @@ public final class Tmux {
     public let session = "e2e"
     public let workDir: URL
 
-    /// Starts a shell in a new detached tmux session of `cols` x `rows`.
-    public init(cols: Int = 100, rows: Int = 30, environment: [String: String] = [:]) throws {
+    /// Starts a shell in a new detached tmux session of `cols` x `rows`, keeping `historyLimit`
+    /// lines that scrolled off the top.
+    public init(cols: Int = 100, rows: Int = 30, environment: [String: String] = [:], historyLimit: Int = 100) throws {
         socket = "dicomtui-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         workDir = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
         let conf = workDir.appendingPathComponent("tmux.conf")
-        try "set -g default-terminal tmux-256color\nset -g status off\nset -g history-limit 100\nset -g set-clipboard on\n"
+        try "set -g default-terminal tmux-256color\nset -g status off\nset -g history-limit \(historyLimit)\nset -g set-clipboard on\n"
             .write(to: conf, atomically: true, encoding: .utf8)
         var env = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": workDir.path, "PS1": "$ "]
         env.merge(environment) { _, new in new }
