@@ -13,14 +13,15 @@ import TerminalKit
 ///
 /// What it sets up, in order: the locale (`setlocale(LC_ALL, "")`), handlers for SIGINT, SIGTERM
 /// and SIGHUP (they make `wait` return `.terminate`), `newterm` with cbreak/noecho/nonl/keypad and
-/// a hidden cursor, colours (16 ANSI colours over the terminal's default colours), the mouse if
+/// a hidden cursor, every usual form of the navigation keys (`EscapeSequences.registered`), colours (16 ANSI colours over the terminal's default colours), the mouse if
 /// asked for, a wrapper around ncurses' SIGWINCH handler, a SIGCONT watcher (repaint after
 /// Ctrl-Z/`fg`), and a crash guard that restores the terminal on SIGILL/SIGTRAP/SIGABRT/SIGSEGV/
 /// SIGBUS/SIGFPE before the signal goes on to its old handler.
 ///
 /// Crashes: while curses owns the screen a `Fatal error:` message would land in the alternate
 /// screen and be wiped. Pass `Options.stderrLogPath` to send fd 2 there while the UI is up; the
-/// crash guard prints the tail of that log after restoring the terminal. The app should also set
+/// crash guard restores the terminal, lets the old handler (Swift's backtracer) print on it, then
+/// prints the tail of that log last, where it stays in view. The app should also set
 /// `SWIFT_BACKTRACE=interactive=no` in its environment before anything can crash (for example
 /// by re-exec, or by documenting it), so Swift's backtracer never waits for a key on a broken tty.
 public final class CursesTerminal: TerminalDevice {
