@@ -177,6 +177,11 @@ final class AppRunner {
             }
             // Wakes coalesce and a resize may come without a key: always drain both sources.
             let inputs = terminal.readInput()
+            #if DEBUG
+            if Self.debugCrash, inputs.contains(where: { if case .key = $0 { true } else { false } }) {
+                fatalError("DICOMTUI_DEBUG_CRASH: a deliberate crash on the first key")
+            }
+            #endif
             for input in inputs { apply(.input(input)) }
             apply(.tick(clock()))
             for event in events.drain() { apply(event) }
@@ -198,6 +203,12 @@ final class AppRunner {
         savePosition()
         return status
     }
+
+    #if DEBUG
+    /// `DICOMTUI_DEBUG_CRASH=1` (debug builds only): trap on the first key, so that a test can
+    /// check that a crash gives the shell its terminal back.
+    static let debugCrash = ProcessInfo.processInfo.environment["DICOMTUI_DEBUG_CRASH"] == "1"
+    #endif
 
     /// Milliseconds between frames drawn for background work alone.
     static let frameInterval = 33

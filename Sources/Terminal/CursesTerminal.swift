@@ -13,14 +13,15 @@ import TerminalKit
 ///
 /// What it sets up, in order: the locale (`setlocale(LC_ALL, "")`), handlers for SIGINT, SIGTERM
 /// and SIGHUP (they make `wait` return `.terminate`), `newterm` with cbreak/noecho/nonl/keypad and
-/// a hidden cursor, colours (16 ANSI colours over the terminal's default colours), the mouse if
+/// a hidden cursor, every usual form of the navigation keys (`EscapeSequences.registered`), colours (16 ANSI colours over the terminal's default colours), the mouse if
 /// asked for, a wrapper around ncurses' SIGWINCH handler, a SIGCONT watcher (repaint after
 /// Ctrl-Z/`fg`), and a crash guard that restores the terminal on SIGILL/SIGTRAP/SIGABRT/SIGSEGV/
 /// SIGBUS/SIGFPE before the signal goes on to its old handler.
 ///
 /// Crashes: while curses owns the screen a `Fatal error:` message would land in the alternate
 /// screen and be wiped. Pass `Options.stderrLogPath` to send fd 2 there while the UI is up; the
-/// crash guard prints the tail of that log after restoring the terminal. The app should also set
+/// crash guard restores the terminal, lets the old handler (Swift's backtracer) print on it, then
+/// prints the tail of that log last, where it stays in view. The app should also set
 /// `SWIFT_BACKTRACE=interactive=no` in its environment before anything can crash (for example
 /// by re-exec, or by documenting it), so Swift's backtracer never waits for a key on a broken tty.
 public final class CursesTerminal: TerminalDevice {
@@ -127,6 +128,11 @@ public final class CursesTerminal: TerminalDevice {
         keypad(cs_stdscr(), true)
         nodelay(cs_stdscr(), true)
         curs_set(0)
+        // Keys in the forms other terminals send (tmux's ESC [ 1 ~ for Home under an xterm TERM...):
+        // terminfo names one form per key, and curses knows only that one.
+        for (sequence, key) in EscapeSequences.registered {
+            if let code = CursesKeyCode.code(for: key) { _ = define_key(sequence, code) }
+        }
 
         // 5. Colours.
         if ColorPolicy.wantsColor(requested: options.color, noColorEnvironment: options.noColorEnvironment), has_colors() {
@@ -239,23 +245,31 @@ public final class CursesTerminal: TerminalDevice {
         var events = pendingEvents
         pendingEvents.removeAll()
         var wc: wint_t = 0
+        // Sequences curses does not know arrive as Esc and characters: put them together.
+        var assembler = EscapeAssembler()
+        func take(_ decoded: [DecodedInput]) {
+            for d in decoded {
+                switch d {
+                case .key(let key): events.append(.key(key))
+                case .resize:
+                    needsFullRepaint = true
+                    events.append(.resize(rows: Int(cs_lines()), cols: Int(cs_cols())))
+                case .mouse:
+                    var ev = MEVENT()
+                    if getmouse(&ev) == OK, let m = KeyDecoder.decodeMouse(row: ev.y, col: ev.x, buttonState: UInt32(ev.bstate)) {
+                        events.append(.mouse(m))
+                    }
+                case .ignored: break
+                }
+            }
+        }
         for _ in 0..<4096 {
             let r = wget_wch(win, &wc)
             if r == ERR { break }
             let raw: RawInput = r == KEY_CODE_YES ? .keyCode(Int32(bitPattern: wc)) : .character(UInt32(wc))
-            switch KeyDecoder.decode(raw) {
-            case .key(let key): events.append(.key(key))
-            case .resize:
-                needsFullRepaint = true
-                events.append(.resize(rows: Int(cs_lines()), cols: Int(cs_cols())))
-            case .mouse:
-                var ev = MEVENT()
-                if getmouse(&ev) == OK, let m = KeyDecoder.decodeMouse(row: ev.y, col: ev.x, buttonState: UInt32(ev.bstate)) {
-                    events.append(.mouse(m))
-                }
-            case .ignored: break
-            }
+            take(assembler.feed(raw))
         }
+        take(assembler.flush())
         // Several resizes in one batch: only the last size matters.
         if let lastResize = events.lastIndex(where: { if case .resize = $0 { true } else { false } }) {
             events = events.enumerated().filter { i, e in

@@ -34,6 +34,26 @@ public enum CursesKeyCode {
     public static let find = Int32(KEY_FIND), select = Int32(KEY_SELECT), lowerLeft = Int32(KEY_LL)
     public static let shiftLeft = Int32(KEY_SLEFT)
     public static func f(_ n: Int) -> Int32 { f0 + Int32(n) }
+
+    /// The code curses reports for `key` (what `define_key` is given for a sequence), nil for
+    /// keys that are characters.
+    public static func code(for key: Key) -> Int32? {
+        switch key {
+        case .up: return up
+        case .down: return down
+        case .left: return left
+        case .right: return right
+        case .home: return home
+        case .end: return end
+        case .pageUp: return pageUp
+        case .pageDown: return pageDown
+        case .delete: return delete
+        case .insert: return insert
+        case .backTab: return backTab
+        case .function(let n) where (1...63).contains(n): return f(n)
+        default: return nil
+        }
+    }
 }
 
 /// The ncurses mouse button-state bits, re-exported for tests.

@@ -50,16 +50,21 @@ func signalWriteTag(_ tag: UInt8) {
     _ = write(sigWakeFD, &b, 1)
 }
 
-/// Puts the terminal back the way the shell had it, from a signal handler. Runs at most once
-/// per arming. Then prints the tail of the stderr log (where a `Fatal error:` message went
-/// while curses owned the screen) on the real stderr.
-func crashRestoreTerminal() {
-    guard crashArmed.exchange(0, ordering: .acquiringAndReleasing) != 0 else { return }
+/// Puts the terminal back the way the shell had it, from a signal handler, and gives fd 2 back
+/// to the terminal. Runs at most once per arming; returns false when it had already run.
+@discardableResult
+func crashRestoreTTY() -> Bool {
+    guard crashArmed.exchange(0, ordering: .acquiringAndReleasing) != 0 else { return false }
     if let bytes = crashRestoreBytes, crashTTYFD >= 0 { writeAll(crashTTYFD, bytes, crashRestoreCount) }
     if let saved = crashSavedTermios { _ = tcsetattr(STDIN_FILENO, TCSAFLUSH, saved) }
-    guard crashRealStderrFD >= 0 else { return }
-    _ = dup2(crashRealStderrFD, STDERR_FILENO)
-    guard crashLogReadFD >= 0, let buf = crashCopyBuffer else { return }
+    if crashRealStderrFD >= 0 { _ = dup2(crashRealStderrFD, STDERR_FILENO) }
+    return true
+}
+
+/// Prints the tail of the stderr log (where a `Fatal error:` message went while curses owned
+/// the screen) on the real stderr. Signal-safe.
+func crashPrintLogTail() {
+    guard crashRealStderrFD >= 0, crashLogReadFD >= 0, let buf = crashCopyBuffer else { return }
     let end = Int(lseek(crashLogReadFD, 0, SEEK_END))
     var offset = max(crashLogStart, end - crashCopyBufferSize)
     guard end > offset else { return }
@@ -72,14 +77,26 @@ func crashRestoreTerminal() {
     }
 }
 
-private func chain(_ sig: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) {
-    guard let olds = sigOldActions else { return }
+/// Both, for a signal that ends the process without a backtrace.
+func crashRestoreTerminal() {
+    if crashRestoreTTY() { crashPrintLogTail() }
+}
+
+/// Calls the handler `sig` had before ours, if it had one (not SIG_DFL or SIG_IGN). Returns
+/// whether there was one to call.
+@discardableResult
+private func chain(_ sig: Int32, _ info: UnsafeMutablePointer<siginfo_t>?, _ context: UnsafeMutableRawPointer?) -> Bool {
+    guard let olds = sigOldActions else { return false }
     let old = olds[Int(sig)]
     if old.sa_flags & Int32(truncatingIfNeeded: SA_SIGINFO) != 0 {
-        if let f = old.__sigaction_handler.sa_sigaction { f(sig, info, context) }
+        guard let f = old.__sigaction_handler.sa_sigaction else { return false }
+        f(sig, info, context)
+        return true
     } else if let h = old.__sigaction_handler.sa_handler, unsafeBitCast(h, to: Int.self) > 1 {   // not SIG_DFL (0) / SIG_IGN (1)
         h(sig)
+        return true
     }
+    return false
 }
 
 private let terminateHandler: @convention(c) (Int32) -> Void = { sig in
@@ -109,12 +126,21 @@ private let resumeHandler: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t
     errno = savedErrno
 }
 
-private let crashHandler: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void = { sig, info, _ in
-    crashRestoreTerminal()
-    // Hand the signal to whoever had it before (Swift's backtracer, or the default action).
-    if let olds = sigOldActions { _ = sigaction(sig, olds + Int(sig), nil) } else { signal(sig, SIG_DFL) }
+private let crashHandler: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void = { sig, info, context in
+    let restored = crashRestoreTTY()
+    // Whoever had the signal before runs now, on the restored terminal: Swift's backtracer
+    // prints its report (every thread, registers, images: a few hundred lines) and returns.
+    // The message that explains the crash comes after it, just above the shell's prompt, where
+    // it is read; printed first, it would scroll away.
+    if chain(sig, info, context) {
+        if restored { crashPrintLogTail() }
+        signal(sig, SIG_DFL)
+    } else {
+        if restored { crashPrintLogTail() }
+        if let olds = sigOldActions { _ = sigaction(sig, olds + Int(sig), nil) } else { signal(sig, SIG_DFL) }
+    }
     // A fault raised by the kernel (ud2 from fatalError, a bad access) happens again when the
-    // handler returns, now with the old action and the original context. Everything else
+    // handler returns, now with the default action and the original context. Everything else
     // (abort, an explicit raise, int3) is raised again.
     let fromKernel = (info?.pointee.si_code ?? 0) > 0
     if fromKernel && sig != SIGTRAP && sig != SIGABRT { return }

@@ -507,7 +507,7 @@ private struct Session {
 }
 
 /// The status line's `selected / total` counter.
-private struct Position: Equatable, CustomStringConvertible {
+struct Position: Equatable, CustomStringConvertible {
     var selected: Int
     var total: Int
     init(_ selected: Int, _ total: Int) { self.selected = selected; self.total = total }
@@ -515,11 +515,11 @@ private struct Position: Equatable, CustomStringConvertible {
 }
 
 /// The index of the hint bar (it starts with `? help`); the status line is just above it.
-private func hintBarIndex(_ lines: [String]) -> Int? {
+func hintBarIndex(_ lines: [String]) -> Int? {
     lines.lastIndex { $0.hasPrefix(" ? help") }
 }
 
-private func position(in lines: [String]) -> Position? {
+func position(in lines: [String]) -> Position? {
     guard let h = hintBarIndex(lines), h > 0 else { return nil }
     let status = lines[h - 1]
     guard let match = status.firstMatch(of: /([0-9][0-9,]*) \/ ([0-9][0-9,]*)\s*$/),

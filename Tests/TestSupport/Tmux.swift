@@ -8,13 +8,14 @@ public final class Tmux {
     public let session = "e2e"
     public let workDir: URL
 
-    /// Starts a shell in a new detached tmux session of `cols` x `rows`.
-    public init(cols: Int = 100, rows: Int = 30, environment: [String: String] = [:]) throws {
+    /// Starts a shell in a new detached tmux session of `cols` x `rows`, keeping `historyLimit`
+    /// lines that scrolled off the top.
+    public init(cols: Int = 100, rows: Int = 30, environment: [String: String] = [:], historyLimit: Int = 100) throws {
         socket = "dicomtui-e2e-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         workDir = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
         try FileManager.default.createDirectory(at: workDir, withIntermediateDirectories: true)
         let conf = workDir.appendingPathComponent("tmux.conf")
-        try "set -g default-terminal tmux-256color\nset -g status off\nset -g history-limit 100\nset -g set-clipboard on\n"
+        try "set -g default-terminal tmux-256color\nset -g status off\nset -g history-limit \(historyLimit)\nset -g set-clipboard on\n"
             .write(to: conf, atomically: true, encoding: .utf8)
         var env = ["LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": workDir.path, "PS1": "$ "]
         env.merge(environment) { _, new in new }
@@ -44,10 +45,31 @@ public final class Tmux {
         try tmux(["send-keys", "-t", session, "-l", text])
     }
 
+    /// Sends raw bytes, given as numbers (`tmux send-keys -H`): escape sequences exactly as a
+    /// terminal would write them, whatever the pane's TERM says.
+    public func bytes(_ bytes: [UInt8]) throws {
+        try tmux(["send-keys", "-t", session, "-H"] + bytes.map { String(format: "%02x", $0) })
+    }
+
     /// The visible screen as text lines.
     public func screen() throws -> [String] {
-        try tmux(["capture-pane", "-p", "-t", session]).components(separatedBy: "\n")
+        let text = try tmux(["capture-pane", "-p", "-t", session])
+        if recordsCaptures { captures.append(text) }
+        return text.components(separatedBy: "\n")
     }
+
+    /// The pane's whole history and screen (what scrolled away included), as one string.
+    public func history() throws -> String {
+        let text = try tmux(["capture-pane", "-p", "-S", "-", "-E", "-", "-t", session])
+        if recordsCaptures { captures.append(text) }
+        return text
+    }
+
+    /// When true, every capture (`screen`, `history`) is kept in `captures`, for tests that
+    /// search everything the user could have seen.
+    public var recordsCaptures = false
+    /// The captures kept while `recordsCaptures` was on, oldest first.
+    public private(set) var captures: [String] = []
 
     /// A tmux format value for the pane (`#{alternate_on}`, `#{cursor_flag}`).
     public func display(_ format: String) throws -> String {
