@@ -175,8 +175,9 @@ extension Duration {
 
 // A crash must never leave the user at Swift's interactive backtrace prompt inside a broken
 // terminal. The runtime reads SWIFT_BACKTRACE at start-up, so set it and start again (same pid).
+// No register dump: it prints the memory each register points to, which could be the token.
 if getenv("SWIFT_BACKTRACE") == nil {
-    setenv("SWIFT_BACKTRACE", "interactive=no", 1)
+    setenv("SWIFT_BACKTRACE", "interactive=no,registers=none,images=none,threads=crashed", 1)
     let argv = CommandLine.unsafeArgv
     execv("/proc/self/exe", argv)
     // exec failed (no /proc): carry on; the crash guard still restores the terminal.
