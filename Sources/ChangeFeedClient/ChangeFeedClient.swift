@@ -39,9 +39,9 @@ public final class ChangeFeedClient: Sendable {
 
     /// An HTTP client that never follows a redirect by itself (the Authorization header must not
     /// go to another host); `ChangeFeedClient` follows same-origin redirects on its own.
-    public static func makeHTTPClient() -> HTTPClient {
+    public static func makeHTTPClient(connectTimeout: Int64 = 10) -> HTTPClient {
         var config = HTTPClient.Configuration(redirectConfiguration: .disallow)
-        config.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        config.timeout = .init(connect: .seconds(connectTimeout), read: .seconds(60))
         config.httpVersion = .automatic
         // Fail a refused connection at once: the fetcher retries with its own backoff and
         // reports each attempt, instead of the pool retrying silently until the connect timeout.

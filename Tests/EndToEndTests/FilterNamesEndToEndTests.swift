@@ -19,7 +19,7 @@ struct FilterNamesEndToEndTests {
         #expect(named > 0)
 
         let tmux = try Tmux(cols: 160, rows: 30)
-        try tmux.run("\(Build.dicomtui) --demo --demo-entries \(n) --no-mouse; echo EXIT=$?")
+        try tmux.run("\(Build.dicomtui) --demo --demo-entries \(n) --demo-live 0 --no-mouse; echo EXIT=$?")
         try await tmux.waitFor(text: "idle, at the end of the feed")
         try tmux.keys("/")
         try tmux.literal("山田")
