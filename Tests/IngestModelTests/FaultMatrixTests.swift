@@ -132,7 +132,7 @@ import Testing
     static func run(_ cell: Cell) async throws -> Outcome {
         let kind = kinds[cell.kind]
         var base = Scenario.generate(seed: 4_242, mode: cell.mode)
-        base = Scenario(seed: base.seed, mode: cell.mode, version: cell.version, parallel: 4, metadata: false,
+        base = Scenario(seed: base.seed, mode: cell.mode, version: cell.version, parallel: 1, metadata: false,
                         pageSize: 50, entries: 150, unreadableShare: 0, faults: [[]], duringRun: [], polls: [])
         let world = try await World.start(base, http: IngestModelTests.http)
         defer { Task { await world.stop() } }
