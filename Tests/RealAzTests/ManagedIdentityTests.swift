@@ -10,11 +10,12 @@ extension RealAzSuite {
     struct ManagedIdentityTests {
         static let dicom = AzCLI.dicomResource
 
-        static func managedIdentityLab(error: String? = nil) async throws -> Lab {
+        static func managedIdentityLab(error: String? = nil, tokenLifetime: Int = 3600) async throws -> Lab {
             var options = Lab.Options()
             options.profile = .managedIdentity
             options.managedIdentityEndpoint = true
             options.managedIdentityError = error
+            options.tokenLifetime = tokenLifetime
             return try await Lab(options)
         }
 

@@ -13,11 +13,7 @@ extension RealAzSuite {
     @Suite(.enabled(if: RealAz.isConfigured, RealAz.skipReason))
     struct TokenPolicyRealAzTests {
         static func lab(lifetime: Int) async throws -> Lab {
-            var options = Lab.Options()
-            options.profile = .managedIdentity
-            options.managedIdentityEndpoint = true
-            options.tokenLifetime = lifetime
-            return try await Lab(options)
+            try await ManagedIdentityTests.managedIdentityLab(tokenLifetime: lifetime)
         }
 
         @Test func aShortLivedTokenIsUsedAndAzIsNotRunAgainAtOnce() async throws {
