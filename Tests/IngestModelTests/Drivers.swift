@@ -89,6 +89,7 @@ final class FeedDriver: Sendable {
         o.parallel = scenario.parallel
         o.includeMetadata = scenario.metadata
         o.follow = true
+        o.giveUpAfter = nil   // as `feed --follow` resolves it: transient faults are outlasted, never given up on
         o.lateWindow = scenario.lateWindow
         o.backoff = (0.001, 0.005)
         let out = self.out, err = self.err
