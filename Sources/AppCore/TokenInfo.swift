@@ -90,10 +90,11 @@ public struct TokenState: Sendable, Equatable {
         return .valid
     }
 
-    /// True when the token should be renewed without the user asking: a token was had, no
-    /// request is running, and the scheduled time has come.
+    /// True when a token should be asked for without the user asking: no request is running
+    /// and the scheduled time has come (set after a token, to renew it, and after a failure, to
+    /// try again after the keeper's pause: someone may have signed in in another terminal).
     public func needsAutomaticRefresh(at now: Date) -> Bool {
-        guard info != nil, !acquiring, let next = nextRefresh else { return false }
+        guard !acquiring, let next = nextRefresh else { return false }
         return now >= next
     }
 }

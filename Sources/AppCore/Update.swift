@@ -13,7 +13,8 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         state.now = now
         if let since = state.flashSince, now.timeIntervalSince(since) >= Layout.flashSeconds { state.flash = nil }
         var effects: [Effect] = []
-        if state.token.needsAutomaticRefresh(at: now) {
+        // Not while a sign-in runs: its end asks for a token anyway.
+        if state.token.needsAutomaticRefresh(at: now), state.signIn?.isRunning != true {
             effects += requestToken(&state)
         }
         if let due = state.follow.nextPoll(after: state.fetch.caughtUpAt, phase: state.fetch.phase), now >= due,

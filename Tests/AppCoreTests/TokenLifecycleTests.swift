@@ -49,6 +49,20 @@ import Testing
         #expect(update(&s, .tick(t0.addingTimeInterval(90))) == [.acquireToken])
     }
 
+    /// Never had a token (az not signed in, or a stale one): asked again after the keeper's
+    /// pause, so that a sign-in in another terminal is picked up; not while a sign-in runs here.
+    @Test func withoutATokenAFailureIsTriedAgainAfterThePause() {
+        var s = makeState(entries: 0)
+        _ = update(&s, .started)
+        _ = update(&s, .tokenFailed(Problem("The Azure CLI is not signed in"), retryAt: t0.addingTimeInterval(30)))
+        #expect(update(&s, .tick(t0.addingTimeInterval(29))) == [])
+        #expect(update(&s, .tick(t0.addingTimeInterval(30))) == [.acquireToken])
+        _ = update(&s, .tokenFailed(Problem("The Azure CLI is not signed in"), retryAt: t0.addingTimeInterval(90)))
+        _ = update(&s, key(.char("l")))
+        #expect(s.signIn?.isRunning == true)
+        #expect(update(&s, .tick(t0.addingTimeInterval(95))) == [], "the sign-in asks for a token when it ends")
+    }
+
     @Test func aFailureWithoutASchedulePausesThirtySeconds() {
         var s = validState(expiresIn: 3600)
         s.now = t0.addingTimeInterval(10)
