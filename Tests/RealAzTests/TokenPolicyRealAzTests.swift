@@ -1,6 +1,8 @@
 import Authorization
+import Emulator
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import TokenSource
@@ -28,6 +30,37 @@ extension RealAzSuite {
             for _ in 0..<5 { _ = try await keeper.authorization() }
             #expect(lab.runner.count == 1, "az ran \(lab.runner.count) times")
             #expect(lab.requests().filter { $0.path == "/msi/token" }.count == 1, "the endpoint issued the token az printed")
+        }
+
+        /// The binary in tmux with the real az: an expired token is shown as such, never sent,
+        /// and az is not run again within 12 s; a short-lived one is used, with a notice.
+        @Test(.enabled(if: Build.tmuxAvailable, "needs tmux"), arguments: [-120, 240])
+        func theUIWithTheRealAz(lifetime: Int) async throws {
+            let az = try #require(RealAz.path)
+            let lab = try await Self.lab(lifetime: lifetime)
+            defer { lab.close() }
+            let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 60, seed: 5, auth: .jwt(JWTRequirements())))
+            let url = try await server.start()
+            defer { Task { await server.stop() } }
+            var env: [String: String] = [:]
+            for (key, value) in lab.environment { if let value { env[key] = value } }
+            let tmux = try Tmux(cols: 200, rows: 30, environment: env)
+            try tmux.run("\(Build.dicomtui) --url \(url.absoluteString) --az \(az); echo EXIT=$?")
+            if lifetime < 0 {
+                try await tmux.waitFor(text: "returned a token that expired 2 min ago", timeout: 30)
+            } else {
+                try await tmux.waitFor(text: "within --refresh-before (5 min)", timeout: 30)
+                try await tmux.waitFor(text: "60 loaded", timeout: 30)
+            }
+            try await Task.sleep(for: .seconds(12))
+            #expect(lab.requests().filter { $0.path == "/msi/token" }.count == 1, "az asked the endpoint once")
+            if lifetime < 0 {
+                #expect(server.requestLog.count == 0, "no request with the expired token")
+            } else {
+                #expect(server.requestLog.requests.allSatisfy { $0.status == 200 })
+            }
+            try tmux.keys("q")
+            try await tmux.waitFor(text: "EXIT=0")
         }
 
         @Test func anExpiredTokenFromAzIsNotHandedOut() async throws {
