@@ -113,3 +113,12 @@ struct TerminalEndToEndTests {
         }
     }
 }
+
+/// How this run of the end-to-end suites is guarded.
+@Suite struct TmuxGuardTests {
+    /// With DICOMTUI_REQUIRE_TMUX=1 (CI), tmux must be on PATH: the suites above would otherwise skip.
+    @Test func tmuxIsThereWhenRequired() {
+        guard Build.tmuxRequired else { return }
+        #expect(Build.tmuxPath != nil, "DICOMTUI_REQUIRE_TMUX=1 but no tmux on PATH (\(ProcessInfo.processInfo.environment["PATH"] ?? ""))")
+    }
+}

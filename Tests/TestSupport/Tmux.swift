@@ -144,9 +144,18 @@ public enum Build {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/dicomtui").path
     }
 
-    public static var tmuxAvailable: Bool {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/tmux")
+    /// tmux on PATH, where the end-to-end suites find it.
+    public static var tmuxPath: String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/tmux" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
+
+    /// CI (`.ci/run`) promises tmux with DICOMTUI_REQUIRE_TMUX=1: then a missing tmux fails the
+    /// end-to-end suites instead of skipping them.
+    public static var tmuxRequired: Bool { ProcessInfo.processInfo.environment["DICOMTUI_REQUIRE_TMUX"] == "1" }
+
+    /// Whether the end-to-end suites run: tmux is there, or it is required (and they fail without it).
+    public static var tmuxAvailable: Bool { tmuxPath != nil || tmuxRequired }
 }
 
 /// Runs a program (found on PATH) with stdout to a file and stderr to /dev/null; returns its
