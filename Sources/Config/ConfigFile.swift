@@ -3,7 +3,7 @@ import Foundation
 import Yams
 
 /// How the UI is coloured: `color` (default) or `mono`.
-public enum Theme: String, Sendable, Equatable, CaseIterable {
+public enum ColorChoice: String, Sendable, Equatable, CaseIterable {
     case color, mono
 }
 
@@ -20,7 +20,7 @@ public struct Profile: Sendable, Equatable {
     public var refreshBefore: TimeInterval?
     public var pageSize: Int?
     public var parallel: Int?
-    public var theme: Theme?
+    public var theme: ColorChoice?
     /// A production service: the UI draws its name in red.
     public var production: Bool
     /// Where the profile starts in the file (1-based), for messages.
@@ -28,7 +28,7 @@ public struct Profile: Sendable, Equatable {
 
     public init(name: String, url: String? = nil, apiVersion: APIVersion? = nil, resource: String? = nil,
                 tenant: String? = nil, az: String? = nil, refreshBefore: TimeInterval? = nil, pageSize: Int? = nil,
-                parallel: Int? = nil, theme: Theme? = nil, production: Bool = false, line: Int? = nil) {
+                parallel: Int? = nil, theme: ColorChoice? = nil, production: Bool = false, line: Int? = nil) {
         self.name = name; self.url = url; self.apiVersion = apiVersion; self.resource = resource
         self.tenant = tenant; self.az = az; self.refreshBefore = refreshBefore; self.pageSize = pageSize
         self.parallel = parallel; self.theme = theme; self.production = production; self.line = line
@@ -182,8 +182,8 @@ public struct ConfigFile: Sendable, Equatable {
                 p.parallel = n
             case "theme":
                 let text = try scalar(value, key: key, path: path)
-                guard let t = Theme(rawValue: text.lowercased()) else {
-                    throw bad("must be \(Theme.allCases.map(\.rawValue).joined(separator: " or ")) (got '\(text)')")
+                guard let t = ColorChoice(rawValue: text.lowercased()) else {
+                    throw bad("must be \(ColorChoice.allCases.map(\.rawValue).joined(separator: " or ")) (got '\(text)')")
                 }
                 p.theme = t
             case "production":

@@ -13,10 +13,10 @@ public struct FlagSettings: Sendable, Equatable {
     public var refreshBefore: TimeInterval?
     public var pageSize: Int?
     public var parallel: Int?
-    public var theme: Theme?
+    public var theme: ColorChoice?
     public init(profile: String? = nil, url: String? = nil, apiVersion: APIVersion? = nil, resource: String? = nil,
                 tenant: String? = nil, az: String? = nil, refreshBefore: TimeInterval? = nil, pageSize: Int? = nil,
-                parallel: Int? = nil, theme: Theme? = nil) {
+                parallel: Int? = nil, theme: ColorChoice? = nil) {
         self.profile = profile; self.url = url; self.apiVersion = apiVersion; self.resource = resource
         self.tenant = tenant; self.az = az; self.refreshBefore = refreshBefore; self.pageSize = pageSize
         self.parallel = parallel; self.theme = theme
@@ -38,7 +38,7 @@ public struct Settings: Sendable, Equatable {
     public var refreshBefore: TimeInterval = 300
     public var pageSize: Int?
     public var parallel = 4
-    public var theme: Theme = .color
+    public var theme: ColorChoice = .color
 
     public static let dicomResource = "https://dicom.healthcareapis.azure.com"
     public init() {}
