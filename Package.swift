@@ -38,7 +38,7 @@ let package = Package(
         // 5. The pure app core: state, events, update -> effects. No curses, no HTTP, no processes.
         .target(name: "AppCore", dependencies: ["FeedModel", "DicomKit", "TerminalKit"]),
         // 6. Views: render AppState into a Canvas. No curses.
-        .target(name: "Views", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
+        .target(name: "Views", dependencies: ["AppCore", "DicomKit", "FeedModel", "TerminalKit"]),
         // 7. The change-feed HTTP client and background fetcher.
         .target(name: "ChangeFeedClient", dependencies: [
             "FeedModel",

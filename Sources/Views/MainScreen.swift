@@ -1,5 +1,6 @@
 import Foundation
 import AppCore
+import DicomKit
 import FeedModel
 import TerminalKit
 
@@ -160,7 +161,7 @@ public enum MainScreen {
         for col in cols.columns {
             let (text, style): (String, Style) = switch col.kind {
             case .modality: (e.modality ?? "", t.plain)
-            case .patient: (e.patientName.map(personName) ?? "", t.plain)
+            case .patient: (e.patientName.map(PersonName.readable) ?? "", t.plain)
             case .sequence: (TextWidth.pad(String(e.sequence), to: col.width, alignRight: true), t.plain)
             case .time: (cols.fullDates ? Format.dateTime(e.timestamp, in: zone) : Format.time(e.timestamp, in: zone), t.plain)
             case .action: (e.action.rawValue, t.action(e.action))
@@ -201,20 +202,6 @@ public enum MainScreen {
             let sop = e.sopInstanceUid.isEmpty ? "" : " · \(e.sopInstanceUid)"
             c.draw(reason + sop, row: y, col: start, maxWidth: c.cols - start, style: t.label)
         }
-    }
-
-    /// `Yamada^Tarou=山田^太郎` → `Yamada, Tarou`: the first group present of a DICOM person
-    /// name, its caret-separated parts made readable.
-    static func personName(_ pn: String) -> String {
-        let group = pn.split(separator: "=", omittingEmptySubsequences: true).first.map(String.init) ?? pn
-        let parts = group.split(separator: "^", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count > 1 else { return group }
-        let family = parts[0], given = parts[1]
-        let rest = parts.dropFirst(2).filter { !$0.isEmpty }
-        var out = family
-        if !given.isEmpty { out += family.isEmpty ? given : ", " + given }
-        if !rest.isEmpty { out += " " + rest.joined(separator: " ") }
-        return out
     }
 
     static func drawEmpty(_ state: AppState, _ c: inout Canvas, _ t: Theme, top: Int, rows: Int) {

@@ -349,3 +349,17 @@ let ctInstance = #"""
         #expect(t.nodes.map(\.depth).max()! <= 2 * MetadataTree.maximumDepth + 1)
     }
 }
+
+@Suite struct PersonNameTests {
+    @Test(arguments: [
+        ("Yamada^Tarou=山田^太郎=やまだ^たろう", "Yamada, Tarou"),
+        ("=山田^太郎", "山田, 太郎"),
+        ("Doe^Jane^Q^Dr^PhD", "Doe, Jane Q Dr PhD"),
+        ("^Cher", "Cher"),
+        ("Smith", "Smith"),
+        ("", ""),
+    ])
+    func readable(pn: String, shown: String) {
+        #expect(PersonName.readable(pn) == shown)
+    }
+}
