@@ -95,6 +95,25 @@ public struct FeedFilter: Sendable, Equatable {
     }
 }
 
+extension FeedFilter: CustomStringConvertible {
+    /// The filter written back in its own grammar: `parse(description)` gives the same filter.
+    public var description: String {
+        terms.map { term in
+            (term.negated ? "!" : "") + term.anyOf.map { atom in
+                switch atom {
+                case .word(let w): return w
+                case .actions(let set):
+                    return ChangeFeedAction.allCases.filter(set.contains).map { "action:" + $0.rawValue.lowercased() }.joined(separator: "|")
+                case .states(let set):
+                    return ChangeFeedState.allCases.filter(set.contains).map { "state:" + $0.rawValue.lowercased() }.joined(separator: "|")
+                case .modality(let m): return "modality:" + m.lowercased()
+                case .unreadable: return "is:unreadable"
+                }
+            }.joined(separator: "|")
+        }.joined(separator: " ")
+    }
+}
+
 public struct FilterError: Error, Sendable, Equatable {
     public var message: String
     public init(_ message: String) { self.message = message }

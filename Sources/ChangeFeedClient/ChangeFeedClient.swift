@@ -96,13 +96,18 @@ public final class ChangeFeedClient: Sendable {
     public func latestPosition(authorization: String) async throws(ChangeFeedError) -> EntryResult? {
         let (status, body) = try await get(latestURL, authorization: authorization)
         if status == 204 { return nil }
+        return try Self.decodeLatest(body)
+    }
+
+    /// The body of a 200 from `/changefeed/latest`: see `latestPosition`.
+    public static func decodeLatest(_ body: Data) throws(ChangeFeedError) -> EntryResult? {
         if body.isEmpty { throw .malformed("an empty body with 200 OK from /changefeed/latest (only 204 means an empty feed)") }
         if String(decoding: body.prefix(16), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "null" { return nil }
         let item: Lossy
         do {
             item = try JSONDecoder().decode(Lossy.self, from: body)
         } catch {
-            throw .malformed("the latest entry is not a JSON object (\(Self.describe(error)))")
+            throw .malformed("the latest entry is not a JSON object (\(describe(error)))")
         }
         switch item.result {
         case .success(let e): return .entry(e)

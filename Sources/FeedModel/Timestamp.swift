@@ -39,14 +39,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// For calendars and clocks (may be a tick off; never compare or send it back).
     public var date: Date {
-        let s = wholeSeconds
-        return Date(timeIntervalSince1970: Double(s) + Double(ticks - s * Self.ticksPerSecond) / Double(Self.ticksPerSecond))
+        Date(timeIntervalSince1970: Double(wholeSeconds) + Double(fractionTicks) / Double(Self.ticksPerSecond))
     }
 
     /// Seconds since the epoch, rounded down.
     public var wholeSeconds: Int64 { ticks.flooredDivision(by: Self.ticksPerSecond) }
     /// The ticks past `wholeSeconds` (0 ..< 10,000,000).
-    public var fractionTicks: Int64 { ticks - wholeSeconds * Self.ticksPerSecond }
+    public var fractionTicks: Int64 { ticks.flooredModulo(Self.ticksPerSecond) }
 
     public func adding(ticks delta: Int64) -> Timestamp { Timestamp(ticks: ticks &+ delta) }
     public func adding(seconds: TimeInterval) -> Timestamp {
@@ -66,8 +65,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// with `numericZone`. With `trimZeros`, trailing zeros of the fraction are dropped and a
     /// zero fraction is left out, as .NET writes a `DateTimeOffset`.
     public func format(fractionDigits: Int = 7, trimZeros: Bool = false, numericZone: Bool = false) -> String {
+        // Any Int64 formats (the service's range is year 1 to 9999; wrapped arithmetic can
+        // leave it): `days * ticksPerDay` would overflow near Int64.min, the remainder cannot.
         let days = ticks.flooredDivision(by: Self.ticksPerDay)
-        let inDay = ticks - days * Self.ticksPerDay
+        let inDay = ticks.flooredModulo(Self.ticksPerDay)
         let (y, m, d) = Self.civilFromDays(Int(days))
         let secondOfDay = Int(inDay / Self.ticksPerSecond)
         var s = Self.pad(y, 4) + "-" + Self.pad(m, 2) + "-" + Self.pad(d, 2) + "T" + Self.pad(secondOfDay / 3600, 2)
@@ -180,5 +181,12 @@ extension Int64 {
     @inline(__always) public func flooredDivision(by d: Int64) -> Int64 {
         let q = self / d
         return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+
+    /// The remainder that goes with `flooredDivision` (0 ..< d for a positive `d`), without
+    /// the overflow of `self - q * d` near `Int64.min`.
+    @inline(__always) public func flooredModulo(_ d: Int64) -> Int64 {
+        let r = self % d
+        return (r != 0 && (r < 0) != (d < 0)) ? r + d : r
     }
 }

@@ -42,6 +42,21 @@ import Testing
         #expect(Timestamp.min.iso == "0001-01-01T00:00:00.0000000Z" && Timestamp.max.iso == "9999-12-31T23:59:59.9999999Z")
     }
 
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/ticks-min): `days * ticksPerDay`
+    /// overflowed (a crash) for tick counts near Int64.min, which wrapped arithmetic can reach.
+    @Test func everyTickCountFormats() {
+        for ticks in [Int64.min, Int64.min + 1, -864_000_000_001, Int64.max, Int64.max - 1] {
+            let t = Timestamp(ticks: ticks)
+            #expect(!t.iso.isEmpty && !t.format(trimZeros: true, numericZone: true).isEmpty)
+            #expect((0..<Timestamp.ticksPerSecond).contains(t.fractionTicks))
+            #expect(t.wholeSeconds.multipliedReportingOverflow(by: Timestamp.ticksPerSecond).overflow
+                    || t.wholeSeconds * Timestamp.ticksPerSecond + t.fractionTicks == ticks)
+            _ = t.date
+        }
+        #expect(Timestamp(ticks: Int64.max).iso.hasSuffix("T02:48:05.4775807Z"))
+        #expect(Timestamp(ticks: Int64.min).iso.hasSuffix("T21:11:54.5224192Z"))
+    }
+
     @Test func orderIsByTick() {
         let a = Timestamp.parse("2024-01-01T00:00:00.0000001Z")!, b = Timestamp.parse("2024-01-01T09:00:00.0000002+09:00")!
         #expect(a < b && b.ticks - a.ticks == 1)
