@@ -266,14 +266,20 @@ public final class ChangeFeedClient: Sendable {
         return u.absoluteString
     }
 
-    /// Retry-After as seconds or an HTTP date.
+    /// The longest wait a Retry-After can ask for. The fetcher sleeps in nanoseconds as a UInt64
+    /// (about 584 years at most): `Retry-After: 1e20`, `inf` or a date in the year 9999 crashed it.
+    public static let maxRetryAfter: TimeInterval = 30 * 86_400
+
+    /// Retry-After as seconds or an HTTP date, at most `maxRetryAfter`; nil when it is neither
+    /// (or not a number: `nan`).
     static func retryAfter(_ value: String?) -> TimeInterval? {
         guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
-        if let s = Double(v) { return max(0, s) }
+        func bounded(_ s: TimeInterval) -> TimeInterval? { s.isNaN ? nil : min(maxRetryAfter, max(0, s)) }
+        if let s = Double(v) { return bounded(s) }
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_US_POSIX")
         f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        if let d = f.date(from: v) { return max(0, d.timeIntervalSinceNow) }
+        if let d = f.date(from: v) { return bounded(d.timeIntervalSinceNow) }
         return nil
     }
 

@@ -59,6 +59,18 @@ import Testing
         #expect((future ?? 0) > 1_000_000)
     }
 
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/crash-595ed055…): `Retry-After: 2200e2023`
+    /// was an infinite wait, and the fetcher's `UInt64(delay * 1e9)` traps on it (as on any wait
+    /// past 584 years). Waits are bounded; `nan` is not a wait.
+    @Test func retryAfterIsBounded() {
+        for text in ["2200e2023", "inf", "1e20", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+            #expect(ChangeFeedClient.retryAfter(text) == ChangeFeedClient.maxRetryAfter, "\(text)")
+        }
+        #expect(ChangeFeedClient.retryAfter("nan") == nil)
+        #expect(ChangeFeedClient.retryAfter("-inf") == 0)
+        #expect(UInt64(ChangeFeedClient.maxRetryAfter * 1_000_000_000) > 0)
+    }
+
     @Test func timesAreEncodedSoPlusSurvives() {
         let s = ChangeFeedClient.encode([URLQueryItem(name: "startTime", value: "2026-01-01T00:00:00+09:00")])
         #expect(s == "startTime=2026-01-01T00:00:00%2B09:00")

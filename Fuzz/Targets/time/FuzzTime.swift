@@ -67,7 +67,7 @@ private func check(_ data: Data) {
         }
     }
     if let wait = ChangeFeedClient.retryAfter(text) {
-        guard wait.isFinite, wait >= 0 else { fatalError("Retry-After \(text.debugDescription) is \(wait) s") }
+        guard wait.isFinite, wait >= 0, wait <= ChangeFeedClient.maxRetryAfter else { fatalError("Retry-After \(text.debugDescription) is \(wait) s") }
     }
 }
 
