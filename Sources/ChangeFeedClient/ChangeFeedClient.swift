@@ -276,11 +276,25 @@ public final class ChangeFeedClient: Sendable {
         guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
         func bounded(_ s: TimeInterval) -> TimeInterval? { s.isNaN ? nil : min(maxRetryAfter, max(0, s)) }
         if let s = Double(v) { return bounded(s) }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        if let d = f.date(from: v) { return bounded(d.timeIntervalSinceNow) }
+        if let d = httpDate(v) { return bounded(d.timeIntervalSinceNow) }
         return nil
+    }
+
+    /// An HTTP date as servers send it, the IMF-fixdate of RFC 9110 5.6.7:
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` (names in any case; `UTC` taken for `GMT`). Read by hand:
+    /// Foundation's DateFormatter on Linux traps on text such as "M" + a combining mark.
+    static func httpDate(_ text: String) -> Date? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[0].hasSuffix(","),
+              ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(parts[0].dropLast().lowercased()),
+              let month = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+                .firstIndex(of: parts[2].lowercased()),
+              ["gmt", "utc"].contains(parts[5].lowercased()) else { return nil }
+        var day = ISOScanner(String(parts[1])), year = ISOScanner(String(parts[3])), time = ISOScanner(String(parts[4]))
+        guard let d = day.digits(2), day.atEnd, let y = year.digits(4), year.atEnd,
+              let h = time.digits(2), time.accept(58), let m = time.digits(2), time.accept(58), let s = time.digits(2), time.atEnd,
+              (1...Timestamp.daysIn(month: month + 1, year: y)).contains(d), h < 24, m < 60, s < 61 else { return nil }
+        return Timestamp(year: y, month: month + 1, day: d, hour: h, minute: m, second: s).date
     }
 
     static func encode(_ items: [URLQueryItem]) -> String {

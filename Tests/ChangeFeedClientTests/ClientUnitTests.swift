@@ -71,6 +71,29 @@ import Testing
         #expect(UInt64(ChangeFeedClient.maxRetryAfter * 1_000_000_000) > 0)
     }
 
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/crash-0df215c8…): Foundation's
+    /// DateFormatter traps on "M" + U+0617 ("Incorrect range"), so a Retry-After header like that
+    /// crashed dicomtui. HTTP dates are read by hand.
+    @Test func retryAfterDatesAreReadWithoutDateFormatter() {
+        for text in ["M\u{0617}", "Mon\u{0301}, 06 Nov 1994 08:49:37 GMT", "a\r\nb", "Sun, 06 Nov 1994 08:49:37 PST",
+                     "Sun, 31 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 94 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT"] {
+            #expect(ChangeFeedClient.retryAfter(text) == nil, "\(text.debugDescription)")
+        }
+        #expect(ChangeFeedClient.retryAfter("Sun, 06 Nov 1994 08:49:37 GMT") == 0)   // in the past: now
+        #expect(ChangeFeedClient.httpDate("Sun, 06 Nov 1994 08:49:37 GMT") == Date(timeIntervalSince1970: 784_111_777))
+        #expect(ChangeFeedClient.httpDate("wed, 21 OCT 2015 07:28:00 utc") == Date(timeIntervalSince1970: 1_445_412_480))
+        let soon = ChangeFeedClient.retryAfter(Self.httpDate(Date().addingTimeInterval(120)))
+        #expect(soon.map { (100...121).contains($0) } == true)
+    }
+
+    static func httpDate(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return f.string(from: date)
+    }
+
     @Test func timesAreEncodedSoPlusSurvives() {
         let s = ChangeFeedClient.encode([URLQueryItem(name: "startTime", value: "2026-01-01T00:00:00+09:00")])
         #expect(s == "startTime=2026-01-01T00:00:00%2B09:00")
