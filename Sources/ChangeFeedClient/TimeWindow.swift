@@ -142,8 +142,15 @@ public enum TimeWindow {
         // The calendar the service counts in is the proleptic Gregorian one (Timestamp); Foundation's
         // Gregorian calendar turns Julian before 1582, so it only says what a local zone's offset is.
         let wall = Timestamp(year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction: fraction)
+        func inRange(_ t: Timestamp) throws(InputError) -> Timestamp {
+            guard t >= .min && t <= .max else {
+                throw InputError("\(option) '\(text)' is \(utc(t)), outside the times the service has "
+                                 + "(0001-01-01T00:00:00Z to 9999-12-31T23:59:59.9999999Z)")
+            }
+            return t
+        }
         if let explicitOffset {
-            return wall.adding(ticks: -Int64(explicitOffset) * Timestamp.ticksPerSecond)
+            return try inRange(wall.adding(ticks: -Int64(explicitOffset) * Timestamp.ticksPerSecond))
         }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
@@ -156,7 +163,7 @@ public enum TimeWindow {
             throw InputError("\(option) '\(text)' does not exist in \(zone.identifier) (the clocks skip it for "
                              + "daylight saving time); add a zone, for example \(trimmed)Z or \(trimmed)+01:00")
         }
-        return wall.adding(ticks: -Int64(zone.secondsFromGMT(for: date)) * Timestamp.ticksPerSecond)
+        return try inRange(wall.adding(ticks: -Int64(zone.secondsFromGMT(for: date)) * Timestamp.ticksPerSecond))
     }
 
     private static func nonBlank(_ s: String) -> String? {

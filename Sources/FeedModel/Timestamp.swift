@@ -87,7 +87,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Reads a timestamp as the service writes it: `2020-03-04T01:03:08.4834Z` or
     /// `…08.4834+00:00` (or any other offset, `±hh:mm` or `±hhmm`), 0 to 7 fraction digits
     /// (more are cut to 7), `T`, `t` or a space between date and time. A zone is required.
-    /// Nil when the text is not such a timestamp.
+    /// Nil when the text is not such a timestamp, or when its instant is outside `min...max`.
     public static func parse(_ text: String) -> Timestamp? {
         var sc = ISOScanner(text)
         return parse(&sc, requireEnd: true)
@@ -133,7 +133,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         if requireEnd && !sc.atEnd { return nil }
         let local = Timestamp(year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction: fraction)
-        return local.adding(ticks: -Int64(offsetSeconds) * ticksPerSecond)
+        let t = local.adding(ticks: -Int64(offsetSeconds) * ticksPerSecond)
+        // As .NET's DateTimeOffset: the instant must lie in years 1 to 9999 UTC (a year 0, or an
+        // offset or leap second past either end, is no instant the service has).
+        return t >= .min && t <= .max ? t : nil
     }
 
     public static func daysIn(month: Int, year: Int) -> Int {

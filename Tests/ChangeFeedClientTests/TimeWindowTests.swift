@@ -57,6 +57,14 @@ import Testing
         #expect(local == Self.utc("1500-03-01T12:00:00Z").adding(ticks: -(9 * 3600 + 18 * 60 + 59) * Timestamp.ticksPerSecond))
     }
 
+    @Test func timesOutsideTheServicesCalendarAreRefused() {
+        for text in ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00", "0000-12-31"] {
+            #expect(throws: TimeWindow.InputError.self, "\(text)") {
+                try TimeWindow.time(text, option: "--end-time", zone: tokyo)
+            }
+        }
+    }
+
     @Test(arguments: [("2024-05-03T10:58:00Z", "2024-05-03T10:58:00Z"),
                       ("2024-05-03T10:58:00+09:00", "2024-05-03T01:58:00Z"),
                       ("2024-05-03T10:58:00+0900", "2024-05-03T01:58:00Z"),

@@ -57,6 +57,22 @@ import Testing
         #expect(Timestamp(ticks: Int64.min).iso.hasSuffix("T21:11:54.5224192Z"))
     }
 
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/crash-1e35b1e8…): a leap second or an
+    /// offset past either end of the calendar read as an instant in year 10000 (or 0), which
+    /// printed with five digits and did not read back. As in .NET, those are no instants.
+    @Test(arguments: ["9999-12-31T23:59:60.9999999Z", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00",
+                      "0000-06-01T00:00:00Z"])
+    func instantsOutsideYears1To9999AreRefused(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test func theEndsOfTheCalendarStillRead() {
+        #expect(Timestamp.parse("0001-01-01T00:00:00Z") == .min)
+        #expect(Timestamp.parse("0001-01-01T01:00:00+01:00") == .min)
+        #expect(Timestamp.parse("9999-12-31T23:59:59.9999999Z") == .max)
+        #expect(Timestamp.parse("9999-12-31T18:59:59.9999999-05:00") == .max)
+    }
+
     @Test func orderIsByTick() {
         let a = Timestamp.parse("2024-01-01T00:00:00.0000001Z")!, b = Timestamp.parse("2024-01-01T09:00:00.0000002+09:00")!
         #expect(a < b && b.ticks - a.ticks == 1)
