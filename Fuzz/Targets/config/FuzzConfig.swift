@@ -12,7 +12,7 @@ private func check(_ data: Data) {
     if let wanted = file.defaultProfile, file.profile(named: wanted) == nil { fatalError("default-profile names no profile") }
     for p in file.profiles {
         if let url = p.url, URLCheck.problem(url) != nil { fatalError("profile \(p.name): an unusable url was accepted") }
-        if let r = p.refreshBefore, !(r.isFinite && r >= 0) { fatalError("profile \(p.name): refresh-before \(r)") }
+        if let r = p.refreshBefore, !(r.isFinite && r >= 0 && r <= DurationText.maximum) { fatalError("profile \(p.name): refresh-before \(r)") }
         if let n = p.pageSize, n < 1 { fatalError("profile \(p.name): page-size \(n)") }
         if let n = p.parallel, !(1...32).contains(n) { fatalError("profile \(p.name): parallel \(n)") }
         _ = Resolution.settings(profile: p, file: file, environment: [:], flags: FlagSettings())

@@ -49,7 +49,8 @@ private func check(_ data: Data) {
     }
     _ = try? TimeWindow.resolve(since: text, start: nil, end: nil, now: now, zone: berlin)
     if let d = DurationText.seconds(text) {
-        guard d.isFinite, d >= 0 else { fatalError("duration \(text.debugDescription) is \(d) s") }
+        // Durations become Int seconds, Duration and tick counts: a century is the most any option means.
+        guard d.isFinite, d >= 0, d <= 100 * 366 * 86_400 else { fatalError("duration \(text.debugDescription) is \(d) s") }
     }
 
     // The service URL: what is accepted is a base URL that, given again, is the same service.
