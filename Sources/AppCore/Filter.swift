@@ -99,7 +99,11 @@ extension FeedFilter: CustomStringConvertible {
     /// The filter written back in its own grammar: `parse(description)` gives the same filter.
     public var description: String {
         terms.map { term in
-            (term.negated ? "!" : "") + term.anyOf.map { atom in
+            // A word that starts with "!" in a term that is not inverted (typed `|!x`) keeps the
+            // empty alternative in front of it, or the "!" would invert the term.
+            var lead = term.negated ? "!" : ""
+            if !term.negated, case .word(let w)? = term.anyOf.first, w.hasPrefix("!") { lead = "|" }
+            return lead + term.anyOf.map { atom in
                 switch atom {
                 case .word(let w): return w
                 case .actions(let set):
