@@ -114,7 +114,13 @@ extension FeedFilter: CustomStringConvertible {
                 case .unreadable: return "is:unreadable"
                 }
             }.joined(separator: "|")
-        }.joined(separator: " ")
+        }.reduce("") { text, term in
+            guard let last = text.last, let first = term.first else { return term }
+            // Terms are split on the character " ": a space that would fuse with its neighbours
+            // into one grapheme (a combining mark after it, a prepended mark before it) is no
+            // separator, so those take a tab, which never fuses.
+            return text + ((String(last) + " " + String(first)).count == 3 ? " " : "\t") + term
+        }
     }
 }
 

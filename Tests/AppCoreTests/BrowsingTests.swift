@@ -51,9 +51,10 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
     }
 
     /// A filter writes itself in its own grammar (the `filter` fuzz target checks this on every
-    /// input; Fuzz/Corpus/filter/crash-b75669ec… was `|!x`, a word "!x" in a term that is not inverted).
+    /// input; Fuzz/Corpus/filter/crash-b75669ec… was `|!x`, a word "!x" in a term that is not inverted, and
+    /// crash-5a1339f9… a term that starts with a combining mark, which fused with a space before it).
     @Test(arguments: ["Yamada action:del state:cur|rep modality:ct !is:unr", "|!x", "!!x", "a|!b |!x :colon\tTAB",
-                      "山田|is:u|action:up !modality:mr|ct"])
+                      "山田|is:u|action:up !modality:mr|ct", "a\t\u{0651}\tb", "a\u{0600}\tb"])
     func aFilterWritesItselfInItsOwnGrammar(text: String) throws {
         let f = try #require(try FeedFilter.parse(text))
         #expect(try FeedFilter.parse(f.description) == f, "\(f.description)")
