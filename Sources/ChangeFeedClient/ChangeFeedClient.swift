@@ -102,7 +102,12 @@ public final class ChangeFeedClient: Sendable {
     /// The body of a 200 from `/changefeed/latest`: see `latestPosition`.
     public static func decodeLatest(_ body: Data) throws(ChangeFeedError) -> EntryResult? {
         if body.isEmpty { throw .malformed("an empty body with 200 OK from /changefeed/latest (only 204 means an empty feed)") }
-        if String(decoding: body.prefix(16), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "null" { return nil }
+        // JSON null, with JSON's white space around it (any amount; nothing else): not the first
+        // 16 bytes trimmed of Unicode white space, which took `null` + 12 spaces + junk for null
+        // and `null` after 13 spaces for garbage.
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+        if let first = body.firstIndex(where: { !isSpace($0) }), let last = body.lastIndex(where: { !isSpace($0) }),
+           body[first...last].elementsEqual("null".utf8) { return nil }
         let item: Lossy
         do {
             item = try JSONDecoder().decode(Lossy.self, from: body)

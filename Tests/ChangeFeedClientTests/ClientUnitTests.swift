@@ -51,6 +51,18 @@ import Testing
         }
     }
 
+    /// Found by the `page` fuzz target's property "JSON null, and only null, is an empty feed"
+    /// (Fuzz/Corpus/page/latest-null-junk, latest-null-after-spaces): /latest's body was compared
+    /// as its first 16 bytes trimmed of Unicode white space.
+    @Test func onlyJSONNullFromLatestIsAnEmptyFeed() throws {
+        for body in ["null", "  null\n", "\r\n\t" + String(repeating: " ", count: 40) + "null" + String(repeating: "\n", count: 40)] {
+            #expect(try ChangeFeedClient.decodeLatest(Data(body.utf8)) == nil, "\(body.debugDescription)")
+        }
+        for body in ["null            x", "\u{A0}null", "nullnull", "null]", "\u{FEFF}null", "[null]"] {
+            #expect(throws: ChangeFeedError.self, "\(body.debugDescription)") { try ChangeFeedClient.decodeLatest(Data(body.utf8)) }
+        }
+    }
+
     @Test func retryAfterInSecondsOrAsADate() {
         #expect(ChangeFeedClient.retryAfter("7") == 7)
         #expect(ChangeFeedClient.retryAfter(nil) == nil)
