@@ -63,6 +63,19 @@ import Testing
         }
     }
 
+    /// Found by the `page` fuzz target (Fuzz/Corpus/page/crash-57eb2c0f…, `[8,\n]`): JSONDecoder
+    /// accepts a comma before the closing bracket, the splitter did not, so an element that did
+    /// not decode in such a page lost its raw text.
+    @Test func theSplitterAcceptsATrailingCommaAsTheDecoderDoes() throws {
+        #expect(JSONArrayElements.spans(in: Data("\n[8,\n]".utf8)) == [2..<3])
+        #expect(JSONArrayElements.spans(in: Data("[ {\"a\":[1,2]} , \"x,]\" ,]".utf8)) == [2..<13, 16..<21])
+        #expect(JSONArrayElements.spans(in: Data("[,]".utf8)) == nil)
+        let page = Data(#"[{"sequence":7,"action":"Archive"},]"#.utf8)
+        let results = try ChangeFeedClient.decodePage(page)
+        guard case .undecodable(0, let bad)? = results.first else { Issue.record("\(results)"); return }
+        #expect(bad.raw == #"{"sequence":7,"action":"Archive"}"#)
+    }
+
     @Test func retryAfterInSecondsOrAsADate() {
         #expect(ChangeFeedClient.retryAfter("7") == 7)
         #expect(ChangeFeedClient.retryAfter(nil) == nil)
