@@ -98,6 +98,23 @@ import Testing
         #expect(e.metadata?["00100010"]?["Value"]?.arrayValue?.first?["Ideographic"]?.stringValue == "山田^太郎")
     }
 
+    /// Found by the `page` fuzz target (Fuzz/Corpus/page/crash-ff424258…): with a field twice in
+    /// two casings, which one counted depended on a dictionary's order, so /latest and a page
+    /// (or two reads of one page) read the same element differently.
+    @Test func aFieldInTwoCasingsReadsTheSameEveryTime() throws {
+        let fields = #""sequence":1,"seriesInstanceUid":"2","sopInstanceUid":"3","action":"Create","timestamp":"2020-03-04T01:03:08Z","state":"Current""#
+        for json in [#"{"StudyInstanceUid":"pascal","studyInstanceUid":"camel",\#(fields)}"#,
+                     #"{"studyInstanceUid":"camel","StudyInstanceUid":"pascal",\#(fields)}"#,
+                     #"{"STUDYINSTANCEUID":"upper","StudyInstanceUid":"pascal","studyInstanceUid":"camel",\#(fields)}"#] {
+            for _ in 0..<20 {
+                #expect(try decode(json).studyInstanceUid == "camel")
+                #expect(try JSONDecoder().decode([ChangeFeedEntry].self, from: Data("[\(json)]".utf8))[0].studyInstanceUid == "camel")
+            }
+        }
+        // Without the service's spelling, the one that sorts first.
+        #expect(try decode(#"{"studyinstanceuid":"lower","StudyInstanceUid":"pascal",\#(fields)}"#).studyInstanceUid == "pascal")
+    }
+
     @Test func pascalCaseAndLowerCaseEnumsAsTheDocsShowThem() throws {
         let e = try decode("""
             {"Sequence":1,"StudyInstanceUid":"1","SeriesInstanceUid":"2","SopInstanceUid":"3",
