@@ -116,3 +116,29 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// Fuzzing (scripts/fuzz; never part of `swift build`, `scripts/test` or CI): with DICOMTUI_FUZZ set,
+// and only then, the package also has one libFuzzer executable per harness in Fuzz/, and the
+// project's own targets are compiled with coverage and AddressSanitizer. scripts/fuzz sets the
+// variable and builds in .build-fuzz, so the normal build directory never sees these flags.
+if Context.environment["DICOMTUI_FUZZ"] != nil {
+    let sanitize: [String] = ["-sanitize=fuzzer,address", "-enable-testing", "-O"]
+    for target in package.targets where target.type == .regular {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(sanitize)]
+    }
+    let harnesses: [(name: String, dependencies: [Target.Dependency])] = [
+        ("page", ["ChangeFeedClient", "FeedModel"]),
+        ("az", ["TokenSource"]),
+        ("dicom-json", ["DicomKit", "FeedModel"]),
+        ("config", ["Config", "FeedModel"]),
+        ("filter", ["AppCore", "FeedModel"]),
+        ("time", ["FeedModel", "ChangeFeedClient", "Config"]),
+        ("safetext", ["TerminalKit"]),
+    ]
+    for h in harnesses {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(h.name)", dependencies: h.dependencies, path: "Fuzz/Targets/\(h.name)",
+            swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library", "-O"])],
+            linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]))
+    }
+}

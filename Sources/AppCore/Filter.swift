@@ -106,6 +106,35 @@ public struct FeedFilter: Sendable, Equatable {
     }
 }
 
+extension FeedFilter: CustomStringConvertible {
+    /// The filter written back in its own grammar: `parse(description)` gives the same filter.
+    public var description: String {
+        terms.map { term in
+            // A word that starts with "!" in a term that is not inverted (typed `|!x`) keeps the
+            // empty alternative in front of it, or the "!" would invert the term.
+            var lead = term.negated ? "!" : ""
+            if !term.negated, case .word(let w)? = term.anyOf.first, w.hasPrefix("!") { lead = "|" }
+            return lead + term.anyOf.map { atom in
+                switch atom {
+                case .word(let w): return w
+                case .actions(let set):
+                    return ChangeFeedAction.allCases.filter(set.contains).map { "action:" + $0.rawValue.lowercased() }.joined(separator: "|")
+                case .states(let set):
+                    return ChangeFeedState.allCases.filter(set.contains).map { "state:" + $0.rawValue.lowercased() }.joined(separator: "|")
+                case .modality(let m): return "modality:" + m.lowercased()
+                case .unreadable: return "is:unreadable"
+                }
+            }.joined(separator: "|")
+        }.reduce("") { text, term in
+            guard let last = text.last, let first = term.first else { return term }
+            // Terms are split on the character " ": a space that would fuse with its neighbours
+            // into one grapheme (a combining mark after it, a prepended mark before it) is no
+            // separator, so those take a tab, which never fuses.
+            return text + ((String(last) + " " + String(first)).count == 3 ? " " : "\t") + term
+        }
+    }
+}
+
 public struct FilterError: Error, Sendable, Equatable {
     public var message: String
     public init(_ message: String) { self.message = message }

@@ -96,13 +96,23 @@ public final class ChangeFeedClient: Sendable {
     public func latestPosition(authorization: String) async throws(ChangeFeedError) -> EntryResult? {
         let (status, body) = try await get(latestURL, authorization: authorization)
         if status == 204 { return nil }
+        return try Self.decodeLatest(body)
+    }
+
+    /// The body of a 200 from `/changefeed/latest`: see `latestPosition`.
+    public static func decodeLatest(_ body: Data) throws(ChangeFeedError) -> EntryResult? {
         if body.isEmpty { throw .malformed("an empty body with 200 OK from /changefeed/latest (only 204 means an empty feed)") }
-        if String(decoding: body.prefix(16), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "null" { return nil }
+        // JSON null, with JSON's white space around it (any amount; nothing else): not the first
+        // 16 bytes trimmed of Unicode white space, which took `null` + 12 spaces + junk for null
+        // and `null` after 13 spaces for garbage.
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
+        if let first = body.firstIndex(where: { !isSpace($0) }), let last = body.lastIndex(where: { !isSpace($0) }),
+           body[first...last].elementsEqual("null".utf8) { return nil }
         let item: Lossy
         do {
             item = try JSONDecoder().decode(Lossy.self, from: body)
         } catch {
-            throw .malformed("the latest entry is not a JSON object (\(Self.describe(error)))")
+            throw .malformed("the latest entry is not a JSON object (\(describe(error)))")
         }
         switch item.result {
         case .success(let e): return .entry(e)
@@ -261,15 +271,35 @@ public final class ChangeFeedClient: Sendable {
         return u.absoluteString
     }
 
-    /// Retry-After as seconds or an HTTP date.
+    /// The longest wait a Retry-After can ask for. The fetcher sleeps in nanoseconds as a UInt64
+    /// (about 584 years at most): `Retry-After: 1e20`, `inf` or a date in the year 9999 crashed it.
+    public static let maxRetryAfter: TimeInterval = 30 * 86_400
+
+    /// Retry-After as seconds or an HTTP date, at most `maxRetryAfter`; nil when it is neither
+    /// (or not a number: `nan`).
     static func retryAfter(_ value: String?) -> TimeInterval? {
         guard let v = value?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
-        if let s = Double(v) { return max(0, s) }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        if let d = f.date(from: v) { return max(0, d.timeIntervalSinceNow) }
+        func bounded(_ s: TimeInterval) -> TimeInterval? { s.isNaN ? nil : min(maxRetryAfter, max(0, s)) }
+        if let s = Double(v) { return bounded(s) }
+        if let d = httpDate(v) { return bounded(d.timeIntervalSinceNow) }
         return nil
+    }
+
+    /// An HTTP date as servers send it, the IMF-fixdate of RFC 9110 5.6.7:
+    /// `Sun, 06 Nov 1994 08:49:37 GMT` (names in any case; `UTC` taken for `GMT`). Read by hand:
+    /// Foundation's DateFormatter on Linux traps on text such as "M" + a combining mark.
+    static func httpDate(_ text: String) -> Date? {
+        let parts = text.split(separator: " ")
+        guard parts.count == 6, parts[0].hasSuffix(","),
+              ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(parts[0].dropLast().lowercased()),
+              let month = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+                .firstIndex(of: parts[2].lowercased()),
+              ["gmt", "utc"].contains(parts[5].lowercased()) else { return nil }
+        var day = ISOScanner(String(parts[1])), year = ISOScanner(String(parts[3])), time = ISOScanner(String(parts[4]))
+        guard let d = day.digits(2), day.atEnd, let y = year.digits(4), year.atEnd,
+              let h = time.digits(2), time.accept(58), let m = time.digits(2), time.accept(58), let s = time.digits(2), time.atEnd,
+              (1...Timestamp.daysIn(month: month + 1, year: y)).contains(d), h < 24, m < 60, s < 61 else { return nil }
+        return Timestamp(year: y, month: month + 1, day: d, hour: h, minute: m, second: s).date
     }
 
     static func encode(_ items: [URLQueryItem]) -> String {

@@ -24,7 +24,7 @@ enum JSONArrayElements {
                     case 0x7D, 0x5D:                                 // } ]
                         guard depth > 0 else { return false }
                         depth -= 1; i += 1
-                    case 0x2C where depth == 0: return true           // , ends a scalar
+                    case 0x2C where depth == 0: return false          // , where a value should start: no value
                     default:
                         if depth == 0 {
                             // A scalar: up to the next comma, bracket or space.
@@ -49,7 +49,13 @@ enum JSONArrayElements {
                 spans.append(start..<i)
                 skipSpace()
                 guard i < b.count else { return nil }
-                if b[i] == 0x2C { i += 1; continue }                // ,
+                if b[i] == 0x2C {                                   // ,
+                    i += 1
+                    // A comma before the closing bracket, as Foundation's JSONDecoder accepts it.
+                    skipSpace()
+                    if i < b.count, b[i] == 0x5D { return spans }
+                    continue
+                }
                 if b[i] == 0x5D { return spans }                    // ]
                 return nil
             }

@@ -139,25 +139,31 @@ public enum TimeWindow {
             throw InputError("\(option) '\(text)': the time of day is out of range (00:00:00 to 23:59:59)")
         }
 
-        let tz: TimeZone
+        // The calendar the service counts in is the proleptic Gregorian one (Timestamp); Foundation's
+        // Gregorian calendar turns Julian before 1582, so it only says what a local zone's offset is.
+        let wall = Timestamp(year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction: fraction)
+        func inRange(_ t: Timestamp) throws(InputError) -> Timestamp {
+            guard t >= .min && t <= .max else {
+                throw InputError("\(option) '\(text)' is \(utc(t)), outside the times the service has "
+                                 + "(0001-01-01T00:00:00Z to 9999-12-31T23:59:59.9999999Z)")
+            }
+            return t
+        }
         if let explicitOffset {
-            guard let fixed = TimeZone(secondsFromGMT: explicitOffset) else { throw bad }
-            tz = fixed
-        } else {
-            tz = zone
+            return try inRange(wall.adding(ticks: -Int64(explicitOffset) * Timestamp.ticksPerSecond))
         }
         var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = tz
+        calendar.timeZone = zone
         let wanted = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         guard let date = calendar.date(from: wanted) else { throw bad }
         // A local time that the clocks skip (daylight saving) comes back as another time.
         let back = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
         guard back.year == year, back.month == month, back.day == day, back.hour == hour,
               back.minute == minute, back.second == second else {
-            throw InputError("\(option) '\(text)' does not exist in \(tz.identifier) (the clocks skip it for "
+            throw InputError("\(option) '\(text)' does not exist in \(zone.identifier) (the clocks skip it for "
                              + "daylight saving time); add a zone, for example \(trimmed)Z or \(trimmed)+01:00")
         }
-        return Timestamp(ticks: Int64(date.timeIntervalSince1970.rounded()) * Timestamp.ticksPerSecond + fraction)
+        return try inRange(wall.adding(ticks: -Int64(zone.secondsFromGMT(for: date)) * Timestamp.ticksPerSecond))
     }
 
     private static func nonBlank(_ s: String) -> String? {

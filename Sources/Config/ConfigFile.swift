@@ -254,14 +254,20 @@ public struct ConfigFile: Sendable, Equatable {
 
 /// Durations as the command line and the file write them: `90`, `90s`, `5m`, `2h`, `1d`.
 public enum DurationText {
-    /// `90`, `90s`, `500ms`, `5m`, `2h`, `1d` as seconds.
+    /// The longest duration any option means: a century. Durations become `Int` seconds,
+    /// `Duration`s and tick counts, which trap on values like `1e300` (`--refresh-before 1e300`
+    /// crashed `dicomtui token`).
+    public static let maximum: TimeInterval = 100 * 366 * 86_400
+
+    /// `90`, `90s`, `500ms`, `5m`, `2h`, `1d` as seconds; nil for anything else, and for more than `maximum`.
     public static func seconds(_ text: String) -> TimeInterval? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        if t.hasSuffix("ms"), let n = Double(t.dropLast(2)), n >= 0, n.isFinite { return n / 1000 }
+        func bounded(_ s: Double) -> TimeInterval? { s >= 0 && s <= maximum ? s : nil }
+        if t.hasSuffix("ms"), let n = Double(t.dropLast(2)) { return bounded(n / 1000) }
         guard let last = t.last else { return nil }
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86_400]
-        if let unit = units[last], let n = Double(t.dropLast()), n >= 0, n.isFinite { return n * unit }
-        if let n = Double(t), n >= 0, n.isFinite { return n }
+        if let unit = units[last], let n = Double(t.dropLast()) { return bounded(n * unit) }
+        if let n = Double(t) { return bounded(n) }
         return nil
     }
 }

@@ -70,10 +70,31 @@ extension ChangeFeedEntry: Decodable {
         init?(intValue: Int) { nil }
     }
 
+    /// The service's own spelling of each field.
+    static let fieldNames: Set<String> = ["sequence", "partitionName", "filePath", "studyInstanceUid", "seriesInstanceUid",
+                                          "sopInstanceUid", "action", "timestamp", "state", "metadata"]
+
+    /// The keys of an element by their lowercased names. When two keys differ only in case
+    /// (`"studyInstanceUid"` and `"StudyInstanceUid"`), the service's spelling wins, else the
+    /// one that sorts first: never the order of a dictionary, which differs from one decode to the
+    /// next (a page read twice must read the same).
+    static func fieldKeys(_ all: [AnyKey]) -> [String: AnyKey] {
+        var keys: [String: AnyKey] = [:]
+        keys.reserveCapacity(all.count)
+        for k in all {
+            let name = k.stringValue.lowercased()
+            if let kept = keys[name] {
+                let keptOwn = fieldNames.contains(kept.stringValue), newOwn = fieldNames.contains(k.stringValue)
+                if keptOwn != newOwn ? keptOwn : kept.stringValue < k.stringValue { continue }
+            }
+            keys[name] = k
+        }
+        return keys
+    }
+
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: AnyKey.self)
-        var keys: [String: AnyKey] = [:]
-        for k in c.allKeys { keys[k.stringValue.lowercased()] = k }
+        let keys = Self.fieldKeys(c.allKeys)
         func key(_ name: String) throws -> AnyKey {
             guard let k = keys[name.lowercased()] else {
                 throw EntryDecodingError("missing field '\(name)'")
@@ -145,8 +166,7 @@ public struct UnreadableEntry: Error, Sendable, Equatable {
             u.reason = reason
             return u
         }
-        var keys: [String: ChangeFeedEntry.AnyKey] = [:]
-        for k in c.allKeys { keys[k.stringValue.lowercased()] = k }
+        let keys = ChangeFeedEntry.fieldKeys(c.allKeys)
         if let k = keys["sequence"] {
             // A number, or a number written as a string (`"sequence":"42"`).
             u.sequence = (try? c.decode(Int64.self, forKey: k))

@@ -39,14 +39,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
     /// For calendars and clocks (may be a tick off; never compare or send it back).
     public var date: Date {
-        let s = wholeSeconds
-        return Date(timeIntervalSince1970: Double(s) + Double(ticks - s * Self.ticksPerSecond) / Double(Self.ticksPerSecond))
+        Date(timeIntervalSince1970: Double(wholeSeconds) + Double(fractionTicks) / Double(Self.ticksPerSecond))
     }
 
     /// Seconds since the epoch, rounded down.
     public var wholeSeconds: Int64 { ticks.flooredDivision(by: Self.ticksPerSecond) }
     /// The ticks past `wholeSeconds` (0 ..< 10,000,000).
-    public var fractionTicks: Int64 { ticks - wholeSeconds * Self.ticksPerSecond }
+    public var fractionTicks: Int64 { ticks.flooredModulo(Self.ticksPerSecond) }
 
     public func adding(ticks delta: Int64) -> Timestamp { Timestamp(ticks: ticks &+ delta) }
     public func adding(seconds: TimeInterval) -> Timestamp {
@@ -66,8 +65,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// with `numericZone`. With `trimZeros`, trailing zeros of the fraction are dropped and a
     /// zero fraction is left out, as .NET writes a `DateTimeOffset`.
     public func format(fractionDigits: Int = 7, trimZeros: Bool = false, numericZone: Bool = false) -> String {
+        // Any Int64 formats (the service's range is year 1 to 9999; wrapped arithmetic can
+        // leave it): `days * ticksPerDay` would overflow near Int64.min, the remainder cannot.
         let days = ticks.flooredDivision(by: Self.ticksPerDay)
-        let inDay = ticks - days * Self.ticksPerDay
+        let inDay = ticks.flooredModulo(Self.ticksPerDay)
         let (y, m, d) = Self.civilFromDays(Int(days))
         let secondOfDay = Int(inDay / Self.ticksPerSecond)
         var s = Self.pad(y, 4) + "-" + Self.pad(m, 2) + "-" + Self.pad(d, 2) + "T" + Self.pad(secondOfDay / 3600, 2)
@@ -86,7 +87,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
     /// Reads a timestamp as the service writes it: `2020-03-04T01:03:08.4834Z` or
     /// `…08.4834+00:00` (or any other offset, `±hh:mm` or `±hhmm`), 0 to 7 fraction digits
     /// (more are cut to 7), `T`, `t` or a space between date and time. A zone is required.
-    /// Nil when the text is not such a timestamp.
+    /// Nil when the text is not such a timestamp, or when its instant is outside `min...max`.
     public static func parse(_ text: String) -> Timestamp? {
         var sc = ISOScanner(text)
         return parse(&sc, requireEnd: true)
@@ -132,7 +133,10 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         }
         if requireEnd && !sc.atEnd { return nil }
         let local = Timestamp(year: year, month: month, day: day, hour: hour, minute: minute, second: second, fraction: fraction)
-        return local.adding(ticks: -Int64(offsetSeconds) * ticksPerSecond)
+        let t = local.adding(ticks: -Int64(offsetSeconds) * ticksPerSecond)
+        // As .NET's DateTimeOffset: the instant must lie in years 1 to 9999 UTC (a year 0, or an
+        // offset or leap second past either end, is no instant the service has).
+        return t >= .min && t <= .max ? t : nil
     }
 
     public static func daysIn(month: Int, year: Int) -> Int {
@@ -180,5 +184,12 @@ extension Int64 {
     @inline(__always) public func flooredDivision(by d: Int64) -> Int64 {
         let q = self / d
         return (self % d != 0 && (self < 0) != (d < 0)) ? q - 1 : q
+    }
+
+    /// The remainder that goes with `flooredDivision` (0 ..< d for a positive `d`), without
+    /// the overflow of `self - q * d` near `Int64.min`.
+    @inline(__always) public func flooredModulo(_ d: Int64) -> Int64 {
+        let r = self % d
+        return (r != 0 && (r < 0) != (d < 0)) ? r + d : r
     }
 }

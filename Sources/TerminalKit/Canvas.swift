@@ -38,14 +38,15 @@ public struct Canvas: Sendable, Equatable {
         let limit = maxWidth.map { min(cols, col + $0) } ?? cols
         var x = col
         var lastDrawn: Int? = nil          // where the previous glyph of this call landed
-        for ch in SafeText.sanitize(text) {
+        /// Draws one grapheme; false when it does not fit.
+        func glyph(_ ch: Character) -> Bool {
             let w = TextWidth.of(ch)
             if w == 0 {
                 // A combining mark on its own: attach it to the previous glyph when that was drawn.
                 if let at = lastDrawn { appendMark(ch, row: row, col: at) }
-                continue
+                return true
             }
-            if x + w > limit { break }
+            if x + w > limit { return false }
             if x >= 0 {
                 put(String(ch), width: w, row: row, col: x, style: style)
                 lastDrawn = x
@@ -53,6 +54,21 @@ public struct Canvas: Sendable, Equatable {
                 lastDrawn = nil            // clipped at the left edge
             }
             x += w
+            return true
+        }
+        if SafeText.isClean(text) {
+            for ch in text where !glyph(ch) { break }
+        } else {
+            // Graphemes as the text has them, each control replaced by its placeholder on its own:
+            // a mark or an emoji modifier after a control must not fuse with the placeholder
+            // (TextWidth measured it on its own, and the terminal draws it on its own).
+            outer: for ch in text {
+                if SafeText.isClean(String(ch)) {
+                    if !glyph(ch) { break }
+                } else {
+                    for piece in SafeText.sanitize(String(ch)) where !glyph(piece) { break outer }
+                }
+            }
         }
         return max(0, x - col)
     }

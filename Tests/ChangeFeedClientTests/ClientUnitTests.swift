@@ -51,12 +51,72 @@ import Testing
         }
     }
 
+    /// Found by the `page` fuzz target's property "JSON null, and only null, is an empty feed"
+    /// (Fuzz/Corpus/page/latest-null-junk, latest-null-after-spaces): /latest's body was compared
+    /// as its first 16 bytes trimmed of Unicode white space.
+    @Test func onlyJSONNullFromLatestIsAnEmptyFeed() throws {
+        for body in ["null", "  null\n", "\r\n\t" + String(repeating: " ", count: 40) + "null" + String(repeating: "\n", count: 40)] {
+            #expect(try ChangeFeedClient.decodeLatest(Data(body.utf8)) == nil, "\(body.debugDescription)")
+        }
+        for body in ["null            x", "\u{A0}null", "nullnull", "null]", "\u{FEFF}null", "[null]"] {
+            #expect(throws: ChangeFeedError.self, "\(body.debugDescription)") { try ChangeFeedClient.decodeLatest(Data(body.utf8)) }
+        }
+    }
+
+    /// Found by the `page` fuzz target (Fuzz/Corpus/page/crash-57eb2c0f…, `[8,\n]`): JSONDecoder
+    /// accepts a comma before the closing bracket, the splitter did not, so an element that did
+    /// not decode in such a page lost its raw text.
+    @Test func theSplitterAcceptsATrailingCommaAsTheDecoderDoes() throws {
+        #expect(JSONArrayElements.spans(in: Data("\n[8,\n]".utf8)) == [2..<3])
+        #expect(JSONArrayElements.spans(in: Data("[ {\"a\":[1,2]} , \"x,]\" ,]".utf8)) == [2..<13, 16..<21])
+        #expect(JSONArrayElements.spans(in: Data("[,]".utf8)) == nil)
+        let page = Data(#"[{"sequence":7,"action":"Archive"},]"#.utf8)
+        let results = try ChangeFeedClient.decodePage(page)
+        guard case .undecodable(0, let bad)? = results.first else { Issue.record("\(results)"); return }
+        #expect(bad.raw == #"{"sequence":7,"action":"Archive"}"#)
+    }
+
     @Test func retryAfterInSecondsOrAsADate() {
         #expect(ChangeFeedClient.retryAfter("7") == 7)
         #expect(ChangeFeedClient.retryAfter(nil) == nil)
         #expect(ChangeFeedClient.retryAfter("soon") == nil)
         let future = ChangeFeedClient.retryAfter("Wed, 21 Oct 2099 07:28:00 GMT")
         #expect((future ?? 0) > 1_000_000)
+    }
+
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/crash-595ed055…): `Retry-After: 2200e2023`
+    /// was an infinite wait, and the fetcher's `UInt64(delay * 1e9)` traps on it (as on any wait
+    /// past 584 years). Waits are bounded; `nan` is not a wait.
+    @Test func retryAfterIsBounded() {
+        for text in ["2200e2023", "inf", "1e20", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+            #expect(ChangeFeedClient.retryAfter(text) == ChangeFeedClient.maxRetryAfter, "\(text)")
+        }
+        #expect(ChangeFeedClient.retryAfter("nan") == nil)
+        #expect(ChangeFeedClient.retryAfter("-inf") == 0)
+        #expect(UInt64(ChangeFeedClient.maxRetryAfter * 1_000_000_000) > 0)
+    }
+
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/crash-0df215c8…): Foundation's
+    /// DateFormatter traps on "M" + U+0617 ("Incorrect range"), so a Retry-After header like that
+    /// crashed dicomtui. HTTP dates are read by hand.
+    @Test func retryAfterDatesAreReadWithoutDateFormatter() {
+        for text in ["M\u{0617}", "Mon\u{0301}, 06 Nov 1994 08:49:37 GMT", "a\r\nb", "Sun, 06 Nov 1994 08:49:37 PST",
+                     "Sun, 31 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 94 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT"] {
+            #expect(ChangeFeedClient.retryAfter(text) == nil, "\(text.debugDescription)")
+        }
+        #expect(ChangeFeedClient.retryAfter("Sun, 06 Nov 1994 08:49:37 GMT") == 0)   // in the past: now
+        #expect(ChangeFeedClient.httpDate("Sun, 06 Nov 1994 08:49:37 GMT") == Date(timeIntervalSince1970: 784_111_777))
+        #expect(ChangeFeedClient.httpDate("wed, 21 OCT 2015 07:28:00 utc") == Date(timeIntervalSince1970: 1_445_412_480))
+        let soon = ChangeFeedClient.retryAfter(Self.httpDate(Date().addingTimeInterval(120)))
+        #expect(soon.map { (100...121).contains($0) } == true)
+    }
+
+    static func httpDate(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "GMT")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return f.string(from: date)
     }
 
     @Test func timesAreEncodedSoPlusSurvives() {

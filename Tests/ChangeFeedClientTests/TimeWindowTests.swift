@@ -43,6 +43,28 @@ import Testing
         #expect(day == Self.utc("2024-05-03T04:00:00Z"))
     }
 
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/ts-min): Foundation's Gregorian
+    /// calendar is Julian before 1582, so `--start-time 0001-01-01T00:00:00Z` (the service's own
+    /// default start) came out two days early, 0000-12-30. Times are the service's proleptic
+    /// Gregorian instants, with a zone or without one.
+    @Test func timesBeforeTheGregorianReformAreTheServices() throws {
+        for text in ["0001-01-01T00:00:00Z", "1500-03-01T12:00:00+01:00", "1582-10-10T00:00:00Z", "0004-02-29T23:59:59.9999999Z"] {
+            #expect(try TimeWindow.time(text, option: "--start-time", zone: tokyo) == Self.utc(text), "\(text)")
+        }
+        #expect(try TimeWindow.time("0001-01-01T00:00:00Z", option: "--start-time", zone: tokyo) == Timestamp.min)
+        // Without a zone: the proleptic date, at the zone's offset then (Tokyo's local mean time, +9:18:59).
+        let local = try TimeWindow.time("1500-03-01T12:00:00", option: "--start-time", zone: tokyo)
+        #expect(local == Self.utc("1500-03-01T12:00:00Z").adding(ticks: -(9 * 3600 + 18 * 60 + 59) * Timestamp.ticksPerSecond))
+    }
+
+    @Test func timesOutsideTheServicesCalendarAreRefused() {
+        for text in ["9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00", "0000-12-31"] {
+            #expect(throws: TimeWindow.InputError.self, "\(text)") {
+                try TimeWindow.time(text, option: "--end-time", zone: tokyo)
+            }
+        }
+    }
+
     @Test(arguments: [("2024-05-03T10:58:00Z", "2024-05-03T10:58:00Z"),
                       ("2024-05-03T10:58:00+09:00", "2024-05-03T01:58:00Z"),
                       ("2024-05-03T10:58:00+0900", "2024-05-03T01:58:00Z"),

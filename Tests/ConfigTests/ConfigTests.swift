@@ -219,4 +219,18 @@ import Testing
         #expect(DurationText.seconds("-5m") == nil)
         #expect(DurationText.seconds("soon") == nil)
     }
+
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/crash-8523437a…): durations had no upper
+    /// bound, and `refresh-before: 1e300` (or `--refresh-before 1e300`) crashed `dicomtui token`
+    /// converting it to Int; `1e308d` was infinite. A century is the most a duration means.
+    @Test func durationsAreBounded() throws {
+        for text in ["2025999959003999", "1e300", "1e308d", "1e20ms", "36601d", "inf", "nan", "-0.5s"] {
+            #expect(DurationText.seconds(text) == nil, "\(text)")
+        }
+        #expect(DurationText.seconds("36600d") == DurationText.maximum)
+        #expect(DurationText.seconds("0") == 0)
+        #expect(throws: ConfigError.self) {
+            try ConfigFile.parse("profiles:\n  p:\n    refresh-before: 1e300\n", path: path)
+        }
+    }
 }

@@ -42,6 +42,37 @@ import Testing
         #expect(Timestamp.min.iso == "0001-01-01T00:00:00.0000000Z" && Timestamp.max.iso == "9999-12-31T23:59:59.9999999Z")
     }
 
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/ticks-min): `days * ticksPerDay`
+    /// overflowed (a crash) for tick counts near Int64.min, which wrapped arithmetic can reach.
+    @Test func everyTickCountFormats() {
+        for ticks in [Int64.min, Int64.min + 1, -864_000_000_001, Int64.max, Int64.max - 1] {
+            let t = Timestamp(ticks: ticks)
+            #expect(!t.iso.isEmpty && !t.format(trimZeros: true, numericZone: true).isEmpty)
+            #expect((0..<Timestamp.ticksPerSecond).contains(t.fractionTicks))
+            #expect(t.wholeSeconds.multipliedReportingOverflow(by: Timestamp.ticksPerSecond).overflow
+                    || t.wholeSeconds * Timestamp.ticksPerSecond + t.fractionTicks == ticks)
+            _ = t.date
+        }
+        #expect(Timestamp(ticks: Int64.max).iso.hasSuffix("T02:48:05.4775807Z"))
+        #expect(Timestamp(ticks: Int64.min).iso.hasSuffix("T21:11:54.5224192Z"))
+    }
+
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/crash-1e35b1e8…): a leap second or an
+    /// offset past either end of the calendar read as an instant in year 10000 (or 0), which
+    /// printed with five digits and did not read back. As in .NET, those are no instants.
+    @Test(arguments: ["9999-12-31T23:59:60.9999999Z", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00+01:00",
+                      "0000-06-01T00:00:00Z"])
+    func instantsOutsideYears1To9999AreRefused(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test func theEndsOfTheCalendarStillRead() {
+        #expect(Timestamp.parse("0001-01-01T00:00:00Z") == .min)
+        #expect(Timestamp.parse("0001-01-01T01:00:00+01:00") == .min)
+        #expect(Timestamp.parse("9999-12-31T23:59:59.9999999Z") == .max)
+        #expect(Timestamp.parse("9999-12-31T18:59:59.9999999-05:00") == .max)
+    }
+
     @Test func orderIsByTick() {
         let a = Timestamp.parse("2024-01-01T00:00:00.0000001Z")!, b = Timestamp.parse("2024-01-01T09:00:00.0000002+09:00")!
         #expect(a < b && b.ticks - a.ticks == 1)
@@ -65,6 +96,23 @@ import Testing
         #expect(e.sopInstanceUid == "1.2.3.4.5")
         #expect(e.filePath == nil)
         #expect(e.metadata?["00100010"]?["Value"]?.arrayValue?.first?["Ideographic"]?.stringValue == "山田^太郎")
+    }
+
+    /// Found by the `page` fuzz target (Fuzz/Corpus/page/crash-ff424258…): with a field twice in
+    /// two casings, which one counted depended on a dictionary's order, so /latest and a page
+    /// (or two reads of one page) read the same element differently.
+    @Test func aFieldInTwoCasingsReadsTheSameEveryTime() throws {
+        let fields = #""sequence":1,"seriesInstanceUid":"2","sopInstanceUid":"3","action":"Create","timestamp":"2020-03-04T01:03:08Z","state":"Current""#
+        for json in [#"{"StudyInstanceUid":"pascal","studyInstanceUid":"camel",\#(fields)}"#,
+                     #"{"studyInstanceUid":"camel","StudyInstanceUid":"pascal",\#(fields)}"#,
+                     #"{"STUDYINSTANCEUID":"upper","StudyInstanceUid":"pascal","studyInstanceUid":"camel",\#(fields)}"#] {
+            for _ in 0..<20 {
+                #expect(try decode(json).studyInstanceUid == "camel")
+                #expect(try JSONDecoder().decode([ChangeFeedEntry].self, from: Data("[\(json)]".utf8))[0].studyInstanceUid == "camel")
+            }
+        }
+        // Without the service's spelling, the one that sorts first.
+        #expect(try decode(#"{"studyinstanceuid":"lower","StudyInstanceUid":"pascal",\#(fields)}"#).studyInstanceUid == "pascal")
     }
 
     @Test func pascalCaseAndLowerCaseEnumsAsTheDocsShowThem() throws {

@@ -139,3 +139,29 @@ import Testing
         #expect((0..<4).allSatisfy { c[0, $0].style.bold })
     }
 }
+
+/// Found by the `safetext` fuzz target (Fuzz/Corpus/safetext/crash-c26a9715…).
+@Suite struct CanvasControlTests {
+    /// An emoji modifier after a control fused with the control's placeholder into one
+    /// grapheme, one cell wide, where TextWidth measured the control and the modifier (1 + 2):
+    /// the line was drawn narrower than it was measured, and the terminal would draw the
+    /// modifier in cells the canvas thought free.
+    @Test func aModifierAfterAControlIsNotFusedWithItsPlaceholder() {
+        for text in ["\u{1B}\u{1F3FD}x", "\u{0B}\u{1F3FD}", "a\u{200E}\u{1F3FB}b"] {
+            var c = Canvas(rows: 1, cols: 10)
+            #expect(c.draw(text, row: 0, col: 0) == TextWidth.of(text), "\(text.debugDescription)")
+            #expect(c[0, 0].text.unicodeScalars.count == 1 || text.hasPrefix("a"))
+        }
+        var c = Canvas(rows: 1, cols: 10)
+        c.draw("\u{1B}\u{1F3FD}x", row: 0, col: 0)
+        #expect(c.line(0) == "␛\u{1F3FD}x")
+        #expect(c[0, 0].text == "␛" && c[0, 1].text == "\u{1F3FD}" && c[0, 2].isContinuation)
+    }
+
+    /// A combining mark after a control still goes with the placeholder, as it did.
+    @Test func aCombiningMarkAfterAControlStaysWithThePlaceholder() {
+        var c = Canvas(rows: 1, cols: 4)
+        #expect(c.draw("\u{07}\u{0301}b", row: 0, col: 0) == 2)
+        #expect(c[0, 0].text == "␇\u{0301}" && c[0, 1].text == "b")
+    }
+}

@@ -1,0 +1,61 @@
+// libFuzzer target `dicom-json`: DICOM JSON metadata (PS3.18 F.2) as the detail view builds
+// its tree, and JSONValue. Built and run by scripts/fuzz; not part of CI.
+import DicomKit
+import FeedModel
+import Foundation
+
+private func check(_ data: Data) {
+    guard let json = try? JSONDecoder().decode(JSONValue.self, from: data) else { return }
+    // JSONValue writes what it read.
+    guard let encoded = try? JSONEncoder().encode(json), (try? JSONDecoder().decode(JSONValue.self, from: encoded)) == json else {
+        fatalError("JSONValue does not round-trip")
+    }
+
+    let tree = MetadataTree(json: json)
+    _ = MetadataTree.summary(of: json)
+    // The tree is a well-formed pre-order: parents come first, descendants follow their node.
+    for (i, node) in tree.nodes.enumerated() {
+        guard node.id == i else { fatalError("node \(i) has id \(node.id)") }
+        if let p = node.parent {
+            guard p < i, i <= p + tree.nodes[p].descendantCount, tree.nodes[p].depth < node.depth else {
+                fatalError("node \(i) is not inside its parent \(p)")
+            }
+        } else if node.depth != 0 {
+            fatalError("top-level node \(i) at depth \(node.depth)")
+        }
+        guard i + node.descendantCount < tree.count, node.childCount <= node.descendantCount else {
+            fatalError("node \(i): \(node.descendantCount) descendants, \(node.childCount) children")
+        }
+        // Values stay on one line.
+        for text in [node.value, node.name, node.keyword, node.vr] where text.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
+            fatalError("node \(i) has a line break in \(text.debugDescription)")
+        }
+        _ = tree.ancestors(of: i)
+    }
+    let collapsedAll = Set(tree.nodes.indices.filter { tree.nodes[$0].hasChildren })
+    let top = tree.visibleNodes(collapsed: collapsedAll)
+    guard top.allSatisfy({ tree.nodes[$0].parent == nil }) else { fatalError("a collapsed tree shows nested nodes") }
+    guard tree.visibleNodes(collapsed: []).count == tree.count else { fatalError("an expanded tree hides nodes") }
+    // Search finds a node by its own value.
+    if let node = tree.nodes.last, !node.value.isEmpty {
+        guard tree.search(node.value).contains(node.id) else { fatalError("search does not find \(node.value.debugDescription)") }
+    }
+}
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOne(_ bytes: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    check(bytes.map { Data(bytes: $0, count: size) } ?? Data())
+    return 0
+}
+
+// SwiftPM links an executable's entry point as `<target>_main`: hand it to libFuzzer's driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+private func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>,
+                                 _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+                                 _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+@_cdecl("fuzz_dicom_json_main")
+public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
+    var argc = argc, argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv, fuzzOne)
+}
