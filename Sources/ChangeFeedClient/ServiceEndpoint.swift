@@ -28,14 +28,20 @@ public struct ServiceEndpoint: Sendable, Equatable, CustomStringConvertible {
 
     public init(_ text: String) throws(Invalid) {
         var trimmed = text.trimmingCharacters(in: .whitespaces)
-        while trimmed.hasSuffix("/") { trimmed.removeLast() }
-        // A pasted URL with a version or /changefeed on it still means the service.
-        for suffix in ["/changefeed/latest", "/changefeed"] where trimmed.lowercased().hasSuffix(suffix) {
-            trimmed.removeLast(suffix.count)
-        }
-        if let r = trimmed.range(of: #"/v[0-9][0-9.]*(-prerelease)?$"#, options: [.regularExpression, .caseInsensitive]) {
-            trimmed.removeSubrange(r)
-        }
+        // A pasted URL with a version or /changefeed on it still means the service. Until nothing
+        // changes: what is left after a suffix can end in "/" again (`https://h:/v1` left
+        // `https://h:/`, a base URL that does not give itself back).
+        var before: String
+        repeat {
+            before = trimmed
+            while trimmed.hasSuffix("/") { trimmed.removeLast() }
+            for suffix in ["/changefeed/latest", "/changefeed"] where trimmed.lowercased().hasSuffix(suffix) {
+                trimmed.removeLast(suffix.count)
+            }
+            if let r = trimmed.range(of: #"/v[0-9][0-9.]*(-prerelease)?$"#, options: [.regularExpression, .caseInsensitive]) {
+                trimmed.removeSubrange(r)
+            }
+        } while trimmed != before
         guard let comps = URLComponents(string: trimmed), let scheme = comps.scheme?.lowercased(),
               let host = comps.host, !host.isEmpty else {
             // Never repeat a password back: say only that it is not a URL.

@@ -16,6 +16,17 @@ import Testing
         #expect(try ServiceEndpoint("https://x.example/v1.0-prerelease/changefeed/latest").baseURL == "https://x.example")
     }
 
+    /// Found by the `time` fuzz target (Fuzz/Corpus/time/crash-88b60ae3…, `https://v1ps://v1....`):
+    /// removing the version left a base URL ending in "/" (`https://v1ps:/`), so page URLs got
+    /// `//v2/changefeed`. A base URL never ends in "/" and, given again, is the same service.
+    @Test(arguments: ["https://v1ps://v1....", "https://x.example/v1/", "https://x.example/v1//changefeed/",
+                      "https://x.example/v2/v1/changefeed", "https://x.example//"])
+    func aBaseURLGivesItselfBack(text: String) throws {
+        let e = try ServiceEndpoint(text)
+        #expect(!e.baseURL.hasSuffix("/"), "\(e.baseURL)")
+        #expect(try ServiceEndpoint(e.baseURL) == e)
+    }
+
     @Test(arguments: ["http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9000"])
     func plainHTTPOnlyForLoopback(url: String) throws {
         #expect(try ServiceEndpoint(url).isLoopback)
