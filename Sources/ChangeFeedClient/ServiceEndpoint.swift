@@ -27,13 +27,14 @@ public struct ServiceEndpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     public init(_ text: String) throws(Invalid) {
-        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        var trimmed = text
         // A pasted URL with a version or /changefeed on it still means the service. Until nothing
-        // changes: what is left after a suffix can end in "/" again (`https://h:/v1` left
-        // `https://h:/`, a base URL that does not give itself back).
+        // changes: what is left after a suffix can end in "/" or white space again (`https://h:/v1`
+        // left `https://h:/`, a base URL that does not give itself back).
         var before: String
         repeat {
             before = trimmed
+            trimmed = trimmed.trimmingCharacters(in: .whitespaces)
             while trimmed.hasSuffix("/") { trimmed.removeLast() }
             for suffix in ["/changefeed/latest", "/changefeed"] where trimmed.lowercased().hasSuffix(suffix) {
                 trimmed.removeLast(suffix.count)
