@@ -135,9 +135,12 @@ if Context.environment["DICOMTUI_FUZZ"] != nil {
         ("time", ["FeedModel", "ChangeFeedClient", "Config"]),
         ("safetext", ["TerminalKit"]),
     ]
+    // The entry point every harness shares (libFuzzer's driver).
+    package.targets.append(.target(name: "FuzzDriver", path: "Fuzz/Driver",
+                                   swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-O"])]))
     for h in harnesses {
         package.targets.append(.executableTarget(
-            name: "fuzz-\(h.name)", dependencies: h.dependencies, path: "Fuzz/Targets/\(h.name)",
+            name: "fuzz-\(h.name)", dependencies: h.dependencies + ["FuzzDriver"], path: "Fuzz/Targets/\(h.name)",
             swiftSettings: [.unsafeFlags(["-sanitize=fuzzer,address", "-parse-as-library", "-O"])],
             linkerSettings: [.unsafeFlags(["-sanitize=fuzzer,address"])]))
     }
