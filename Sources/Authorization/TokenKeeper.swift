@@ -186,11 +186,5 @@ public actor TokenKeeper: AuthorizationSource {
         return e
     }
 
-    /// `45 s`, `4 min`, `2 h`.
-    static func duration(_ seconds: TimeInterval) -> String {
-        let s = Int(seconds.rounded())
-        if s < 120 { return "\(s) s" }
-        if s < 7200 { return "\(s / 60) min" }
-        return "\(s / 3600) h"
-    }
+    static func duration(_ seconds: TimeInterval) -> String { TokenError.formatDuration(Int(seconds.rounded())) }
 }

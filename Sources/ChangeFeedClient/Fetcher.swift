@@ -427,10 +427,9 @@ public struct Fetcher: Sendable {
                 let since = failingSince ?? ContinuousClock.now
                 failingSince = since
                 if let limit = giveUpAfter {
-                    let failing = (ContinuousClock.now - since) / .seconds(1) + delay
-                    if failing > limit {
-                        let elapsed = (ContinuousClock.now - since) / .seconds(1)
-                        throw ChangeFeedError.gaveUp(seconds: Int(elapsed.rounded()), attempts: attempt, last: error)
+                    let failing = (ContinuousClock.now - since) / .seconds(1)
+                    if failing + delay > limit {
+                        throw ChangeFeedError.gaveUp(seconds: Int(failing.rounded()), attempts: attempt, last: error)
                     }
                 }
                 emit(.retrying(error, attempt: attempt, delay: delay))

@@ -143,8 +143,8 @@ public enum TokenError: Error, Sendable, Equatable {
         }
     }
 
-    /// `45 s`, `2 min`, `3 h`.
-    static func formatDuration(_ seconds: Int) -> String {
+    /// `45 s`, `2 min`, `3 h`: how token messages say a duration.
+    public static func formatDuration(_ seconds: Int) -> String {
         if seconds < 120 { return "\(seconds) s" }
         if seconds < 7200 { return "\(seconds / 60) min" }
         return "\(seconds / 3600) h"
