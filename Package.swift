@@ -108,7 +108,7 @@ let package = Package(
         // late rows; the UI's list and `feed`'s output must equal the emulator's truth. Also
         // writes docs/fault-matrix.md.
         .testTarget(name: "IngestModelTests", dependencies: [
-            "AppRuntime", "AppCore", "ChangeFeedClient", "Emulator", "FeedModel", "ScriptMode",
+            "AppRuntime", "AppCore", "ChangeFeedClient", "Config", "Emulator", "FeedModel", "ScriptMode",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The real Azure CLI, offline: local managed-identity and sign-in services (Fixtures/).

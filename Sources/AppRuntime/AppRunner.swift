@@ -1,64 +1,41 @@
 import AppCore
 import Authorization
 import ChangeFeedClient
+import Config
 import FeedModel
 import Foundation
 import TerminalKit
 import TokenSource
 import Views
 
-/// What the UI runs against, resolved from options.
+/// What the UI runs against: the resolved settings, the endpoint and what the UI adds.
+@dynamicMemberLookup
 public struct RunConfiguration: Sendable {
+    public var settings: Settings
     public var endpoint: ServiceEndpoint
-    public var apiVersion: APIVersion
-    public var pageSize: Int?
     public var isDemo: Bool
     public var color: Bool
-    public var refreshBefore: TimeInterval
     public var timeZone: TimeZone
-    /// Page requests in flight.
-    public var parallel = 4
-    /// The audience tokens are asked for (`--resource`) and the tenant (`--tenant`), to explain a 401.
-    public var resource = AzCLI.dicomResource
-    public var tenant: String?
-    /// v2 time window asked for (--since, --start-time, --end-time).
-    public var startTime: Timestamp?
-    public var endTime: Timestamp?
     /// Where to start (a saved position, or the window's start).
     public var origin: FeedCursor.Start = .beginning
-    /// Seconds a row may take to appear after its timestamp (`--late-window`).
-    public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
     public var originNote: String?
-    /// Load metadata with every page (`--metadata`).
-    public var includeMetadata = false
-    /// Seconds between polls in follow mode, and whether to start following.
-    public var followInterval: TimeInterval = 5
-    public var follow = false
-    /// The configuration profile shown, whether it is production, and every profile (for `p`).
-    public var profileName: String?
-    public var production = false
-    public var profiles: [String] = []
 
-    public init(endpoint: ServiceEndpoint, apiVersion: APIVersion, pageSize: Int? = nil, isDemo: Bool = false,
-                color: Bool = true, refreshBefore: TimeInterval = 300, timeZone: TimeZone = .current) {
-        self.endpoint = endpoint; self.apiVersion = apiVersion; self.pageSize = pageSize; self.isDemo = isDemo
-        self.color = color; self.refreshBefore = refreshBefore; self.timeZone = timeZone
+    public init(endpoint: ServiceEndpoint, settings: Settings, isDemo: Bool = false, color: Bool = true,
+                timeZone: TimeZone = .current) {
+        self.endpoint = endpoint; self.settings = settings; self.isDemo = isDemo; self.color = color; self.timeZone = timeZone
     }
+
+    public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 
     /// The UI's token keeper for this service.
     func tokenManager(_ source: any TokenProvider, events: EventQueue) -> TokenManager {
-        TokenManager(source: source, events: events, policy: TokenKeeper.Policy(refreshBefore: refreshBefore),
-                     audience: resource, tenant: tenant)
+        TokenManager(source: source, events: events, policy: TokenKeeper.Policy(refreshBefore: settings.refreshBefore),
+                     audience: settings.resource, tenant: settings.tenant)
     }
 
     /// The fetcher of one run of the UI's, from `start` (what `.startFetching` asks for).
     func fetcher(client: ChangeFeedClient, tokens: any AuthorizationSource, from start: FeedCursor.Start) -> Fetcher {
-        var fetcher = Fetcher(client: client, tokens: tokens, pageSize: pageSize, includeMetadata: includeMetadata)
-        fetcher.start = start
-        fetcher.endTime = endTime
-        fetcher.lateWindow = lateWindow
-        fetcher.parallel = parallel
-        return fetcher
+        settings.fetcher(client: client, tokens: tokens, from: start)
     }
 }
 

@@ -1,6 +1,7 @@
 import AppCore
 import AsyncHTTPClient
 import ChangeFeedClient
+import Config
 import Emulator
 import FeedModel
 import Foundation
@@ -14,51 +15,21 @@ public enum AppVersion {
     public static let string = "0.1.0"
 }
 
-/// Options of the UI command, resolved by the executable (flags, then environment).
+/// What the UI runs with: the resolved settings, and what only the UI has (colours, mouse,
+/// the clock's zone, the saved position, the profile switch).
+@dynamicMemberLookup
 public struct UIOptions: Sendable {
-    public var demo = false
-    public var url: String?
-    public var azPath: String?
-    public var resource = AzCLI.dicomResource
-    public var tenant: String?
-    public var apiVersion: APIVersion = .v2
-    public var pageSize: Int?
-    public var refreshBefore: TimeInterval = 300
-    /// How long one az token request may take.
-    public var azTimeout: TimeInterval = 60
+    public var settings: Settings
     public var color = true
     public var mouse = true
     public var utc = false
-    public var demoEntries = 2_000
-    public var demoTokenLifetime: TimeInterval = 3600
-    /// With --demo: a fault spec for the emulator (see `FaultPlan`).
-    public var demoFaults: String?
-    /// Page requests in flight.
-    public var parallel = 4
     /// Ignore the position saved by the last run.
     public var fromStart = false
-    /// v2 time window.
-    public var startTime: Timestamp?
-    public var endTime: Timestamp?
-    /// Seconds a row may take to appear after its timestamp (`--late-window`).
-    public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
-    /// Load metadata with every page.
-    public var includeMetadata = false
-    /// Start following, and how often to poll.
-    public var follow = false
-    public var followInterval: TimeInterval = 5
-    /// With --demo: seconds between changes the emulator appends by itself (0: none).
-    public var demoLiveInterval: TimeInterval = 3
-    /// The configuration profile in use (`--profile`, `$DICOMTUI_PROFILE` or the file's
-    /// `default-profile`), nil without one.
-    public var profileName: String?
-    /// The profile is marked `production: true`.
-    public var production = false
-    /// Every profile of the configuration file, in file order (for switching profiles).
-    public var profiles: [String] = []
-    /// Resolves another profile of the same file into options (for the UI's profile switch).
+    /// Resolves another profile of the same file (for the UI's profile switch).
     public var profileCatalog: ProfileCatalog?
-    public init() {}
+    public init(settings: Settings) { self.settings = settings }
+
+    public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 }
 
 /// One service the UI shows: where, with which token source and client, and where its position
@@ -71,24 +42,10 @@ struct Session {
 
     static func make(_ o: UIOptions, demoURL: String?, http: HTTPClient) throws -> Session {
         let endpoint = try ServiceEndpoint(demoURL ?? o.url ?? "")
-        let tokens = Launcher.tokenSource(demo: demoURL != nil, resource: o.resource, tenant: o.tenant, azPath: o.azPath,
-                                          azTimeout: o.azTimeout, demoLifetime: o.demoTokenLifetime)
-        var config = RunConfiguration(endpoint: endpoint, apiVersion: o.apiVersion, pageSize: o.pageSize, isDemo: demoURL != nil,
-                                      color: o.color, refreshBefore: o.refreshBefore,
+        let tokens = Launcher.tokenSource(o.settings, demo: demoURL != nil)
+        var config = RunConfiguration(endpoint: endpoint, settings: o.settings, isDemo: demoURL != nil, color: o.color,
                                       timeZone: o.utc ? TimeZone(identifier: "UTC")! : .current)
-        config.parallel = o.parallel
-        config.resource = o.resource
-        config.tenant = o.tenant
-        config.startTime = o.startTime
-        config.endTime = o.endTime
-        config.includeMetadata = o.includeMetadata
-        config.lateWindow = o.lateWindow
         if let start = o.startTime { config.origin = FeedCursor.Start(startTime: start) }
-        config.follow = o.follow
-        config.followInterval = o.followInterval
-        config.profileName = o.profileName
-        config.production = o.production
-        config.profiles = o.profiles
         // Continue where the last run stopped, unless told otherwise or a window was asked for.
         let positions = demoURL != nil ? nil : PositionStore.standard()
         let windowAsked = o.startTime != nil || o.endTime != nil
@@ -109,11 +66,10 @@ struct Session {
 /// Starts things up and tears them down; the executable calls only this.
 public enum Launcher {
     /// Where tokens come from, for the UI, `token` and `feed` alike: the demo's own tokens, or az.
-    static func tokenSource(demo: Bool, resource: String, tenant: String?, azPath: String?, azTimeout: TimeInterval,
-                            demoLifetime: TimeInterval) -> any TokenProvider {
-        if demo { return DemoTokenSource(resource: resource, lifetime: demoLifetime) }
-        return AzTokenSource(resource: resource, tenant: tenant,
-                             cli: AzCLI(locator: AzLocator(explicitPath: azPath), timeout: .milliseconds(Int64(azTimeout * 1000))))
+    static func tokenSource(_ s: Settings, demo: Bool) -> any TokenProvider {
+        if demo { return DemoTokenSource(resource: s.resource, lifetime: s.demoTokenLifetime) }
+        return AzTokenSource(resource: s.resource, tenant: s.tenant,
+                             cli: AzCLI(locator: AzLocator(explicitPath: s.az), timeout: .milliseconds(Int64(s.azTimeout * 1000))))
     }
 
     /// Runs the UI on the calling (main) thread until the user quits. Returns the exit status.

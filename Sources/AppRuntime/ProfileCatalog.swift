@@ -27,28 +27,12 @@ public struct ProfileCatalog: Sendable {
         var env = environment
         env[Resolution.urlVariable] = nil
         env[Resolution.profileVariable] = nil
-        let s = Resolution.settings(profile: profile, file: file, environment: env, flags: FlagSettings(az: flags.az))
+        var keep = FlagSettings()
+        keep.az = flags.az
         var o = base
-        o.demo = false
-        o.apply(s)
-        if s.theme == .mono { o.color = false }
+        o.settings = Resolution.settings(profile: profile, file: file, environment: env, flags: keep, base: base.settings)
+        o.settings.demo = false
+        if o.theme == .mono { o.color = false }
         return o
-    }
-}
-
-extension UIOptions {
-    /// Takes the service and token settings resolved from flags, environment and profile.
-    public mutating func apply(_ s: Settings) {
-        url = s.url
-        azPath = s.az
-        resource = s.resource
-        tenant = s.tenant
-        apiVersion = s.apiVersion
-        pageSize = s.pageSize
-        parallel = s.parallel
-        refreshBefore = s.refreshBefore
-        profileName = s.profileName
-        production = s.production
-        profiles = s.profiles
     }
 }

@@ -1,4 +1,5 @@
 import ChangeFeedClient
+import Config
 import Emulator
 import FeedModel
 import Foundation
@@ -11,57 +12,36 @@ import Synchronization
 import TerminalKit
 import TokenSource
 
-/// Options of `dicomtui token`, resolved by the executable (flags, environment, config file).
+/// What `dicomtui token` runs with: the resolved settings, and its output form.
+@dynamicMemberLookup
 public struct TokenOptions: Sendable {
-    public var demo = false
-    public var azPath: String?
-    public var resource = AzCLI.dicomResource
-    public var tenant: String?
-    public var azTimeout: TimeInterval = 60
-    public var refreshBefore: TimeInterval = 300
+    public var settings: Settings
     public var json = false
-    public var demoTokenLifetime: TimeInterval = 3600
-    public init() {}
+    public init(settings: Settings) { self.settings = settings }
+
+    public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 }
 
-/// Options of `dicomtui feed`, resolved by the executable.
+/// What `dicomtui feed` runs with: the resolved settings, and what only `feed` has.
+@dynamicMemberLookup
 public struct FeedOptions: Sendable {
-    public var demo = false
-    public var url: String?
-    public var azPath: String?
-    public var resource = AzCLI.dicomResource
-    public var tenant: String?
-    public var azTimeout: TimeInterval = 60
-    public var apiVersion: APIVersion = .v2
-    public var pageSize: Int?
-    public var parallel = 4
-    public var includeMetadata = false
-    public var startTime: Timestamp?
-    public var endTime: Timestamp?
-    /// Seconds a row may take to appear after its timestamp (`--late-window`).
-    public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
+    public var settings: Settings
     /// Leave out elements that do not decode (still named on stderr; exit 0).
     public var skipUnreadable = false
     /// v1: start after this sequence.
     public var fromSequence: Int64?
     /// Stop after this many entries.
     public var limit: Int?
-    /// Keep polling for new entries every `interval` seconds until SIGINT or SIGTERM.
-    public var follow = false
-    public var interval: TimeInterval = 5
     public var format: EntryFormat = .ndjson
-    public var demoEntries = 2_000
-    public var demoTokenLifetime: TimeInterval = 3600
-    public var demoFaults: String?
-    /// With --demo and --follow: seconds between changes the emulator appends by itself (0: none).
-    public var demoLiveInterval: TimeInterval = 0
     /// Retry backoff (base, cap) in seconds; nil keeps the fetcher's (1 s, 30 s). Tests shorten it.
     public var backoff: (TimeInterval, TimeInterval)?
     /// A request failing this long in a row (network down, host unknown, 5xx, …) ends the run
     /// with status 1 (`--give-up-after`); nil: keep trying (the default with --follow).
     public var giveUpAfter: TimeInterval? = FeedOptions.defaultGiveUpAfter
     public static let defaultGiveUpAfter: TimeInterval = 120
-    public init() {}
+    public init(settings: Settings) { self.settings = settings }
+
+    public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 }
 
 /// Exit statuses of the script-mode commands (README, "Script mode").
@@ -83,8 +63,7 @@ extension Launcher {
 
     /// Prints the token's state, expiry, identity and audience; never the token.
     public static func runToken(_ o: TokenOptions) -> Int32 {
-        let source = tokenSource(demo: o.demo, resource: o.resource, tenant: o.tenant, azPath: o.azPath,
-                                 azTimeout: o.azTimeout, demoLifetime: o.demoTokenLifetime)
+        let source = tokenSource(o.settings, demo: o.demo)
         let result: Result<AccessToken, TokenError>
         do {
             result = .success(try blocking { () async throws -> AccessToken in try await source.token(forceRefresh: false) })
@@ -125,8 +104,7 @@ extension Launcher {
 
         var demoServer: DemoEmulator?
         let endpoint: ServiceEndpoint
-        let tokens = tokenSource(demo: o.demo, resource: o.resource, tenant: o.tenant, azPath: o.azPath,
-                                 azTimeout: o.azTimeout, demoLifetime: o.demoTokenLifetime)
+        let tokens = tokenSource(o.settings, demo: o.demo)
         do {
             if o.demo {
                 let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults,
@@ -150,7 +128,8 @@ extension Launcher {
         }
         defer { if let s = demoServer { blockingVoid { await s.stop() } } }
 
-        let auth = TokenKeeper(source: tokens, audience: o.resource, tenant: o.tenant)
+        let auth = TokenKeeper(source: tokens, policy: TokenKeeper.Policy(refreshBefore: o.refreshBefore),
+                               audience: o.resource, tenant: o.tenant)
         let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,
                                       userAgent: "dicomtui/\(AppVersion.string)")
         let session = FeedSession(options: o, client: client, auth: auth, progress: isatty(2) == 1)
@@ -316,7 +295,7 @@ final class FeedSession: Sendable {
                 break
             }
             if !options.follow || Task.isCancelled { break }
-            do { try await Task.sleep(for: .milliseconds(Int64(options.interval * 1000))) } catch { break }
+            do { try await Task.sleep(for: .milliseconds(Int64(options.followInterval * 1000))) } catch { break }
         }
         if case .pipeClosed = outcome { return outcome }
         return finish() ? outcome : .pipeClosed
@@ -330,10 +309,7 @@ final class FeedSession: Sendable {
     /// One fetcher run, from where the cursor says (the first run: the start asked for; a poll:
     /// the unsettled tail again). Returns why to stop, or nil to go on.
     func poll() async -> Outcome? {
-        var fetcher = Fetcher(client: client, tokens: auth, pageSize: options.pageSize, includeMetadata: options.includeMetadata)
-        fetcher.parallel = options.parallel
-        fetcher.endTime = options.endTime
-        fetcher.lateWindow = options.lateWindow
+        var fetcher = options.settings.fetcher(client: client, tokens: auth, from: .beginning)
         if let backoff = options.backoff { (fetcher.backoffBase, fetcher.backoffCap) = backoff }
         fetcher.giveUpAfter = options.giveUpAfter
         fetcher.start = state.withLock { s in

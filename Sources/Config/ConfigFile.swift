@@ -9,29 +9,23 @@ public enum ColorChoice: String, Sendable, Equatable, CaseIterable {
 
 /// One named profile of the configuration file. A missing key is nil: the next source down
 /// (environment, built-in default) decides.
+@dynamicMemberLookup
 public struct Profile: Sendable, Equatable {
     public var name: String
-    public var url: String?
-    public var apiVersion: APIVersion?
-    public var resource: String?
-    public var tenant: String?
-    public var az: String?
-    /// Seconds.
-    public var refreshBefore: TimeInterval?
-    public var pageSize: Int?
-    public var parallel: Int?
-    public var theme: ColorChoice?
+    /// The settings it gives (url, api-version, …).
+    public var layer = Settings.Layer()
     /// A production service: the UI draws its name in red.
-    public var production: Bool
+    public var production = false
     /// Where the profile starts in the file (1-based), for messages.
     public var line: Int?
 
-    public init(name: String, url: String? = nil, apiVersion: APIVersion? = nil, resource: String? = nil,
-                tenant: String? = nil, az: String? = nil, refreshBefore: TimeInterval? = nil, pageSize: Int? = nil,
-                parallel: Int? = nil, theme: ColorChoice? = nil, production: Bool = false, line: Int? = nil) {
-        self.name = name; self.url = url; self.apiVersion = apiVersion; self.resource = resource
-        self.tenant = tenant; self.az = az; self.refreshBefore = refreshBefore; self.pageSize = pageSize
-        self.parallel = parallel; self.theme = theme; self.production = production; self.line = line
+    public init(name: String, line: Int? = nil) {
+        self.name = name; self.line = line
+    }
+
+    public subscript<T>(dynamicMember key: WritableKeyPath<Settings.Layer, T>) -> T {
+        get { layer[keyPath: key] }
+        set { layer[keyPath: key] = newValue }
     }
 }
 

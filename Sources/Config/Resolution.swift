@@ -2,48 +2,6 @@ import ChangeFeedClient
 import FeedModel
 import Foundation
 
-/// What the command line said (nil: not given). Flags win over the environment and the file.
-public struct FlagSettings: Sendable, Equatable {
-    public var profile: String?
-    public var url: String?
-    public var apiVersion: APIVersion?
-    public var resource: String?
-    public var tenant: String?
-    public var az: String?
-    public var refreshBefore: TimeInterval?
-    public var pageSize: Int?
-    public var parallel: Int?
-    public var theme: ColorChoice?
-    public init(profile: String? = nil, url: String? = nil, apiVersion: APIVersion? = nil, resource: String? = nil,
-                tenant: String? = nil, az: String? = nil, refreshBefore: TimeInterval? = nil, pageSize: Int? = nil,
-                parallel: Int? = nil, theme: ColorChoice? = nil) {
-        self.profile = profile; self.url = url; self.apiVersion = apiVersion; self.resource = resource
-        self.tenant = tenant; self.az = az; self.refreshBefore = refreshBefore; self.pageSize = pageSize
-        self.parallel = parallel; self.theme = theme
-    }
-}
-
-/// The settings a command runs with, after flags > environment > profile > built-in defaults.
-public struct Settings: Sendable, Equatable {
-    /// The profile in use, if any.
-    public var profileName: String?
-    public var production = false
-    /// Every profile of the file, in file order (what the UI's profile switch offers).
-    public var profiles: [String] = []
-    public var url: String?
-    public var apiVersion: APIVersion = .v2
-    public var resource = Settings.dicomResource
-    public var tenant: String?
-    public var az: String?
-    public var refreshBefore: TimeInterval = 300
-    public var pageSize: Int?
-    public var parallel = 4
-    public var theme: ColorChoice = .color
-
-    public static let dicomResource = "https://dicom.healthcareapis.azure.com"
-    public init() {}
-}
-
 public enum Resolution {
     /// Environment variables that override the file.
     public static let profileVariable = "DICOMTUI_PROFILE"
@@ -53,7 +11,9 @@ public enum Resolution {
     /// Applies flags > environment > the chosen profile > defaults. The profile is `flags.profile`,
     /// else `$DICOMTUI_PROFILE`, else the file's `default-profile`, else the file's only profile,
     /// else none. A named profile that does not exist is an error that lists the known ones.
-    public static func resolve(file: ConfigFile?, environment: [String: String], flags: FlagSettings) throws(ConfigError) -> Settings {
+    /// `base` holds the settings that only flags set (the window, --follow, …).
+    public static func resolve(file: ConfigFile?, environment: [String: String], flags: FlagSettings,
+                               base: Settings = Settings()) throws(ConfigError) -> Settings {
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         var chosen: Profile?
         if let name = flags.profile ?? env(profileVariable) {
@@ -73,7 +33,7 @@ public enum Resolution {
                 chosen = file.profiles[0]
             }
         }
-        return settings(profile: chosen, file: file, environment: environment, flags: flags)
+        return settings(profile: chosen, file: file, environment: environment, flags: flags, base: base)
     }
 
     /// What to say when no service URL was given: how to give one, and, when the configuration
@@ -91,22 +51,19 @@ public enum Resolution {
 
     /// The settings for one given profile of `file` (the UI's profile switch uses this with the
     /// same environment and flags it started with; pass an empty FlagSettings to let the profile's
-    /// own values win over the flags of the start).
-    public static func settings(profile: Profile?, file: ConfigFile?, environment: [String: String], flags: FlagSettings) -> Settings {
+    /// own values win over the flags of the start). The settings a profile cannot hold are
+    /// `base`'s.
+    public static func settings(profile: Profile?, file: ConfigFile?, environment: [String: String], flags: FlagSettings,
+                                base: Settings = Settings()) -> Settings {
         func env(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        var s = Settings()
+        var fromEnvironment = Settings.Layer()
+        fromEnvironment.url = env(urlVariable)
+        fromEnvironment.az = env(azVariable)
+        var s = base
         s.profiles = file?.profileNames ?? []
         s.profileName = profile?.name
         s.production = profile?.production ?? false
-        s.url = flags.url ?? env(urlVariable) ?? profile?.url
-        s.az = flags.az ?? env(azVariable) ?? profile?.az
-        s.apiVersion = flags.apiVersion ?? profile?.apiVersion ?? s.apiVersion
-        s.resource = flags.resource ?? profile?.resource ?? s.resource
-        s.tenant = flags.tenant ?? profile?.tenant
-        s.refreshBefore = flags.refreshBefore ?? profile?.refreshBefore ?? s.refreshBefore
-        s.pageSize = flags.pageSize ?? profile?.pageSize
-        s.parallel = flags.parallel ?? profile?.parallel ?? s.parallel
-        s.theme = flags.theme ?? profile?.theme ?? s.theme
+        s.take([flags.layer, fromEnvironment, profile?.layer ?? Settings.Layer()])
         return s
     }
 }

@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// Who may read the emulated feed.
@@ -10,7 +11,7 @@ public enum AuthPolicy: Sendable, Equatable {
     /// an array containing it) and an `exp` later than now minus `clockSkew` seconds.
     case jwt(JWTRequirements)
 
-    public static let defaultAudience = "https://dicom.healthcareapis.azure.com"
+    public static let defaultAudience = DicomService.audience
 }
 
 public struct JWTRequirements: Sendable, Equatable {

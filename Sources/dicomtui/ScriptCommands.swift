@@ -19,11 +19,11 @@ struct ConfigOptions: ParsableArguments {
 
     /// Reads the file and applies flags > environment > profile. A bad file or an unknown
     /// profile ends the command with the message and status 78 (EX_CONFIG).
-    func resolve(_ flags: FlagSettings) throws -> (Settings, ConfigFile?) {
+    func resolve(_ flags: FlagSettings, base: Settings) throws -> (Settings, ConfigFile?) {
         let env = ProcessInfo.processInfo.environment
         do {
             let file = try ConfigLocation.load(explicitPath: config, environment: env)
-            return (try Resolution.resolve(file: file, environment: env, flags: flags), file)
+            return (try Resolution.resolve(file: file, environment: env, flags: flags, base: base), file)
         } catch {
             FileHandle.standardError.write(Data("dicomtui: \(error)\n".utf8))
             throw ExitCode(ScriptExit.config)
@@ -40,29 +40,35 @@ struct TokenOptionGroup: ParsableArguments {
             completion: .file())
     var az: String?
 
-    @Option(help: ArgumentHelp("The resource the token is requested for (default: https://dicom.healthcareapis.azure.com).", valueName: "uri"))
+    @Option(help: ArgumentHelp("The resource the token is requested for (default: \(Settings().resource)).", valueName: "uri"))
     var resource: String?
 
     @Option(help: ArgumentHelp("The tenant to get the token from (az --tenant).", valueName: "tenant"))
     var tenant: String?
 
-    @Option(name: .customLong("az-timeout"), parsing: .unconditional, help: ArgumentHelp("How long an az token request may take, e.g. 60s.", valueName: "duration"))
-    var azTimeout = "60s"
+    @Option(name: .customLong("az-timeout"), parsing: .unconditional, help: ArgumentHelp("How long an az token request may take, e.g. 2m (default: \(defaultText(\.azTimeout))).", valueName: "duration"))
+    var azTimeout: String?
 
-    @Option(name: .customLong("refresh-before"), parsing: .unconditional, help: ArgumentHelp("The refresh threshold: a token with less time left counts as expiring, e.g. 5m, 90s (default: 5m).", valueName: "duration"))
+    @Option(name: .customLong("refresh-before"), parsing: .unconditional, help: ArgumentHelp("The refresh threshold: a token with less time left counts as expiring, e.g. 5m, 90s (default: \(defaultText(\.refreshBefore))).", valueName: "duration"))
     var refreshBefore: String?
 
-    @Option(name: .customLong("demo-token-lifetime"), parsing: .unconditional, help: ArgumentHelp("With --demo: lifetime of each demo token, e.g. 60m, 2m.", valueName: "duration"))
-    var demoTokenLifetime = "60m"
+    @Option(name: .customLong("demo-token-lifetime"), parsing: .unconditional, help: ArgumentHelp("With --demo: lifetime of each demo token, e.g. 60m, 2m (default: \(defaultText(\.demoTokenLifetime))).", valueName: "duration"))
+    var demoTokenLifetime: String?
 
     func validate() throws {
         try validateCommon(apiVersion: nil, refreshBefore: refreshBefore, parallel: nil)
-        guard let t = Duration.seconds(parsing: azTimeout), t > 0 else {
+        if let azTimeout, (Duration.seconds(parsing: azTimeout) ?? 0) <= 0 {
             throw ValidationError("--az-timeout takes a duration such as 60s or 2m (got '\(azTimeout)').")
         }
-        guard Duration.seconds(parsing: demoTokenLifetime) != nil else {
+        if let demoTokenLifetime, Duration.seconds(parsing: demoTokenLifetime) == nil {
             throw ValidationError("--demo-token-lifetime takes a duration such as 60m or 2m (got '\(demoTokenLifetime)').")
         }
+    }
+
+    func apply(to s: inout Settings) {
+        s.demo = demo
+        if let t = azTimeout.flatMap(Duration.seconds(parsing:)) { s.azTimeout = t }
+        if let t = demoTokenLifetime.flatMap(Duration.seconds(parsing:)) { s.demoTokenLifetime = t }
     }
 }
 
@@ -74,7 +80,7 @@ struct ServiceOptionGroup: ParsableArguments {
     @Option(name: .customLong("api-version"), help: ArgumentHelp("Change-feed API version: v1, v1.0-prerelease or v2 (default: v2).", valueName: "version"))
     var apiVersion: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Page requests kept in flight while loading (default: 4).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Page requests kept in flight while loading (default: \(Settings().parallel)).", valueName: "n"))
     var parallel: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("v2: only entries from this long ago on, e.g. 2h, 7d, 1h30m.", valueName: "duration"))
@@ -89,14 +95,14 @@ struct ServiceOptionGroup: ParsableArguments {
     @Option(name: .customLong("page-size"), parsing: .unconditional, help: ArgumentHelp("Entries per request (default and maximum: 200 for v2, 100 for v1).", valueName: "n"))
     var pageSize: Int?
 
-    @Option(name: .customLong("demo-entries"), parsing: .unconditional, help: ArgumentHelp("With --demo: how many change-feed entries the emulator generates.", valueName: "n"))
-    var demoEntries = 2_000
+    @Option(name: .customLong("demo-entries"), parsing: .unconditional, help: ArgumentHelp("With --demo: how many change-feed entries the emulator generates (default: \(Settings().demoEntries)).", valueName: "n"))
+    var demoEntries: Int?
 
     @Option(name: .customLong("demo-faults"), help: ArgumentHelp("With --demo: faults the emulator injects (see `dicomtui emulator --help`), e.g. '503%15@page,latency=50'.", valueName: "spec"))
     var demoFaults: String?
 
-    @Option(name: .customLong("demo-live"), parsing: .unconditional, help: ArgumentHelp("With --demo: how often the emulator appends a change (creates, updates, deletes), e.g. 3s; 0 stops it. The feed command does so only with --follow.", valueName: "duration"))
-    var demoLive = "3s"
+    @Option(name: .customLong("demo-live"), parsing: .unconditional, help: ArgumentHelp("With --demo: how often the emulator appends a change (creates, updates, deletes), e.g. 3s; 0 stops it (default: \(defaultText(\.demoLiveInterval))). The feed command does so only with --follow.", valueName: "duration"))
+    var demoLive: String?
 
     var windowAsked: Bool { since != nil || startTime != nil || endTime != nil }
 
@@ -114,10 +120,20 @@ struct ServiceOptionGroup: ParsableArguments {
         if let spec = demoFaults {
             do { _ = try FaultPlan(spec: spec) } catch { throw ValidationError("--demo-faults: \(error)") }
         }
-        if demoEntries < 0 { throw ValidationError("--demo-entries must be 0 or more.") }
-        guard let live = Duration.seconds(parsing: demoLive), live >= 0 else {
+        if let demoEntries, demoEntries < 0 { throw ValidationError("--demo-entries must be 0 or more.") }
+        if let demoLive, (Duration.seconds(parsing: demoLive) ?? -1) < 0 {
             throw ValidationError("--demo-live takes a duration such as 3s, or 0 (got '\(demoLive)').")
         }
+    }
+
+    func apply(to s: inout Settings) {
+        if let window = window() {
+            s.startTime = window.start
+            s.endTime = window.end
+        }
+        if let demoEntries { s.demoEntries = demoEntries }
+        s.demoFaults = demoFaults
+        if let t = demoLive.flatMap(Duration.seconds(parsing:)) { s.demoLiveInterval = t }
     }
 
     /// A time window needs v2; the version may come from the configuration file.
@@ -142,33 +158,59 @@ struct LoadOptionGroup: ParsableArguments {
     var follow = false
 
     @Option(name: [.customLong("follow-interval"), .customLong("interval")], parsing: .unconditional,
-            help: ArgumentHelp("Time between polls when following, e.g. 5s, 30s, 1m (default: 5s).", valueName: "duration"))
-    var followInterval = "5s"
+            help: ArgumentHelp("Time between polls when following, e.g. 5s, 30s, 1m (default: \(defaultText(\.followInterval))).", valueName: "duration"))
+    var followInterval: String?
 
     @Option(name: .customLong("late-window"), parsing: .unconditional,
-            help: ArgumentHelp("How long after its timestamp a change may still appear (transactions commit in any order): re-reads cover this much of the feed's tail so that late rows are not missed, e.g. 2m, 30s (default: 2m).", valueName: "duration"))
-    var lateWindow = "2m"
-
-    var lateWindowSeconds: TimeInterval { Duration.seconds(parsing: lateWindow)! }
+            help: ArgumentHelp("How long after its timestamp a change may still appear (transactions commit in any order): re-reads cover this much of the feed's tail so that late rows are not missed, e.g. 2m, 30s (default: \(defaultText(\.lateWindow))).", valueName: "duration"))
+    var lateWindow: String?
 
     func validate() throws {
-        guard let w = Duration.seconds(parsing: lateWindow), w >= 0, w <= 86_400 else {
+        if let lateWindow, !(0...86_400).contains(Duration.seconds(parsing: lateWindow) ?? -1) {
             throw ValidationError("--late-window takes a duration from 0s to 1d, such as 2m or 30s (got '\(lateWindow)').")
         }
-        guard let i = Duration.seconds(parsing: followInterval), i >= 1 else {
+        if let followInterval, (Duration.seconds(parsing: followInterval) ?? 0) < 1 {
             throw ValidationError("--follow-interval takes a duration of at least 1s, such as 5s, 30s or 1m (got '\(followInterval)').")
         }
     }
 
-    var interval: TimeInterval { Duration.seconds(parsing: followInterval)! }
+    func apply(to s: inout Settings) {
+        s.includeMetadata = metadata
+        s.follow = follow
+        if let t = followInterval.flatMap(Duration.seconds(parsing:)) { s.followInterval = t }
+        if let t = lateWindow.flatMap(Duration.seconds(parsing:)) { s.lateWindow = t }
+    }
 }
 
 /// The flags that take part in the precedence flags > environment > configuration file.
 func flagSettings(_ c: ConfigOptions, _ t: TokenOptionGroup, _ s: ServiceOptionGroup?) -> FlagSettings {
-    FlagSettings(profile: c.profile, url: s?.url, apiVersion: s?.apiVersion.flatMap(APIVersion.init(argument:)),
-                 resource: t.resource, tenant: t.tenant, az: t.az,
-                 refreshBefore: t.refreshBefore.flatMap(Duration.seconds(parsing:)),
-                 pageSize: s?.pageSize, parallel: s?.parallel)
+    var f = FlagSettings(profile: c.profile)
+    f.url = s?.url
+    f.apiVersion = s?.apiVersion.flatMap(APIVersion.init(argument:))
+    f.resource = t.resource
+    f.tenant = t.tenant
+    f.az = t.az
+    f.refreshBefore = t.refreshBefore.flatMap(Duration.seconds(parsing:))
+    f.pageSize = s?.pageSize
+    f.parallel = s?.parallel
+    return f
+}
+
+/// The settings only flags give (no profile holds them): the base the resolution starts from.
+func commandLineSettings(_ t: TokenOptionGroup, _ s: ServiceOptionGroup?, _ l: LoadOptionGroup?) -> Settings {
+    var settings = Settings()
+    t.apply(to: &settings)
+    s?.apply(to: &settings)
+    l?.apply(to: &settings)
+    return settings
+}
+
+/// A default of `Settings` as a duration for help texts: `5m`, `90s`, `2h`.
+func defaultText(_ key: KeyPath<Settings, TimeInterval>) -> String {
+    let seconds = Int(Settings()[keyPath: key])
+    if seconds >= 7200, seconds % 3600 == 0 { return "\(seconds / 3600)h" }
+    if seconds >= 120, seconds % 60 == 0 { return "\(seconds / 60)m" }
+    return "\(seconds)s"
 }
 
 /// Checks shared by the UI and the script commands.
@@ -206,16 +248,10 @@ struct TokenCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let (s, _) = try configuration.resolve(flagSettings(configuration, tokens, nil))
-        var o = TokenOptions()
-        o.demo = tokens.demo
-        o.azPath = s.az
-        o.resource = s.resource
-        o.tenant = s.tenant
-        o.azTimeout = Duration.seconds(parsing: tokens.azTimeout)!
-        o.refreshBefore = s.refreshBefore
+        let (s, _) = try configuration.resolve(flagSettings(configuration, tokens, nil),
+                                               base: commandLineSettings(tokens, nil, nil))
+        var o = TokenOptions(settings: s)
         o.json = json
-        o.demoTokenLifetime = Duration.seconds(parsing: tokens.demoTokenLifetime)!
         let status = Launcher.runToken(o)
         if status != 0 { throw ExitCode(status) }
     }
@@ -288,7 +324,8 @@ struct FeedCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (s, file) = try configuration.resolve(flagSettings(configuration, tokens, service))
+        let (s, file) = try configuration.resolve(flagSettings(configuration, tokens, service),
+                                                  base: commandLineSettings(tokens, service, load))
         try service.checkWindow(for: s.apiVersion)
         if !tokens.demo && s.url == nil {
             FileHandle.standardError.write(Data("dicomtui feed: \(Resolution.missingURL(s, file: file?.path, demo: "dicomtui feed --demo"))\n".utf8))
@@ -297,33 +334,12 @@ struct FeedCommand: ParsableCommand {
         if !s.apiVersion.isSequenceMode && from != nil {
             throw ValidationError("--from SEQ needs --api-version v1 or v1.0-prerelease: v2 pages by time, not by sequence. With v2 use --since or --start-time.")
         }
-        var o = FeedOptions()
-        o.demo = tokens.demo
-        o.url = s.url
-        o.azPath = s.az
-        o.resource = s.resource
-        o.tenant = s.tenant
-        o.azTimeout = Duration.seconds(parsing: tokens.azTimeout)!
-        o.apiVersion = s.apiVersion
-        o.pageSize = s.pageSize
-        o.parallel = s.parallel
-        o.includeMetadata = load.metadata
-        if let window = service.window() {
-            o.startTime = window.start
-            o.endTime = window.end
-        }
+        var o = FeedOptions(settings: s)
         o.fromSequence = from
         o.limit = limit
-        o.follow = load.follow
-        o.interval = load.interval
-        o.lateWindow = load.lateWindowSeconds
         o.skipUnreadable = skipUnreadable
         o.giveUpAfter = giveUpSeconds
-        o.demoLiveInterval = Duration.seconds(parsing: service.demoLive)!
         o.format = format
-        o.demoEntries = service.demoEntries
-        o.demoTokenLifetime = Duration.seconds(parsing: tokens.demoTokenLifetime)!
-        o.demoFaults = service.demoFaults
         let status = Launcher.runFeed(o)
         if status != 0 { throw ExitCode(status) }
     }

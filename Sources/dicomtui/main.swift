@@ -54,31 +54,16 @@ struct DicomTUI: ParsableCommand {
     /// the poll loop live there, while background work runs on the task pool.
     func run() throws {
         let flags = flagSettings(configuration, tokens, service)
-        let (s, file) = try configuration.resolve(flags)
+        let (s, file) = try configuration.resolve(flags, base: commandLineSettings(tokens, service, load))
         try service.checkWindow(for: s.apiVersion)
-        var o = UIOptions()
-        o.demo = tokens.demo
-        o.apply(s)
-        o.azTimeout = Duration.seconds(parsing: tokens.azTimeout)!
+        var o = UIOptions(settings: s)
         o.color = !noColor && s.theme != .mono && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         o.mouse = !noMouse
         o.fromStart = fromStart
         if let file {
             o.profileCatalog = ProfileCatalog(file: file, environment: ProcessInfo.processInfo.environment, flags: flags)
         }
-        if let window = service.window() {
-            o.startTime = window.start
-            o.endTime = window.end
-        }
         o.utc = utc
-        o.includeMetadata = load.metadata
-        o.follow = load.follow
-        o.followInterval = load.interval
-        o.lateWindow = load.lateWindowSeconds
-        o.demoLiveInterval = Duration.seconds(parsing: service.demoLive)!
-        o.demoEntries = service.demoEntries
-        o.demoTokenLifetime = Duration.seconds(parsing: tokens.demoTokenLifetime)!
-        o.demoFaults = service.demoFaults
         if !tokens.demo && o.url == nil {
             // The same status as `feed` for the same mistake: a bad configuration (EX_CONFIG).
             FileHandle.standardError.write(Data("dicomtui: \(Resolution.missingURL(s, file: file?.path, demo: "dicomtui --demo"))\n".utf8))
@@ -107,7 +92,7 @@ struct EmulatorCommand: ParsableCommand {
     var tokenFile: String?
 
     @Option(help: ArgumentHelp("The audience (aud) tokens must carry.", valueName: "uri"))
-    var audience = "https://dicom.healthcareapis.azure.com"
+    var audience = DicomService.audience
 
     @Flag(name: .customLong("no-auth"), help: "Accept requests without a token.")
     var noAuth = false

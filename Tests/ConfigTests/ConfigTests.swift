@@ -73,8 +73,9 @@ import Testing
         #expect(envOnly.url == "https://env.dicom.azurehealthcareapis.com")
         #expect(envOnly.az == "/env/az")
         #expect(envOnly.tenant == "72f988bf-0000-4000-8000-000000000001", "what the environment does not set comes from the file")
-        let flags = FlagSettings(url: "https://flag.dicom.azurehealthcareapis.com", apiVersion: .v1Prerelease, tenant: "t-flag",
-                                 az: "/flag/az", refreshBefore: 42, pageSize: 7, parallel: 9, theme: .mono)
+        var flags = FlagSettings()
+        flags.url = "https://flag.dicom.azurehealthcareapis.com"; flags.apiVersion = .v1Prerelease; flags.tenant = "t-flag"
+        flags.az = "/flag/az"; flags.refreshBefore = 42; flags.pageSize = 7; flags.parallel = 9; flags.theme = .mono
         let all = try Resolution.resolve(file: file, environment: env, flags: flags)
         #expect(all.url == "https://flag.dicom.azurehealthcareapis.com")
         #expect(all.az == "/flag/az")

@@ -1,6 +1,7 @@
 import AppCore
 @testable import AppRuntime
 import ChangeFeedClient
+import Config
 import FeedModel
 import Foundation
 import Synchronization
@@ -32,13 +33,7 @@ struct UIDriver {
     private(set) var stopped: Problem?
 
     init(_ scenario: Scenario, client: ChangeFeedClient) {
-        var config = RunConfiguration(endpoint: client.endpoint, apiVersion: scenario.version, pageSize: scenario.pageSize)
-        config.parallel = scenario.parallel
-        config.includeMetadata = scenario.metadata
-        config.lateWindow = scenario.lateWindow
-        config.follow = true
-        config.followInterval = 5
-        self.config = config
+        self.config = RunConfiguration(endpoint: client.endpoint, settings: scenario.settings(follow: true))
         self.client = client
         state = AppRunner.initialState(config, rows: 40, cols: 140, now: now)
     }
@@ -83,14 +78,8 @@ final class FeedDriver: Sendable {
     private let err = Locked<[String]>([])
 
     init(_ scenario: Scenario, client: ChangeFeedClient) {
-        var o = FeedOptions()
-        o.apiVersion = scenario.version
-        o.pageSize = scenario.pageSize
-        o.parallel = scenario.parallel
-        o.includeMetadata = scenario.metadata
-        o.follow = true
+        var o = FeedOptions(settings: scenario.settings(follow: true))
         o.giveUpAfter = nil   // as `feed --follow` resolves it: transient faults are outlasted, never given up on
-        o.lateWindow = scenario.lateWindow
         o.backoff = (0.001, 0.005)
         let out = self.out, err = self.err
         session = FeedSession(options: o, client: client, auth: AnyToken(), progress: false, terminal: false,
@@ -113,4 +102,19 @@ final class FeedDriver: Sendable {
     }
 
     var notes: [String] { err.value }
+}
+
+extension Scenario {
+    /// The settings the UI and `feed` run the scenario with.
+    func settings(follow: Bool) -> Settings {
+        var s = Settings()
+        s.apiVersion = version
+        s.pageSize = pageSize
+        s.parallel = parallel
+        s.includeMetadata = metadata
+        s.lateWindow = lateWindow
+        s.follow = follow
+        s.followInterval = 5
+        return s
+    }
 }
