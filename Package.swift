@@ -64,17 +64,26 @@ let package = Package(
         // 10a. The token in memory for whoever sends requests (the UI's fetcher, `feed`): reuse,
         //      one request shared by concurrent callers, a fresh token after a 401.
         .target(name: "Authorization", dependencies: ["ChangeFeedClient", "TokenSource"]),
-        // 11. Script mode: entry writers (NDJSON, JSON, CSV) and the token report. No terminal, no curses.
-        .target(name: "ScriptMode", dependencies: ["FeedModel", "ChangeFeedClient", "TokenSource", "TerminalKit"]),
-        // 12. Wiring: the run loop, the effects executor, options. Everything meets here.
+        // 10b. The one startup path of the UI and `feed`: resolved Settings -> HTTP client, demo emulator,
+        //      endpoint, token source, change-feed client (and their teardown); exit statuses; stderr.
+        .target(name: "Startup", dependencies: [
+            "Config", "ChangeFeedClient", "TokenSource", "Emulator", "FeedModel", "TerminalKit",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
+        // 11. Script mode: `token` and `feed` (ScriptRunner, FeedSession), entry writers (NDJSON, JSON, CSV)
+        //     and the token report. No terminal, no curses.
+        .target(name: "ScriptMode", dependencies: [
+            "FeedModel", "ChangeFeedClient", "TokenSource", "TerminalKit", "Authorization", "Config", "Startup",
+        ]),
+        // 12. The UI's wiring: the run loop, the effects executor, sessions and the profile switch.
         .target(name: "AppRuntime", dependencies: [
             "AppCore", "Views", "Terminal", "TerminalKit", "FeedModel",
-            "ChangeFeedClient", "TokenSource", "Authorization", "Emulator", "ScriptMode", "Config",
+            "ChangeFeedClient", "TokenSource", "Authorization", "Emulator", "Config", "Startup",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // 13. The thin executable: argument parsing and a call into AppRuntime.
         .executableTarget(name: "dicomtui", dependencies: [
-            "AppRuntime", "Config", "Emulator",
+            "AppRuntime", "ScriptMode", "Startup", "Config", "Emulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Rerunnable measurements (memory per entry, fetch throughput), each against a peer.

@@ -4,6 +4,7 @@ import ChangeFeedClient
 import Config
 import FeedModel
 import Foundation
+import Startup
 import TerminalKit
 import TokenSource
 import Views

@@ -1,6 +1,7 @@
 import AppCore
 import AsyncHTTPClient
 import ChangeFeedClient
+import Startup
 import Config
 import Emulator
 import FeedModel
@@ -9,11 +10,6 @@ import Synchronization
 import Terminal
 import TerminalKit
 import TokenSource
-
-/// The version `dicomtui --version` prints.
-public enum AppVersion {
-    public static let string = "0.1.0"
-}
 
 /// What the UI runs with: the resolved settings, and what only the UI has (colours, mouse,
 /// the clock's zone, the saved position, the profile switch).
@@ -40,14 +36,14 @@ struct Session {
     var client: ChangeFeedClient
     var positions: PositionStore?
 
-    static func make(_ o: UIOptions, demoURL: String?, http: HTTPClient) throws -> Session {
-        let endpoint = try ServiceEndpoint(demoURL ?? o.url ?? "")
-        let tokens = Launcher.tokenSource(o.settings, demo: demoURL != nil)
-        var config = RunConfiguration(endpoint: endpoint, settings: o.settings, isDemo: demoURL != nil, color: o.color,
+    static func make(_ o: UIOptions, service: Service) -> Session {
+        let endpoint = service.endpoint
+        let isDemo = o.demo
+        var config = RunConfiguration(endpoint: endpoint, settings: o.settings, isDemo: isDemo, color: o.color,
                                       timeZone: o.utc ? TimeZone(identifier: "UTC")! : .current)
         if let start = o.startTime { config.origin = FeedCursor.Start(startTime: start) }
         // Continue where the last run stopped, unless told otherwise or a window was asked for.
-        let positions = demoURL != nil ? nil : PositionStore.standard()
+        let positions = isDemo ? nil : PositionStore.standard()
         let windowAsked = o.startTime != nil || o.endTime != nil
         if let positions, !o.fromStart, !windowAsked,
            let (point, savedAt) = positions.position(for: endpoint.baseURL, o.apiVersion) {
@@ -57,46 +53,25 @@ struct Session {
             config.originNote = "Continuing \(from), where the run of "
                 + "\(Format.dateTime(savedAt, in: config.timeZone)) stopped; --from-start loads the whole feed."
         }
-        let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,
-                                      userAgent: "dicomtui/\(AppVersion.string)")
-        return Session(config: config, tokenSource: tokens, client: client, positions: positions)
+        return Session(config: config, tokenSource: service.tokens, client: service.client, positions: positions)
     }
 }
 
 /// Starts things up and tears them down; the executable calls only this.
 public enum Launcher {
-    /// Where tokens come from, for the UI, `token` and `feed` alike: the demo's own tokens, or az.
-    static func tokenSource(_ s: Settings, demo: Bool) -> any TokenProvider {
-        if demo { return DemoTokenSource(resource: s.resource, lifetime: s.demoTokenLifetime) }
-        return AzTokenSource(resource: s.resource, tenant: s.tenant,
-                             cli: AzCLI(locator: AzLocator(explicitPath: s.az), timeout: .milliseconds(Int64(s.azTimeout * 1000))))
-    }
-
     /// Runs the UI on the calling (main) thread until the user quits. Returns the exit status.
     public static func runUI(_ o: UIOptions) -> Int32 {
-        // Set up what needs async work (the demo emulator) before the terminal is taken over.
-        let http = ChangeFeedClient.makeHTTPClient()
-        defer { blockingVoid { try? await http.shutdown() } }
-
-        var demoServer: DemoEmulator?
-        if o.demo {
-            do {
-                demoServer = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults,
-                                                                         liveInterval: o.demoLiveInterval) }
-            } catch {
-                printError("dicomtui: could not start the demo emulator: \(error)")
-                return 1
-            }
-        }
-        defer { if let s = demoServer { blockingVoid { await s.stop() } } }
-        let first: Session
+        // Set up what needs async work (the demo emulator) before the terminal is taken over;
+        // the same path as `feed`, with the same statuses for the same mistakes.
+        let connection: Connection
         do {
-            first = try Session.make(o, demoURL: demoServer?.baseURL, http: http)
+            connection = try Connection.open(o.settings)
         } catch {
-            // The same status as `feed` for the same mistake: a bad configuration (EX_CONFIG).
             printError("dicomtui: \(error)")
-            return ScriptExit.config
+            return error.status
         }
+        defer { connection.close() }
+        let first = Session.make(o, service: connection.service)
 
         let terminal: CursesTerminal
         do {
@@ -112,7 +87,7 @@ public enum Launcher {
                 return .failure(Problem("There is no profile '\(name)'.", hint: "The profiles are: \(o.profiles.joined(separator: ", "))."))
             }
             do {
-                return .success(try Session.make(next, demoURL: nil, http: http))
+                return .success(Session.make(next, service: try connection.service(for: next.settings)))
             } catch {
                 return .failure(Problem("Profile '\(name)' cannot be used: \(error)", hint: "Fix it in the configuration file, then press p again."))
             }
@@ -148,28 +123,4 @@ public enum Launcher {
         return dir + "/stderr.log"
     }
 
-    /// Writes a message to stderr, line by line through `SafeText`: messages quote the service
-    /// and az, and their text must not act on the terminal.
-    static func printError(_ text: String) {
-        let safe = text.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.sanitize(String($0)) }
-        FileHandle.standardError.write(Data((safe.joined(separator: "\n") + "\n").utf8))
-    }
-}
-
-/// Runs async work from synchronous code on the main thread, which must not block the task pool.
-func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
-    let result = Mutex<Result<T, Error>?>(nil)
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        let r: Result<T, Error>
-        do { r = .success(try await body()) } catch { r = .failure(error) }
-        result.withLock { $0 = r }
-        done.signal()
-    }
-    done.wait()
-    return try result.withLock { $0! }.get()
-}
-
-func blockingVoid(_ body: @escaping @Sendable () async -> Void) {
-    _ = try? blocking { await body(); return true }
 }

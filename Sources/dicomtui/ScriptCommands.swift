@@ -6,6 +6,7 @@ import Emulator
 import FeedModel
 import Foundation
 import ScriptMode
+import Startup
 
 /// `--config` and `--profile`, shared by every command that talks to a service.
 struct ConfigOptions: ParsableArguments {
@@ -252,7 +253,7 @@ struct TokenCommand: ParsableCommand {
                                                base: commandLineSettings(tokens, nil, nil))
         var o = TokenOptions(settings: s)
         o.json = json
-        let status = Launcher.runToken(o)
+        let status = ScriptRunner.runToken(o)
         if status != 0 { throw ExitCode(status) }
     }
 }
@@ -340,7 +341,7 @@ struct FeedCommand: ParsableCommand {
         o.skipUnreadable = skipUnreadable
         o.giveUpAfter = giveUpSeconds
         o.format = format
-        let status = Launcher.runFeed(o)
+        let status = ScriptRunner.runFeed(o)
         if status != 0 { throw ExitCode(status) }
     }
 }

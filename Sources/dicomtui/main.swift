@@ -5,6 +5,7 @@ import Config
 import Emulator
 import FeedModel
 import Foundation
+import Startup
 
 /// `dicomtui`: the terminal UI; `dicomtui emulator`: the change-feed API emulator on its own.
 struct DicomTUI: ParsableCommand {

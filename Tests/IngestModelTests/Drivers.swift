@@ -2,6 +2,7 @@ import AppCore
 @testable import AppRuntime
 import ChangeFeedClient
 import Config
+@testable import ScriptMode
 import FeedModel
 import Foundation
 import Synchronization

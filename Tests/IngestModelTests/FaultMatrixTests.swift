@@ -3,6 +3,7 @@ import AppCore
 import ChangeFeedClient
 import Emulator
 import FeedModel
+@testable import ScriptMode
 import Foundation
 import Synchronization
 import Testing

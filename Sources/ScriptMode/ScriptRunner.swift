@@ -1,13 +1,12 @@
+import Authorization
 import ChangeFeedClient
 import Config
-import Emulator
 import FeedModel
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
-import Authorization
-import ScriptMode
+import Startup
 import Synchronization
 import TerminalKit
 import TokenSource
@@ -44,26 +43,13 @@ public struct FeedOptions: Sendable {
     public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 }
 
-/// Exit statuses of the script-mode commands (README, "Script mode").
-public enum ScriptExit {
-    public static let ok: Int32 = 0
-    /// A fatal error: no token, or the service refused (400, 401 twice, 403, 404, …).
-    public static let failed: Int32 = 1
-    /// `token`: a token was had but it expires within the refresh threshold (or has expired).
-    public static let expiring: Int32 = 3
-    /// `feed`: some elements the service sent did not decode; they were written through as
-    /// `unreadable` records (sysexits EX_DATAERR). Not with --skip-unreadable.
-    public static let unreadable: Int32 = 65
-    /// A bad configuration: config file, profile, URL (sysexits EX_CONFIG).
-    public static let config: Int32 = 78
-}
-
-extension Launcher {
+/// `dicomtui token` and `dicomtui feed`: what the executable calls.
+public enum ScriptRunner {
     // MARK: - dicomtui token
 
     /// Prints the token's state, expiry, identity and audience; never the token.
     public static func runToken(_ o: TokenOptions) -> Int32 {
-        let source = tokenSource(o.settings, demo: o.demo)
+        let source = Connection.tokenSource(o.settings)
         let result: Result<AccessToken, TokenError>
         do {
             result = .success(try blocking { () async throws -> AccessToken in try await source.token(forceRefresh: false) })
@@ -99,40 +85,18 @@ extension Launcher {
     public static func runFeed(_ o: FeedOptions) -> Int32 {
         // A closed stdout (`| head`) must show up as EPIPE from write, not kill the process.
         signal(SIGPIPE, SIG_IGN)
-        let http = ChangeFeedClient.makeHTTPClient()
-        defer { blockingVoid { try? await http.shutdown() } }
-
-        var demoServer: DemoEmulator?
-        let endpoint: ServiceEndpoint
-        let tokens = tokenSource(o.settings, demo: o.demo)
+        let connection: Connection
         do {
-            if o.demo {
-                let server = try blocking { try await DemoEmulator.start(entries: o.demoEntries, audience: o.resource, faults: o.demoFaults,
-                                                                             liveInterval: o.follow ? o.demoLiveInterval : 0) }
-                demoServer = server
-                endpoint = try ServiceEndpoint(server.baseURL)
-            } else {
-                guard let url = o.url else {
-                    printError("dicomtui feed: no service URL. Pass --url https://<workspace>-<service>.dicom.azurehealthcareapis.com, "
-                               + "set DICOMTUI_URL or a profile's url; or try `dicomtui feed --demo`, which needs no Azure.")
-                    return ScriptExit.config
-                }
-                endpoint = try ServiceEndpoint(url)
-            }
-        } catch let e as ServiceEndpoint.Invalid {
-            printError("dicomtui feed: \(e)")
-            return ScriptExit.config
+            connection = try Connection.open(o.settings, liveChanges: o.follow, command: "dicomtui feed")
         } catch {
-            printError("dicomtui feed: could not start the demo emulator: \(error)")
-            return ScriptExit.failed
+            printError("dicomtui feed: \(error)")
+            return error.status
         }
-        defer { if let s = demoServer { blockingVoid { await s.stop() } } }
+        defer { connection.close() }
 
-        let auth = TokenKeeper(source: tokens, policy: TokenKeeper.Policy(refreshBefore: o.refreshBefore),
+        let auth = TokenKeeper(source: connection.service.tokens, policy: TokenKeeper.Policy(refreshBefore: o.refreshBefore),
                                audience: o.resource, tenant: o.tenant)
-        let client = ChangeFeedClient(endpoint: endpoint, apiVersion: o.apiVersion, http: http,
-                                      userAgent: "dicomtui/\(AppVersion.string)")
-        let session = FeedSession(options: o, client: client, auth: auth, progress: isatty(2) == 1)
+        let session = FeedSession(options: o, client: connection.service.client, auth: auth, progress: isatty(2) == 1)
         let work = Task.detached { await session.run() }
 
         // SIGINT and SIGTERM end the run cleanly: the JSON array is closed, the emulator stopped.
@@ -267,7 +231,7 @@ final class FeedSession: Sendable {
     init(options: FeedOptions, client: ChangeFeedClient, auth: any AuthorizationSource, progress: Bool,
          terminal: Bool = isatty(STDOUT_FILENO) == 1,
          output: @escaping @Sendable (String) -> Bool = { StandardOutput.write($0) },
-         note: @escaping @Sendable (String) -> Void = { Launcher.printError($0) }) {
+         note: @escaping @Sendable (String) -> Void = { printError($0) }) {
         self.options = options
         self.client = client
         self.auth = auth

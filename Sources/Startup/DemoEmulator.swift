@@ -6,11 +6,11 @@ import Foundation
 /// feed looks like a real one (`EmulatorOptions.demo`): timestamps that repeat and now and
 /// then go back, every form the service may write and, when live, changes that commit late
 /// or carry a timestamp in the past.
-struct DemoEmulator: Sendable {
-    let server: EmulatorServer
-    let baseURL: String
+public struct DemoEmulator: Sendable {
+    public let server: EmulatorServer
+    public let baseURL: String
 
-    static func start(entries: Int, audience: String, faults: String? = nil, liveInterval: TimeInterval = 0) async throws -> DemoEmulator {
+    public static func start(entries: Int, audience: String, faults: String? = nil, liveInterval: TimeInterval = 0) async throws -> DemoEmulator {
         var options = EmulatorOptions.demo(entries: entries, auth: .jwt(JWTRequirements(audience: audience)))
         if liveInterval > 0 { options.liveChangeInterval = .milliseconds(Int64(liveInterval * 1000)) }
         if let faults { options.faults = try FaultPlan(spec: faults) }
@@ -19,7 +19,7 @@ struct DemoEmulator: Sendable {
         return DemoEmulator(server: server, baseURL: url.absoluteString)
     }
 
-    func stop() async {
+    public func stop() async {
         await server.stop()
     }
 }
