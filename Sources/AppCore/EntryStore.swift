@@ -416,15 +416,10 @@ public struct EntryStore: Sendable, RandomAccessCollection {
 }
 
 extension EntryStore: Equatable {
-    /// Equal when they list the same rows, field by field, in the same order.
+    /// Equal when they list the same rows in the same order: `FeedRow` has every column, so a
+    /// column added to the store (and shown) takes part without being named here.
     public static func == (a: EntryStore, b: EntryStore) -> Bool {
-        a.order == b.order && a.sequences == b.sequences && a.ticks == b.ticks && a.kinds == b.kinds && a.sopEnds == b.sopEnds
-            && a.sopBytes == b.sopBytes && a.studies.map { a.studyUIDs[$0] } == b.studies.map { b.studyUIDs[$0] }
-            && a.series.map { a.seriesUIDs[$0] } == b.series.map { b.seriesUIDs[$0] }
-            && a.reasons == b.reasons
-            && a.patientNames.map { a.summaryText[$0] } == b.patientNames.map { b.summaryText[$0] }
-            && a.patientIDs.map { a.summaryText[$0] } == b.patientIDs.map { b.summaryText[$0] }
-            && a.modalities.map { a.summaryText[$0] } == b.modalities.map { b.summaryText[$0] }
+        a.order == b.order && a.count == b.count && a.indices.allSatisfy { a[$0] == b[$0] }
     }
 }
 

@@ -115,3 +115,51 @@ import Testing
         #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(s.origin)])
     }
 }
+
+/// `==` sees every column: two stores that differ in one field of one row are not equal.
+@Suite struct EntryStoreEqualityTests {
+    static let entry = ChangeFeedEntry(sequence: 7, studyInstanceUid: "1.2.3", seriesInstanceUid: "1.2.3.4",
+                                       sopInstanceUid: "1.2.3.4.5", action: .create,
+                                       timestamp: Timestamp(ticks: 17_900_000_000_000_000), state: .current)
+    static let summary = RowSummary(patientName: "Doe^Jane", patientID: "P1", modality: "CT")
+
+    /// A store of the entry, a second row, and an unreadable element; `change` alters one of them.
+    static func store(_ change: (inout ChangeFeedEntry, inout RowSummary, inout UnreadableEntry) -> Void = { _, _, _ in }) -> EntryStore {
+        var e = entry, s = summary
+        var u = UnreadableEntry(sequence: 9, timestamp: Timestamp(ticks: 17_900_000_000_100_000), sopInstanceUid: "9.9", reason: "no action",
+                                afterEntries: 2)
+        change(&e, &s, &u)
+        var store = EntryStore()
+        store.append(e, summary: s)
+        var second = entry
+        second.sequence = 8
+        store.append(second)
+        store.append(unreadable: u)
+        return store
+    }
+
+    static let changes: [(String, @Sendable (inout ChangeFeedEntry, inout RowSummary, inout UnreadableEntry) -> Void)] = [
+        ("sequence", { e, _, _ in e.sequence = 6 }),
+        ("timestamp", { e, _, _ in e.timestamp = Timestamp(ticks: e.timestamp.ticks + 1) }),
+        ("action", { e, _, _ in e.action = .update }),
+        ("state", { e, _, _ in e.state = .replaced }),
+        ("study", { e, _, _ in e.studyInstanceUid = "1.2.9" }),
+        ("series", { e, _, _ in e.seriesInstanceUid = "1.2.3.9" }),
+        ("sop", { e, _, _ in e.sopInstanceUid = "1.2.3.4.9" }),
+        ("patient name", { _, s, _ in s.patientName = "Doe^John" }),
+        ("patient ID", { _, s, _ in s.patientID = "P2" }),
+        ("modality", { _, s, _ in s.modality = "MR" }),
+        ("unreadable reason", { _, _, u in u.reason = "no state" }),
+        ("unreadable sequence known", { _, _, u in u.sequence = nil }),
+        ("unreadable time known", { _, _, u in u.timestamp = nil }),
+    ]
+
+    @Test func equalStoresAreEqual() {
+        #expect(Self.store() == Self.store())
+    }
+
+    @Test(arguments: changes.indices) func oneFieldMakesThemDiffer(_ i: Int) {
+        let (name, change) = Self.changes[i]
+        #expect(Self.store(change) != Self.store(), "a different \(name) is a different store")
+    }
+}
