@@ -95,8 +95,9 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "ChangeFeedClientTests", dependencies: ["ChangeFeedClient", "Emulator", "FeedModel"]),
-        // Drives the built dicomtui binary in a private tmux server (shared by the suites below).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // What the test suites share: the tmux session that drives the built dicomtui binary,
+        // running a program to the end, the fake az.
+        .target(name: "TestSupport", dependencies: ["TokenSource"], path: "Tests/TestSupport"),
         .testTarget(name: "EndToEndTests", dependencies: ["Emulator", "FeedModel", "TokenSource", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "FeedModel"]),
         // Runs the built binary's `token` and `feed` commands against an in-process emulator.

@@ -457,14 +457,9 @@ private struct Session {
         let server = EmulatorServer(options: options)
         let url = try await server.start()
         let tmux = try Tmux(cols: cols, rows: rows)
-        let identity = DemoTokenSource.Identity(tenantId: "72f988bf-0000-4000-8000-000000000001",
-                                                objectId: "0b6c8ad4-0000-4000-8000-00000000e2e0",
-                                                userPrincipalName: "e2e.tester@contoso.example", displayName: "E2E Tester",
-                                                subscriptionId: "00000000-1111-4222-8333-444444444444",
-                                                subscriptionName: "Test Subscription")
-        let token = DemoTokenSource.mint(resource: "https://dicom.healthcareapis.azure.com", identity: identity,
+        let token = DemoTokenSource.mint(resource: "https://dicom.healthcareapis.azure.com", identity: .tester,
                                          issuedAt: Date(), lifetime: 3600)
-        let az = try FakeAz.succeeding(with: token, in: tmux.workDir)
+        let az = try FakeAz.answering(token, in: tmux.workDir)
         var prefix = ""
         if insideTmux {
             // The pane's shell starts with a clean environment (no TMUX); a real pane has it.

@@ -12,7 +12,7 @@ struct TokenBackoffEndToEndTests {
         let (server, url) = try await startEmulator(entries: 50)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 160, rows: 24)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: true, lifetime: -120)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: true, lifetime: -120)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "returned a token that expired 2 min ago")
         try await tmux.waitFor(text: "az logout")
@@ -29,7 +29,7 @@ struct TokenBackoffEndToEndTests {
         let (server, url) = try await startEmulator(entries: 50)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 200, rows: 24)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: true, lifetime: 240)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: true, lifetime: 240)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "within --refresh-before (5 min)")
         try await tmux.waitFor(text: "50 loaded")

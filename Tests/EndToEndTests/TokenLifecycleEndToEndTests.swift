@@ -4,7 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The token lifecycle as a user meets it, in tmux, with the fake az of `FakeAzCLI`.
+/// The token lifecycle as a user meets it, in tmux, with the fake az of `FakeAz.azureCLI`.
 @Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
 struct TokenLifecycleEndToEndTests {
     /// Tokens live 10 s and are renewed 6 s before they expire; 1,500 entries come 20 at a
@@ -14,7 +14,7 @@ struct TokenLifecycleEndToEndTests {
         defer { Task { await server.stop() } }
         server.faults.addedLatencyMilliseconds = 150
         let tmux = try Tmux(cols: 120, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: true, lifetime: 10)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: true, lifetime: 10)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path) --page-size 20 --parallel 1 --refresh-before 6s; echo EXIT=$?")
         try await tmux.waitFor(text: "● valid")
         for _ in 0..<5 {
@@ -54,7 +54,7 @@ struct TokenLifecycleEndToEndTests {
         let (server, url) = try await startEmulator(entries: 300)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 150, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: false)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: false)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "Please run 'az login'")
         try tmux.keys("l")
@@ -79,7 +79,7 @@ struct TokenLifecycleEndToEndTests {
         let (server, url) = try await startEmulator(entries: 10)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 100, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: false)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: false)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "Please run 'az login'")
         try tmux.keys("l")
@@ -97,7 +97,7 @@ struct TokenLifecycleEndToEndTests {
         let (server, url) = try await startEmulator(entries: 10)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 100, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: false)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: false)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "Please run 'az login'")
         try tmux.keys("l")
@@ -114,7 +114,7 @@ struct TokenLifecycleEndToEndTests {
         let (server, url) = try await startEmulator(entries: 50)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 100, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: false)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: false)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "Please run 'az login'")
         try tmux.keys("L")

@@ -7,18 +7,11 @@ import Testing
 /// running (q still quits cleanly).
 @Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
 struct TokenMessagesEndToEndTests {
-    /// A one-off az stand-in with `body` as its script.
-    static func script(_ body: String, in dir: URL) throws -> String {
-        let path = dir.appendingPathComponent("az-\(UUID().uuidString.prefix(8))").path
-        try writeExecutable("#!/bin/sh\n" + body, to: path)
-        return path
-    }
-
     /// Runs the app with `az`, waits for each text, quits.
     func expectScreen(az: String, extra: String = "", shows texts: [String],
                       sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let tmux = try Tmux(cols: 160, rows: 24)
-        let azPath = az.hasPrefix("/") ? az : try Self.script(az, in: tmux.workDir)
+        let azPath = az.hasPrefix("/") ? az : try FakeAz(body: az, in: tmux.workDir).path
         try tmux.run("\(Build.dicomtui) --url https://contoso-dicom.dicom.azurehealthcareapis.com --az \(azPath) \(extra); echo EXIT=$?")
         for text in texts { try await tmux.waitFor(text: text, timeout: 30, sourceLocation: sourceLocation) }
         try tmux.keys("q")
@@ -34,10 +27,8 @@ struct TokenMessagesEndToEndTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("noexec-\(getpid())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("az").path
-        try "#!/bin/sh\n".write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        try await expectScreen(az: path, shows: ["is not an executable file", "chmod +x"])
+        let az = try FakeAz(body: "", in: dir, executable: false)
+        try await expectScreen(az: az.path, shows: ["is not an executable file", "chmod +x"])
     }
 
     @Test func signInMustBeRenewed() async throws {
@@ -79,7 +70,7 @@ struct TokenMessagesEndToEndTests {
         let url = try await server.start()
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 200, rows: 24)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: true)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: true)
         try tmux.run("\(Build.dicomtui) --url \(url.absoluteString) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "401 Unauthorized: The token is for https://dicom.healthcareapis.azure.com, not for the DICOM service (https://other.example)")
         try await tmux.waitFor(text: "--resource https://other.example")

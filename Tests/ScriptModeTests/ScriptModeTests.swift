@@ -34,24 +34,11 @@ struct Sandbox {
         return path
     }
 
-    /// A fake `az` whose `account get-access-token` prints `token` as az 2.54+ does.
-    func fakeAz(token: AccessToken) throws -> String {
-        let raw = String(token.authorizationHeaderValue.dropFirst("Bearer ".count))
-        let body = """
-            {"accessToken": "\(raw)", "expiresOn": "2099-01-01 00:00:00.000000", "expires_on": \(Int(token.expiresOn.timeIntervalSince1970)),
-             "subscription": "00000000-1111-4222-8333-444444444444", "tenant": "\(token.tenant ?? "")", "tokenType": "Bearer"}
-            """
-        let path = dir.appendingPathComponent("az").path
-        try writeExecutable("#!/bin/sh\ncat <<'JSON'\n\(body)\nJSON\n", to: path)
-        return path
-    }
+    /// The path of a fake `az` in the box whose `account get-access-token` prints `token` as az 2.54+ does.
+    func fakeAz(token: AccessToken) throws -> String { try FakeAz.answering(token, in: dir).path }
 
-    /// A fake `az` that nobody is signed in to.
-    func fakeAzNotSignedIn() throws -> String {
-        let path = dir.appendingPathComponent("az-out").path
-        try writeExecutable("#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n", to: path)
-        return path
-    }
+    /// The path of a fake `az` in the box that nobody is signed in to.
+    func fakeAzNotSignedIn() throws -> String { try FakeAz.notSignedIn(in: dir).path }
 }
 
 /// What the embedded demo emulator serves for `--demo --demo-entries n` (seed 1), in v2 feed order.
