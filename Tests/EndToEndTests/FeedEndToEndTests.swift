@@ -5,14 +5,6 @@ import TestSupport
 import Testing
 import TokenSource
 
-/// Starts the emulator in this process, checking tokens like the service (audience, expiry).
-func startEmulator(entries: Int) async throws -> (EmulatorServer, String) {
-    let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: entries, seed: 7,
-                                                         auth: .jwt(JWTRequirements())))
-    let url = try await server.start()
-    return (server, url.absoluteString)
-}
-
 @Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
 struct FeedEndToEndTests {
     let resource = "https://dicom.healthcareapis.azure.com"

@@ -26,8 +26,7 @@ struct TokenHygieneEndToEndTests {
         ]
         // az and its records live outside HOME.
         let az = try FakeAz.azureCLI(in: root.appendingPathComponent("outside"), signedIn: false)
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 400, seed: 11, auth: .jwt(JWTRequirements())))
-        let url = try await server.start().absoluteString
+        let (server, url) = try await startEmulator(entries: 400, seed: 11)
         defer { Task { await server.stop() } }
         var haystacks = Haystacks()
 

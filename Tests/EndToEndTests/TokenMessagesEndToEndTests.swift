@@ -65,13 +65,11 @@ struct TokenMessagesEndToEndTests {
     /// the reason, read from the token's claims and the 401's challenge (issue 11: it used to
     /// be a generic text), instead of asking az again and again.
     @Test func aSecond401StopsAndSaysWhy() async throws {
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 2,
-                                                             auth: .jwt(JWTRequirements(audience: "https://other.example"))))
-        let url = try await server.start()
+        let (server, url) = try await startEmulator(entries: 10, seed: 2, auth: .jwt(JWTRequirements(audience: "https://other.example")))
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 200, rows: 24)
         let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: true)
-        try tmux.run("\(Build.dicomtui) --url \(url.absoluteString) --az \(az.path); echo EXIT=$?")
+        try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "401 Unauthorized: The token is for https://dicom.healthcareapis.azure.com, not for the DICOM service (https://other.example)")
         try await tmux.waitFor(text: "--resource https://other.example")
         try await tmux.waitFor(text: "stopped")
