@@ -501,28 +501,6 @@ private struct Session {
     }
 }
 
-/// The status line's `selected / total` counter.
-struct Position: Equatable, CustomStringConvertible {
-    var selected: Int
-    var total: Int
-    init(_ selected: Int, _ total: Int) { self.selected = selected; self.total = total }
-    var description: String { "\(selected) / \(total)" }
-}
-
-/// The index of the hint bar (it starts with `? help`); the status line is just above it.
-func hintBarIndex(_ lines: [String]) -> Int? {
-    lines.lastIndex { $0.hasPrefix(" ? help") }
-}
-
-func position(in lines: [String]) -> Position? {
-    guard let h = hintBarIndex(lines), h > 0 else { return nil }
-    let status = lines[h - 1]
-    guard let match = status.firstMatch(of: /([0-9][0-9,]*) \/ ([0-9][0-9,]*)\s*$/),
-          let a = Int(match.1.replacingOccurrences(of: ",", with: "")),
-          let b = Int(match.2.replacingOccurrences(of: ",", with: "")) else { return nil }
-    return Position(a, b)
-}
-
 /// The list's rows on screen (between the column headings and the status line).
 private func listRows(_ lines: [String]) -> [String] {
     guard let h = hintBarIndex(lines), h >= 5 else { return [] }

@@ -121,13 +121,6 @@ struct FeedEndToEndTests {
     }
 }
 
-func formatted(_ n: Int) -> String {
-    let f = NumberFormatter()
-    f.numberStyle = .decimal
-    f.groupingSeparator = ","
-    f.locale = Locale(identifier: "en_US_POSIX")
-    return f.string(from: NSNumber(value: n)) ?? String(n)
-}
 
 /// A second run continues where the first stopped: only the entries added since are loaded.
 @Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
