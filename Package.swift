@@ -82,6 +82,12 @@ let package = Package(
 
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TerminalKit"]),
+        // The run loop in process: AppRunner with a MemoryTerminal, an in-process emulator and a
+        // token source that needs no Azure (keys in, frames out, effects executed).
+        .testTarget(name: "AppRuntimeTests", dependencies: [
+            "AppRuntime", "ChangeFeedClient", "Emulator", "FeedModel", "Terminal", "TerminalKit", "TokenSource", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .testTarget(name: "FeedModelTests", dependencies: ["FeedModel"]),
         .testTarget(name: "DicomKitTests", dependencies: ["DicomKit", "FeedModel"]),
         .testTarget(name: "AppCoreTests", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),

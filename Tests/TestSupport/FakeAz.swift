@@ -116,7 +116,7 @@ extension FakeAz {
     /// Every call also records all its arguments (`argv-all`, NUL-separated), and its own and its
     /// parent's (dicomtui's) `/proc` command line and environment (`proc-*`), so a test can search
     /// them for the token (`recordings`).
-    public static func azureCLI(in parent: URL, signedIn: Bool, lifetime: Int = 3600,
+    public static func azureCLI(in parent: URL? = nil, signedIn: Bool, lifetime: Int = 3600,
                                 upn: String = DemoTokenSource.Identity.tester.userPrincipalName) throws -> FakeAz {
         let fake = try FakeAz(body: azureCLIScript, in: parent, shell: "/bin/bash")
         try String(lifetime).write(toFile: fake.file("lifetime"), atomically: true, encoding: .utf8)

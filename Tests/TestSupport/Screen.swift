@@ -10,6 +10,7 @@ public protocol ScreenReading {
 
 public struct ScreenTimeout: Error, CustomStringConvertible {
     public let what: String
+    public init(what: String) { self.what = what }
     public var description: String { "timed out waiting for \(what)" }
 }
 
