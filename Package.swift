@@ -91,6 +91,12 @@ let package = Package(
 
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TerminalKit"]),
+        // The run loop in process: AppRunner with a MemoryTerminal, an in-process emulator and a
+        // token source that needs no Azure (keys in, frames out, effects executed).
+        .testTarget(name: "AppRuntimeTests", dependencies: [
+            "AppRuntime", "ChangeFeedClient", "Emulator", "FeedModel", "Terminal", "TerminalKit", "TokenSource", "TestSupport",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .testTarget(name: "FeedModelTests", dependencies: ["FeedModel"]),
         .testTarget(name: "DicomKitTests", dependencies: ["DicomKit", "FeedModel"]),
         .testTarget(name: "AppCoreTests", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
@@ -100,12 +106,18 @@ let package = Package(
         .testTarget(name: "TokenSourceTests", dependencies: ["TokenSource", "TestSupport"]),
         // ChangeFeedClient: the app's page decoder must read every wire form back (WireFormTests).
         .testTarget(name: "EmulatorTests", dependencies: [
-            "Emulator", "FeedModel", "ChangeFeedClient",
+            "Emulator", "FeedModel", "ChangeFeedClient", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "ChangeFeedClientTests", dependencies: ["ChangeFeedClient", "Emulator", "FeedModel"]),
-        // Drives the built dicomtui binary in a private tmux server (shared by the suites below).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ChangeFeedClientTests", dependencies: ["ChangeFeedClient", "Emulator", "FeedModel", "TestSupport"]),
+        // What the test suites share: the tmux session that drives the built dicomtui binary,
+        // running a program to the end, the fake az, the emulator started in the test's process.
+        // (Every suite that uses it but TokenSourceTests needs the emulator anyway, and on Linux
+        // all test targets link into one test bundle: the Emulator dependency costs nothing.)
+        .target(name: "TestSupport", dependencies: [
+            "TokenSource", "Emulator",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ], path: "Tests/TestSupport"),
         .testTarget(name: "EndToEndTests", dependencies: ["Emulator", "FeedModel", "TokenSource", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "FeedModel"]),
         // Runs the built binary's `token` and `feed` commands against an in-process emulator.

@@ -1,34 +1,54 @@
+import Dispatch
 import Synchronization
 import TerminalKit
 
-/// A terminal in memory for tests: scripted input, recorded frames, never blocks.
+/// A terminal in memory for tests: scripted input, recorded frames.
 ///
 /// Input is scripted in batches: each `feed` call is one batch, and `readInput()` returns one
 /// batch per call, so a test can say "press j, let the app render, then press k".
 /// `wait` returns `.terminate` for a scripted signal, `.input` while a batch is pending,
-/// `.woken` after `waker.wake()`, and `.timeout` otherwise, all immediately.
-public final class MemoryTerminal: TerminalDevice {
-    public private(set) var size: (rows: Int, cols: Int)
-    public var hasColor: Bool
-    /// Every canvas passed to `present`, oldest first.
-    public private(set) var frames: [Canvas] = []
-    public var lastFrame: Canvas? { frames.last }
-    public private(set) var suspendCount = 0
-    public private(set) var shutdownCount = 0
-    /// True while a `suspend` body runs.
-    public private(set) var isSuspended = false
-    /// The timeout of every `wait` call, in order (nil = no timeout).
-    public private(set) var waitTimeouts: [Int?] = []
-    public var isShutDown: Bool { shutdownCount > 0 }
+/// `.woken` after `waker.wake()`, and `.timeout` otherwise. By default it never blocks; a
+/// `blocking` terminal waits like a real one (up to the timeout, until a batch is fed, the
+/// waker wakes or a signal is sent), so that an app can run on a thread of its own while the
+/// test feeds keys and reads frames from another: every member is safe to use from any thread.
+public final class MemoryTerminal: TerminalDevice, Sendable {
+    private struct State {
+        var size: (rows: Int, cols: Int)
+        var hasColor: Bool
+        var frames: [Canvas] = []
+        var suspendCount = 0
+        var shutdownCount = 0
+        var isSuspended = false
+        var waitTimeouts: [Int?] = []
+        var batches: [[InputEvent]] = []
+        var pendingSignal: Int32?
+        var clipboard: [String] = []
+    }
 
-    private var batches: [[InputEvent]] = []
-    private var pendingSignal: Int32?
+    private let state: Mutex<State>
+    private let blocking: Bool
     private let memoryWaker = MemoryWaker()
+
+    public var size: (rows: Int, cols: Int) { state.withLock { $0.size } }
+    public var hasColor: Bool {
+        get { state.withLock { $0.hasColor } }
+        set { state.withLock { $0.hasColor = newValue } }
+    }
+    /// Every canvas passed to `present`, oldest first.
+    public var frames: [Canvas] { state.withLock { $0.frames } }
+    public var lastFrame: Canvas? { state.withLock { $0.frames.last } }
+    public var suspendCount: Int { state.withLock { $0.suspendCount } }
+    public var shutdownCount: Int { state.withLock { $0.shutdownCount } }
+    /// True while a `suspend` body runs.
+    public var isSuspended: Bool { state.withLock { $0.isSuspended } }
+    /// The timeout of every `wait` call, in order (nil = no timeout).
+    public var waitTimeouts: [Int?] { state.withLock { $0.waitTimeouts } }
+    public var isShutDown: Bool { shutdownCount > 0 }
     public var waker: any Waker { memoryWaker }
 
-    public init(rows: Int = 24, cols: Int = 80, hasColor: Bool = true) {
-        self.size = (rows, cols)
-        self.hasColor = hasColor
+    public init(rows: Int = 24, cols: Int = 80, hasColor: Bool = true, blocking: Bool = false) {
+        state = Mutex(State(size: (rows, cols), hasColor: hasColor))
+        self.blocking = blocking
     }
 
     // MARK: Scripting
@@ -36,7 +56,8 @@ public final class MemoryTerminal: TerminalDevice {
     /// Queues one batch of input events.
     public func feed(_ events: [InputEvent]) {
         guard !events.isEmpty else { return }
-        batches.append(events)
+        state.withLock { $0.batches.append(events) }
+        memoryWaker.signal()
     }
 
     public func feed(_ events: InputEvent...) { feed(events) }
@@ -49,51 +70,79 @@ public final class MemoryTerminal: TerminalDevice {
 
     /// Changes the size and queues a `.resize` batch, as SIGWINCH would.
     public func resize(rows: Int, cols: Int) {
-        size = (rows, cols)
-        batches.append([.resize(rows: rows, cols: cols)])
+        state.withLock {
+            $0.size = (rows, cols)
+            $0.batches.append([.resize(rows: rows, cols: cols)])
+        }
+        memoryWaker.signal()
     }
 
     /// The next `wait` returns `.terminate(signal:)`, as SIGTERM would.
-    public func sendTerminate(signal: Int32) { pendingSignal = signal }
+    public func sendTerminate(signal: Int32) {
+        state.withLock { $0.pendingSignal = signal }
+        memoryWaker.signal()
+    }
 
-    public var hasPendingInput: Bool { !batches.isEmpty }
+    public var hasPendingInput: Bool { state.withLock { !$0.batches.isEmpty } }
 
     // MARK: TerminalDevice
 
-    public func present(_ canvas: Canvas) { frames.append(canvas) }
+    public func present(_ canvas: Canvas) { state.withLock { $0.frames.append(canvas) } }
 
     public func wait(timeoutMilliseconds: Int?) -> WakeReason {
-        waitTimeouts.append(timeoutMilliseconds)
-        if let sig = pendingSignal { pendingSignal = nil; return .terminate(signal: sig) }
-        if !batches.isEmpty { return .input }
-        if memoryWaker.take() { return .woken }
-        return .timeout
+        state.withLock { $0.waitTimeouts.append(timeoutMilliseconds) }
+        if let reason = ready() { return reason }
+        guard blocking else { return .timeout }
+        let deadline = timeoutMilliseconds.map { DispatchTime.now() + .milliseconds($0) } ?? .distantFuture
+        while true {
+            let timedOut = memoryWaker.block(until: deadline)
+            if let reason = ready() { return reason }
+            if timedOut { return .timeout }
+        }
+    }
+
+    /// What `wait` returns without waiting, if anything.
+    private func ready() -> WakeReason? {
+        let early: WakeReason? = state.withLock { s in
+            if let sig = s.pendingSignal { s.pendingSignal = nil; return .terminate(signal: sig) }
+            return s.batches.isEmpty ? nil : .input
+        }
+        if let early { return early }
+        return memoryWaker.take() ? .woken : nil
     }
 
     public func readInput() -> [InputEvent] {
-        batches.isEmpty ? [] : batches.removeFirst()
+        state.withLock { $0.batches.isEmpty ? [] : $0.batches.removeFirst() }
     }
 
     public func suspend<T>(_ body: () throws -> T) rethrows -> T {
-        suspendCount += 1
-        isSuspended = true
-        defer { isSuspended = false }
+        state.withLock { $0.suspendCount += 1; $0.isSuspended = true }
+        defer { state.withLock { $0.isSuspended = false } }
         return try body()
     }
 
-    public func shutdown() { shutdownCount += 1 }
+    public func shutdown() { state.withLock { $0.shutdownCount += 1 } }
 
     /// What the app copied, in order.
-    public private(set) var clipboard: [String] = []
+    public var clipboard: [String] { state.withLock { $0.clipboard } }
     public func copyToClipboard(_ text: String) -> String? {
-        clipboard.append(text)
+        state.withLock { $0.clipboard.append(text) }
         return nil
     }
 }
 
-/// The waker of a `MemoryTerminal`: counts wakes; `wait` consumes them.
+/// The waker of a `MemoryTerminal`: counts wakes; `wait` consumes them. A blocking `wait`
+/// sleeps on its semaphore, which wakes and scripted input signal.
 final class MemoryWaker: Waker, Sendable {
     private let count = Atomic<Int>(0)
-    func wake() { _ = count.add(1, ordering: .relaxed) }
+    private let semaphore = DispatchSemaphore(value: 0)
+    func wake() {
+        _ = count.add(1, ordering: .relaxed)
+        semaphore.signal()
+    }
     func take() -> Bool { count.exchange(0, ordering: .relaxed) > 0 }
+    /// Lets a blocked `wait` look again.
+    func signal() { semaphore.signal() }
+    /// Sleeps until signalled or `deadline`; true when the deadline passed.
+    func block(until deadline: DispatchTime) -> Bool { semaphore.wait(timeout: deadline) == .timedOut }
 }

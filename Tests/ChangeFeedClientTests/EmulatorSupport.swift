@@ -2,6 +2,7 @@
 import Emulator
 import FeedModel
 import Foundation
+import TestSupport
 import Testing
 
 /// A started in-process emulator and a client for it; `withFeed` stops and shuts both down.
@@ -37,21 +38,11 @@ func withFeed<T>(_ options: EmulatorOptions = EmulatorOptions(entries: 450, seed
                  pathPrefix: String = "",
                  requestTimeoutMilliseconds: Int64 = 10_000,
                  _ body: (Feed) async throws -> T) async throws -> T {
-    let server = EmulatorServer(options: options, store: store)
-    let base = try await server.start()
-    let http = ChangeFeedClient.makeHTTPClient()
-    do {
+    try await withEmulatorServer(options, store: store, http: { ChangeFeedClient.makeHTTPClient() }) { server, base, http in
         let endpoint = try ServiceEndpoint(base.absoluteString + pathPrefix)
         let client = ChangeFeedClient(endpoint: endpoint, apiVersion: version, http: http,
                                       requestTimeout: .milliseconds(requestTimeoutMilliseconds))
-        let result = try await body(Feed(server: server, client: client, base: base))
-        try await http.shutdown()
-        await server.stop()
-        return result
-    } catch {
-        try? await http.shutdown()
-        await server.stop()
-        throw error
+        return try await body(Feed(server: server, client: client, base: base))
     }
 }
 

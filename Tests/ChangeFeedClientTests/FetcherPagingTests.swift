@@ -74,15 +74,29 @@ import Testing
         }
     }
 
-    @Test func v2WithATimeWindowDeliversExactlyTheWindow() async throws {
-        try await withFeed(EmulatorOptions(entries: 600, seed: 23, auth: .bearerToken("t"))) { feed in
+    /// A v2 time window read with several pages in flight: which rows of how large a feed, how
+    /// many rows a page, and how many rows the window has at least.
+    struct TimeWindow: Sendable, CustomTestStringConvertible {
+        var entries: Int
+        var rows: Range<Int>
+        var pageSize: Int
+        var atLeast: Int
+        var testDescription: String { "rows \(rows) of \(entries), \(pageSize) a page" }
+    }
+
+    @Test(arguments: [
+        TimeWindow(entries: 600, rows: 100..<450, pageSize: 100, atLeast: 200),
+        TimeWindow(entries: 1500, rows: 200..<1100, pageSize: 60, atLeast: 400),
+    ])
+    func v2WithATimeWindowDeliversExactlyTheWindow(_ window: TimeWindow) async throws {
+        try await withFeed(EmulatorOptions(entries: window.entries, seed: 23, auth: .bearerToken("t"))) { feed in
             let all = v2Truth(feed.store)
             // The rows' own timestamps, exactly: the start is inclusive, the end exclusive.
-            let start = all[100].timestamp
-            let end = all[450].timestamp
+            let start = all[window.rows.lowerBound].timestamp
+            let end = all[window.rows.upperBound].timestamp
             let truth = v2Truth(feed.store, start: start, end: end)
-            #expect(truth.count > 200 && truth.count < all.count, "precondition: more than a page, less than the feed")
-            var fetcher = feed.fetcher(pageSize: 100)
+            #expect(truth.count > window.atLeast && truth.count < all.count, "precondition: more than a page, less than the feed")
+            var fetcher = feed.fetcher(pageSize: window.pageSize, parallel: 4)
             fetcher.start = FeedCursor.Start(startTime: start)
             fetcher.endTime = end
             let log = await fetcher.collect()

@@ -101,23 +101,6 @@ import Testing
         }
     }
 
-    @Test func aV2TimeWindowIsDeliveredExactlyWhenPipelined() async throws {
-        try await withFeed(EmulatorOptions(entries: 1500, seed: 23, auth: .bearerToken("t"))) { feed in
-            let all = v2Truth(feed.store)
-            let start = all[200].timestamp
-            let end = all[1100].timestamp
-            let truth = v2Truth(feed.store, start: start, end: end)
-            #expect(truth.count > 400 && truth.count < all.count)
-            var fetcher = feed.fetcher(pageSize: 60, parallel: 4)
-            fetcher.start = FeedCursor.Start(startTime: start)
-            fetcher.endTime = end
-            let log = await fetcher.collect()
-            #expect(log.stopped == nil)
-            expectSameEntries(log.entries, truth)
-            #expect(log.caughtUpCount == 1)
-        }
-    }
-
     @Test(arguments: [APIVersion.v1, .v1Prerelease])
     func sequenceWindowsAreEachAskedOnceUpToLatest(version: APIVersion) async throws {
         try await withFeed(EmulatorOptions(entries: 400, seed: 9, auth: .bearerToken("t")), version: version) { feed in

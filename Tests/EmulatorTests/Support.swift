@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Emulator
 import FeedModel
 import Foundation
+import TestSupport
 import Testing
 
 /// One HTTP answer, fully read.
@@ -73,18 +74,8 @@ extension Harness {
 func withEmulator<T>(_ options: EmulatorOptions = EmulatorOptions(entries: 600, seed: 11),
                      store: ChangeFeedStore? = nil,
                      _ body: (Harness) async throws -> T) async throws -> T {
-    let server = EmulatorServer(options: options, store: store)
-    let base = try await server.start()
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
-    do {
-        let result = try await body(Harness(server: server, client: client, base: base))
-        try await client.shutdown()
-        await server.stop()
-        return result
-    } catch {
-        try? await client.shutdown()
-        await server.stop()
-        throw error
+    try await withEmulatorServer(options, store: store) { server, base, client in
+        try await body(Harness(server: server, client: client, base: base))
     }
 }
 

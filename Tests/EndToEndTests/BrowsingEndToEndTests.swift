@@ -457,14 +457,9 @@ private struct Session {
         let server = EmulatorServer(options: options)
         let url = try await server.start()
         let tmux = try Tmux(cols: cols, rows: rows)
-        let identity = DemoTokenSource.Identity(tenantId: "72f988bf-0000-4000-8000-000000000001",
-                                                objectId: "0b6c8ad4-0000-4000-8000-00000000e2e0",
-                                                userPrincipalName: "e2e.tester@contoso.example", displayName: "E2E Tester",
-                                                subscriptionId: "00000000-1111-4222-8333-444444444444",
-                                                subscriptionName: "Test Subscription")
-        let token = DemoTokenSource.mint(resource: "https://dicom.healthcareapis.azure.com", identity: identity,
+        let token = DemoTokenSource.mint(resource: "https://dicom.healthcareapis.azure.com", identity: .tester,
                                          issuedAt: Date(), lifetime: 3600)
-        let az = try FakeAz.succeeding(with: token, in: tmux.workDir)
+        let az = try FakeAz.answering(token, in: tmux.workDir)
         var prefix = ""
         if insideTmux {
             // The pane's shell starts with a clean environment (no TMUX); a real pane has it.
@@ -504,28 +499,6 @@ private struct Session {
         let status = try spawnAndWait(["tmux", "-u", "-L", tmux.socket, "send-keys", "-t", tmux.session, "-H"] + hex, stdoutPath: out)
         if status != 0 { throw Tmux.TmuxError.failed("tmux send-keys -H exited with \(status)") }
     }
-}
-
-/// The status line's `selected / total` counter.
-struct Position: Equatable, CustomStringConvertible {
-    var selected: Int
-    var total: Int
-    init(_ selected: Int, _ total: Int) { self.selected = selected; self.total = total }
-    var description: String { "\(selected) / \(total)" }
-}
-
-/// The index of the hint bar (it starts with `? help`); the status line is just above it.
-func hintBarIndex(_ lines: [String]) -> Int? {
-    lines.lastIndex { $0.hasPrefix(" ? help") }
-}
-
-func position(in lines: [String]) -> Position? {
-    guard let h = hintBarIndex(lines), h > 0 else { return nil }
-    let status = lines[h - 1]
-    guard let match = status.firstMatch(of: /([0-9][0-9,]*) \/ ([0-9][0-9,]*)\s*$/),
-          let a = Int(match.1.replacingOccurrences(of: ",", with: "")),
-          let b = Int(match.2.replacingOccurrences(of: ",", with: "")) else { return nil }
-    return Position(a, b)
 }
 
 /// The list's rows on screen (between the column headings and the status line).

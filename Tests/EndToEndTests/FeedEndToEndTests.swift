@@ -5,62 +5,9 @@ import TestSupport
 import Testing
 import TokenSource
 
-/// A fake `az` for the tests: prints what the real one prints (azure-cli.md 2.1/2.3) and
-/// records its arguments, so a test can check how dicomtui called it.
-struct FakeAz {
-    let path: String
-    let argvLog: String
-
-    /// `az account get-access-token` succeeds with `token`.
-    static func succeeding(with token: AccessToken, in dir: URL) throws -> FakeAz {
-        let raw = String(token.authorizationHeaderValue.dropFirst("Bearer ".count))
-        let json = """
-            {
-              "accessToken": "\(raw)",
-              "expiresOn": "2099-01-01 00:00:00.000000",
-              "expires_on": \(Int(token.expiresOn.timeIntervalSince1970)),
-              "subscription": "00000000-1111-4222-8333-444444444444",
-              "tenant": "\(token.tenant ?? "")",
-              "tokenType": "Bearer"
-            }
-            """
-        return try write(in: dir, body: "cat <<'JSON'\n\(json)\nJSON\nexit 0\n")
-    }
-
-    /// Fails the way az does when nobody is logged in.
-    static func notLoggedIn(in dir: URL) throws -> FakeAz {
-        try write(in: dir, body: "echo \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n")
-    }
-
-    private static func write(in dir: URL, body: String) throws -> FakeAz {
-        let path = dir.appendingPathComponent("az").path
-        let log = dir.appendingPathComponent("az-argv.log").path
-        let script = "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '\(log)'\n" + body
-        try writeExecutable(script, to: path)
-        return FakeAz(path: path, argvLog: log)
-    }
-
-    var calls: [String] {
-        ((try? String(contentsOfFile: argvLog, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-    }
-}
-
-/// Starts the emulator in this process, checking tokens like the service (audience, expiry).
-func startEmulator(entries: Int) async throws -> (EmulatorServer, String) {
-    let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: entries, seed: 7,
-                                                         auth: .jwt(JWTRequirements())))
-    let url = try await server.start()
-    return (server, url.absoluteString)
-}
-
 @Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
 struct FeedEndToEndTests {
     let resource = "https://dicom.healthcareapis.azure.com"
-    let tester = DemoTokenSource.Identity(tenantId: "72f988bf-0000-4000-8000-000000000001",
-                                          objectId: "0b6c8ad4-0000-4000-8000-00000000e2e0",
-                                          userPrincipalName: "e2e.tester@contoso.example",
-                                          displayName: "E2E Tester", subscriptionId: "00000000-1111-4222-8333-444444444444",
-                                          subscriptionName: "Test Subscription")
 
     /// The user's path: az gives a token, the header shows it, entries load while keys scroll,
     /// q exits with the terminal as it was.
@@ -68,8 +15,8 @@ struct FeedEndToEndTests {
         let (server, url) = try await startEmulator(entries: 1_000)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 140, rows: 30)
-        let token = DemoTokenSource.mint(resource: resource, identity: tester, issuedAt: Date(), lifetime: 3600)
-        let az = try FakeAz.succeeding(with: token, in: tmux.workDir)
+        let token = DemoTokenSource.mint(resource: resource, identity: .tester, issuedAt: Date(), lifetime: 3600)
+        let az = try FakeAz.answering(token, in: tmux.workDir)
         let dir = tmux.workDir.path
 
         try tmux.run("stty -g > \(dir)/stty.before; \(Build.dicomtui) --url \(url) --az \(az.path) --no-mouse; echo EXIT=$?; stty -g > \(dir)/stty.after")
@@ -111,7 +58,7 @@ struct FeedEndToEndTests {
         let (server, url) = try await startEmulator(entries: 10)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 100, rows: 24)
-        let az = try FakeAz.notLoggedIn(in: tmux.workDir)
+        let az = try FakeAz.notSignedIn(in: tmux.workDir)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "Please run 'az login'")
         try await tmux.waitFor(text: "✗ error")
@@ -174,13 +121,6 @@ struct FeedEndToEndTests {
     }
 }
 
-func formatted(_ n: Int) -> String {
-    let f = NumberFormatter()
-    f.numberStyle = .decimal
-    f.groupingSeparator = ","
-    f.locale = Locale(identifier: "en_US_POSIX")
-    return f.string(from: NSNumber(value: n)) ?? String(n)
-}
 
 /// A second run continues where the first stopped: only the entries added since are loaded.
 @Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
@@ -190,7 +130,7 @@ struct ResumeEndToEndTests {
         let (server, url) = try await startEmulator(entries: 300)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 140, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: true)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: true)
         let command = "\(Build.dicomtui) --url \(url) --az \(az.path) --api-version \(version)"
         try tmux.run("\(command); echo EXIT=$?")
         try await tmux.waitFor(text: "idle, at the end of the feed")

@@ -7,21 +7,15 @@ import TokenSource
 /// `p` in the real binary: two services in a configuration file, one marked production.
 @Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
 struct ProfileEndToEndTests {
-    let tester = DemoTokenSource.Identity(tenantId: "72f988bf-0000-4000-8000-000000000001",
-                                          objectId: "0b6c8ad4-0000-4000-8000-00000000e2e0",
-                                          userPrincipalName: "e2e.tester@contoso.example",
-                                          displayName: "E2E Tester", subscriptionId: "00000000-1111-4222-8333-444444444444",
-                                          subscriptionName: "Test Subscription")
-
     @Test func pSwitchesToAnotherServiceWithItsOwnFeed() async throws {
         let (staging, stagingURL) = try await startEmulator(entries: 120)
         defer { Task { await staging.stop() } }
         let (prod, prodURL) = try await startEmulator(entries: 345)
         defer { Task { await prod.stop() } }
         let tmux = try Tmux(cols: 120, rows: 30)
-        let token = DemoTokenSource.mint(resource: "https://dicom.healthcareapis.azure.com", identity: tester,
+        let token = DemoTokenSource.mint(resource: "https://dicom.healthcareapis.azure.com", identity: .tester,
                                          issuedAt: Date(), lifetime: 3600)
-        let az = try FakeAz.succeeding(with: token, in: tmux.workDir)
+        let az = try FakeAz.answering(token, in: tmux.workDir)
         let dir = tmux.workDir.path
         let config = """
             default-profile: staging

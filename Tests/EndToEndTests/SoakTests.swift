@@ -20,7 +20,7 @@ struct SoakTests {
         let (server, url) = try await startEmulator(entries: 2_000)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 140, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: true, lifetime: 3600)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: true, lifetime: 3600)
         let dir = tmux.workDir.path
         try tmux.run("sh -c 'echo $$ > \(dir)/ui.pid; exec \(Build.dicomtui) --url \(url) --az \(az.path) --follow --follow-interval 2s'")
         try await tmux.waitFor(text: "\(formatted(server.store.count)) loaded", timeout: 60)

@@ -25,9 +25,8 @@ struct TokenHygieneEndToEndTests {
             "XDG_DATA_HOME": home.appendingPathComponent("xdg-data").path,
         ]
         // az and its records live outside HOME.
-        let az = try FakeAzCLI(in: root.appendingPathComponent("outside"), signedIn: false)
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 400, seed: 11, auth: .jwt(JWTRequirements())))
-        let url = try await server.start().absoluteString
+        let az = try FakeAz.azureCLI(in: root.appendingPathComponent("outside"), signedIn: false)
+        let (server, url) = try await startEmulator(entries: 400, seed: 11)
         defer { Task { await server.stop() } }
         var haystacks = Haystacks()
 
@@ -103,7 +102,7 @@ struct TokenHygieneEndToEndTests {
         #expect(refused.status == 1 && refused.stderr.contains("401"))
         _ = try await script(["token", "--json"] + azArguments)
         try az.setAudience(nil)
-        for mode in [FakeAzCLI.Mode.garbled, .failAfterOutput] {
+        for mode in [FakeAz.Mode.garbled, .failAfterOutput] {
             try az.setMode(mode)
             #expect(try await script(["token"] + azArguments).status == 1)
             #expect(try await script(["token", "--json"] + azArguments).status == 1)

@@ -4,7 +4,7 @@ import Foundation
 import TestSupport
 import Testing
 
-/// The token lifecycle as a user meets it, in tmux, with the fake az of `FakeAzCLI`.
+/// The token lifecycle as a user meets it, in tmux, with the fake az of `FakeAz.azureCLI`.
 @Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
 struct TokenLifecycleEndToEndTests {
     /// Tokens live 10 s and are renewed 6 s before they expire; 1,500 entries come 20 at a
@@ -14,7 +14,7 @@ struct TokenLifecycleEndToEndTests {
         defer { Task { await server.stop() } }
         server.faults.addedLatencyMilliseconds = 150
         let tmux = try Tmux(cols: 120, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: true, lifetime: 10)
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: true, lifetime: 10)
         try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path) --page-size 20 --parallel 1 --refresh-before 6s; echo EXIT=$?")
         try await tmux.waitFor(text: "● valid")
         for _ in 0..<5 {
@@ -51,12 +51,8 @@ struct TokenLifecycleEndToEndTests {
     /// Not signed in; `l` shows the device code, `y` copies it, approval gets a token and the
     /// entries load.
     @Test func signInWithADeviceCodeFromInsideTheUI() async throws {
-        let (server, url) = try await startEmulator(entries: 300)
+        let (server, tmux, az) = try await Self.startSignedOut(entries: 300, cols: 150)
         defer { Task { await server.stop() } }
-        let tmux = try Tmux(cols: 150, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: false)
-        try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
-        try await tmux.waitFor(text: "Please run 'az login'")
         try tmux.keys("l")
         try await tmux.waitFor(text: "E 2 E C O D E 1")
         try await tmux.waitFor(text: "https://microsoft.com/devicelogin")
@@ -76,12 +72,8 @@ struct TokenLifecycleEndToEndTests {
     }
 
     @Test func aDeclinedSignInShowsAzsMessage() async throws {
-        let (server, url) = try await startEmulator(entries: 10)
+        let (server, tmux, az) = try await Self.startSignedOut(entries: 10, cols: 100)
         defer { Task { await server.stop() } }
-        let tmux = try Tmux(cols: 100, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: false)
-        try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
-        try await tmux.waitFor(text: "Please run 'az login'")
         try tmux.keys("l")
         try await tmux.waitFor(text: "E 2 E C O D E 1")
         try az.decline()
@@ -94,12 +86,8 @@ struct TokenLifecycleEndToEndTests {
     }
 
     @Test func escCancelsTheSignInAndStopsAz() async throws {
-        let (server, url) = try await startEmulator(entries: 10)
+        let (server, tmux, az) = try await Self.startSignedOut(entries: 10, cols: 100)
         defer { Task { await server.stop() } }
-        let tmux = try Tmux(cols: 100, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: false)
-        try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
-        try await tmux.waitFor(text: "Please run 'az login'")
         try tmux.keys("l")
         try await tmux.waitFor(text: "E 2 E C O D E 1")
         try tmux.keys("Escape")
@@ -111,12 +99,8 @@ struct TokenLifecycleEndToEndTests {
 
     /// `L` hands the terminal to `az login` and takes it back, redrawn, with a token.
     @Test func handingTheTerminalToAzLogin() async throws {
-        let (server, url) = try await startEmulator(entries: 50)
+        let (server, tmux, az) = try await Self.startSignedOut(entries: 50, cols: 100)
         defer { Task { await server.stop() } }
-        let tmux = try Tmux(cols: 100, rows: 30)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: false)
-        try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
-        try await tmux.waitFor(text: "Please run 'az login'")
         try tmux.keys("L")
         try await tmux.waitFor(text: "● valid")
         try await tmux.waitFor(text: "idle, at the end of the feed")
@@ -126,6 +110,22 @@ struct TokenLifecycleEndToEndTests {
         try await tmux.waitFor(text: "EXIT=0")
         let normal = try tmux.screen().joined(separator: "\n")
         #expect(normal.contains("fake az login: you are signed in"), "az's own output stayed on the normal screen")
+    }
+
+    /// The app in tmux against an emulator of `entries`, nobody signed in to az: az's own
+    /// words are on screen.
+    static func startSignedOut(entries: Int, cols: Int) async throws -> (EmulatorServer, Tmux, FakeAz) {
+        let (server, url) = try await startEmulator(entries: entries)
+        do {
+            let tmux = try Tmux(cols: cols, rows: 30)
+            let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: false)
+            try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
+            try await tmux.waitFor(text: "Please run 'az login'")
+            return (server, tmux, az)
+        } catch {
+            await server.stop()
+            throw error
+        }
     }
 
     static func offset(in query: String?) -> Int64? {

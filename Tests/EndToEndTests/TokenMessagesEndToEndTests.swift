@@ -7,80 +7,71 @@ import Testing
 /// running (q still quits cleanly).
 @Suite(.serialized, .enabled(if: Build.tmuxAvailable, "needs tmux"))
 struct TokenMessagesEndToEndTests {
-    /// A one-off az stand-in with `body` as its script.
-    static func script(_ body: String, in dir: URL) throws -> String {
-        let path = dir.appendingPathComponent("az-\(UUID().uuidString.prefix(8))").path
-        try writeExecutable("#!/bin/sh\n" + body, to: path)
-        return path
+    /// One way getting a token fails: the az the app runs, options, and what the screen says.
+    struct AzFailure: Sendable, CustomTestStringConvertible {
+        enum Az: Sendable {
+            /// A path as given (nothing there, say).
+            case path(String)
+            /// A fake az running this shell code.
+            case script(String)
+            /// A fake az without its execute bits.
+            case notExecutable
+        }
+        var testDescription: String
+        var az: Az
+        var extra = ""
+        var shows: [String]
     }
 
-    /// Runs the app with `az`, waits for each text, quits.
-    func expectScreen(az: String, extra: String = "", shows texts: [String],
-                      sourceLocation: SourceLocation = #_sourceLocation) async throws {
-        let tmux = try Tmux(cols: 160, rows: 24)
-        let azPath = az.hasPrefix("/") ? az : try Self.script(az, in: tmux.workDir)
-        try tmux.run("\(Build.dicomtui) --url https://contoso-dicom.dicom.azurehealthcareapis.com --az \(azPath) \(extra); echo EXIT=$?")
-        for text in texts { try await tmux.waitFor(text: text, timeout: 30, sourceLocation: sourceLocation) }
-        try tmux.keys("q")
-        try await tmux.waitFor(text: "EXIT=0", sourceLocation: sourceLocation)
-    }
-
-    @Test func azNotInstalled() async throws {
-        try await expectScreen(az: "/nonexistent/bin/az",
-                               shows: ["The Azure CLI (az) was not found", "Install the Azure CLI", "--az /path/to/az"])
-    }
-
-    @Test func azNotExecutable() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("noexec-\(getpid())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("az").path
-        try "#!/bin/sh\n".write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
-        try await expectScreen(az: path, shows: ["is not an executable file", "chmod +x"])
-    }
-
-    @Test func signInMustBeRenewed() async throws {
-        try await expectScreen(az: """
+    static let failures = [
+        AzFailure(testDescription: "az not installed", az: .path("/nonexistent/bin/az"),
+                  shows: ["The Azure CLI (az) was not found", "Install the Azure CLI", "--az /path/to/az"]),
+        AzFailure(testDescription: "az not executable", az: .notExecutable, shows: ["is not an executable file", "chmod +x"]),
+        AzFailure(testDescription: "the sign-in must be renewed", az: .script("""
             echo "ERROR: AADSTS700082: The refresh token has expired due to inactivity." >&2
             echo "Run the command below to authenticate interactively; additional arguments may be added as needed:" >&2
             echo "az logout" >&2
             echo 'az login --scope "https://dicom.healthcareapis.azure.com/.default"' >&2
             exit 1
-            """, shows: ["AADSTS700082: The refresh token has expired", "Press l to sign in again"])
-    }
-
-    @Test func azHangs() async throws {
-        try await expectScreen(az: "sleep 30\n", extra: "--az-timeout 2s",
-                               shows: ["did not answer within 2 s", "az account get-access-token"])
-    }
-
-    @Test func azPrintsSomethingElse() async throws {
-        try await expectScreen(az: "echo '<html>proxy login</html>'\nexit 0\n",
-                               shows: ["The Azure CLI printed an unexpected answer", "--output json"])
-    }
-
-    @Test func azCrashesWithATraceback() async throws {
-        try await expectScreen(az: """
+            """), shows: ["AADSTS700082: The refresh token has expired", "Press l to sign in again"]),
+        AzFailure(testDescription: "az hangs", az: .script("sleep 30\n"), extra: "--az-timeout 2s",
+                  shows: ["did not answer within 2 s", "az account get-access-token"]),
+        AzFailure(testDescription: "az prints something else", az: .script("echo '<html>proxy login</html>'\nexit 0\n"),
+                  shows: ["The Azure CLI printed an unexpected answer", "--output json"]),
+        AzFailure(testDescription: "az crashes with a traceback", az: .script("""
             echo "ERROR: The command failed with an unexpected error. Here is the traceback:" >&2
             echo "Traceback (most recent call last):" >&2
             echo '  File "x.py", line 1, in <module>' >&2
             echo "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='login.microsoftonline.com', port=443): Max retries exceeded" >&2
             exit 1
-            """, shows: ["The Azure CLI failed (exit status 1)", "ConnectionError"])
+            """), shows: ["The Azure CLI failed (exit status 1)", "ConnectionError"]),
+    ]
+
+    /// Runs the app with the failing az, waits for each text, quits.
+    @Test(arguments: failures)
+    func theFailureIsExplainedOnScreen(_ failure: AzFailure) async throws {
+        let tmux = try Tmux(cols: 160, rows: 24)
+        let azPath: String
+        switch failure.az {
+        case .path(let path): azPath = path
+        case .script(let body): azPath = try FakeAz(body: body, in: tmux.workDir).path
+        case .notExecutable: azPath = try FakeAz(body: "", in: tmux.workDir, executable: false).path
+        }
+        try tmux.run("\(Build.dicomtui) --url https://contoso-dicom.dicom.azurehealthcareapis.com --az \(azPath) \(failure.extra); echo EXIT=$?")
+        for text in failure.shows { try await tmux.waitFor(text: text, timeout: 30) }
+        try tmux.keys("q")
+        try await tmux.waitFor(text: "EXIT=0")
     }
 
     /// The service refuses a fresh token too (here: the audience is wrong): loading stops with
     /// the reason, read from the token's claims and the 401's challenge (issue 11: it used to
     /// be a generic text), instead of asking az again and again.
     @Test func aSecond401StopsAndSaysWhy() async throws {
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 2,
-                                                             auth: .jwt(JWTRequirements(audience: "https://other.example"))))
-        let url = try await server.start()
+        let (server, url) = try await startEmulator(entries: 10, seed: 2, auth: .jwt(JWTRequirements(audience: "https://other.example")))
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 200, rows: 24)
-        let az = try FakeAzCLI(in: tmux.workDir, signedIn: true)
-        try tmux.run("\(Build.dicomtui) --url \(url.absoluteString) --az \(az.path); echo EXIT=$?")
+        let az = try FakeAz.azureCLI(in: tmux.workDir, signedIn: true)
+        try tmux.run("\(Build.dicomtui) --url \(url) --az \(az.path); echo EXIT=$?")
         try await tmux.waitFor(text: "401 Unauthorized: The token is for https://dicom.healthcareapis.azure.com, not for the DICOM service (https://other.example)")
         try await tmux.waitFor(text: "--resource https://other.example")
         try await tmux.waitFor(text: "stopped")

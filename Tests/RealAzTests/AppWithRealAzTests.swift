@@ -15,14 +15,13 @@ extension RealAzSuite {
             let az = try #require(RealAz.path)
             let lab = try await DeviceCodeLoginTests.signInLab()
             defer { lab.close() }
-            let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 120, seed: 5, auth: .jwt(JWTRequirements())))
-            let url = try await server.start()
+            let (server, url) = try await startEmulator(entries: 120, seed: 5)
             defer { Task { await server.stop() } }
 
             var env: [String: String] = [:]
             for (key, value) in lab.environment { if let value { env[key] = value } }
             let tmux = try Tmux(cols: 150, rows: 30, environment: env)
-            try tmux.run("\(Build.dicomtui) --url \(url.absoluteString) --az \(az); echo EXIT=$?")
+            try tmux.run("\(Build.dicomtui) --url \(url) --az \(az); echo EXIT=$?")
 
             // A fresh profile: az's own "not signed in" text, and what to do.
             try await tmux.waitFor(text: "Please run 'az login'", timeout: 30)

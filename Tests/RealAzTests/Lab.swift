@@ -359,18 +359,6 @@ enum ProcessScan {
     }
 }
 
-/// Test-side JWT reading, independent of the code under test.
-enum JWTPayload {
-    static func decode(_ token: String) -> [String: Any]? {
-        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
-        var s = String(parts[1]).replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.count % 4 != 0 { s += "=" }
-        guard let data = Data(base64Encoded: s) else { return nil }
-        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-    }
-}
-
 extension AccessToken {
     /// The raw secret, through the one accessor that exposes it.
     var rawForTest: String { String(authorizationHeaderValue.dropFirst("Bearer ".count)) }

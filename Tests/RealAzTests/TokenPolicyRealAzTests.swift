@@ -39,13 +39,12 @@ extension RealAzSuite {
             let az = try #require(RealAz.path)
             let lab = try await Self.lab(lifetime: lifetime)
             defer { lab.close() }
-            let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 60, seed: 5, auth: .jwt(JWTRequirements())))
-            let url = try await server.start()
+            let (server, url) = try await startEmulator(entries: 60, seed: 5)
             defer { Task { await server.stop() } }
             var env: [String: String] = [:]
             for (key, value) in lab.environment { if let value { env[key] = value } }
             let tmux = try Tmux(cols: 200, rows: 30, environment: env)
-            try tmux.run("\(Build.dicomtui) --url \(url.absoluteString) --az \(az); echo EXIT=$?")
+            try tmux.run("\(Build.dicomtui) --url \(url) --az \(az); echo EXIT=$?")
             if lifetime < 0 {
                 try await tmux.waitFor(text: "returned a token that expired 2 min ago", timeout: 30)
             } else {

@@ -34,24 +34,11 @@ struct Sandbox {
         return path
     }
 
-    /// A fake `az` whose `account get-access-token` prints `token` as az 2.54+ does.
-    func fakeAz(token: AccessToken) throws -> String {
-        let raw = String(token.authorizationHeaderValue.dropFirst("Bearer ".count))
-        let body = """
-            {"accessToken": "\(raw)", "expiresOn": "2099-01-01 00:00:00.000000", "expires_on": \(Int(token.expiresOn.timeIntervalSince1970)),
-             "subscription": "00000000-1111-4222-8333-444444444444", "tenant": "\(token.tenant ?? "")", "tokenType": "Bearer"}
-            """
-        let path = dir.appendingPathComponent("az").path
-        try writeExecutable("#!/bin/sh\ncat <<'JSON'\n\(body)\nJSON\n", to: path)
-        return path
-    }
+    /// The path of a fake `az` in the box whose `account get-access-token` prints `token` as az 2.54+ does.
+    func fakeAz(token: AccessToken) throws -> String { try FakeAz.answering(token, in: dir).path }
 
-    /// A fake `az` that nobody is signed in to.
-    func fakeAzNotSignedIn() throws -> String {
-        let path = dir.appendingPathComponent("az-out").path
-        try writeExecutable("#!/bin/sh\necho \"ERROR: Please run 'az login' to setup account.\" >&2\nexit 1\n", to: path)
-        return path
-    }
+    /// The path of a fake `az` in the box that nobody is signed in to.
+    func fakeAzNotSignedIn() throws -> String { try FakeAz.notSignedIn(in: dir).path }
 }
 
 /// What the embedded demo emulator serves for `--demo --demo-entries n` (seed 1), in v2 feed order.
@@ -95,13 +82,12 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
     }
 
     @Test func v1WithATokenFromAzAndFromSequence() async throws {
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 300, seed: 7, auth: .jwt(JWTRequirements())))
-        let url = try await server.start()
+        let (server, url) = try await startEmulator(entries: 300)
         defer { Task { await server.stop() } }
         let box = try Sandbox()
         let token = DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
         let az = try box.fakeAz(token: token)
-        let run = try await box.runAsync(["feed", "--url", url.absoluteString, "--az", az, "--api-version", "v1", "--from", "120"])
+        let run = try await box.runAsync(["feed", "--url", url, "--az", az, "--api-version", "v1", "--from", "120"])
         #expect(run.status == 0, "\(run.stderr)")
         let expected = server.store.allEntries().filter { $0.sequence > 120 }
         let objects = try run.lines.map(jsonObject)
@@ -284,25 +270,23 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
     }
 
     @Test func aWrongURLIsAFatalError() async throws {
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 7, auth: .jwt(JWTRequirements())))
-        let url = try await server.start()
+        let (server, url) = try await startEmulator(entries: 10)
         defer { Task { await server.stop() } }
         let box = try Sandbox()
         let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
-        let run = try await box.runAsync(["feed", "--url", url.absoluteString + "/not-the-service", "--az", az, "--format", "json"])
+        let run = try await box.runAsync(["feed", "--url", url + "/not-the-service", "--az", az, "--format", "json"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("404"), "\(run.stderr)")
         #expect(run.stderr.contains("Check the service URL"), "\(run.stderr)")
     }
 
     @Test func aHostileErrorBodyNeverReachesTheTerminalAsControls() async throws {
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 7, auth: .jwt(JWTRequirements())))
-        let url = try await server.start()
+        let (server, url) = try await startEmulator(entries: 10)
         defer { Task { await server.stop() } }
         server.faults.failNext(100, status: 403, body: "Forbidden\u{1b}]0;pwned\u{07}\u{1b}[2J\u{9b}31m\u{202e}evil")
         let box = try Sandbox()
         let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
-        let run = try await box.runAsync(["feed", "--url", url.absoluteString, "--az", az])
+        let run = try await box.runAsync(["feed", "--url", url, "--az", az])
         #expect(run.status == 1)
         #expect(run.stderr.contains("Forbidden"), "\(run.stderr)")
         #expect(!run.stderr.unicodeScalars.contains { ($0.value < 0x20 && $0 != "\n") || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E },
@@ -333,8 +317,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
     }
 
     @Test func theProfileSuppliesURLAndAz() async throws {
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 40, seed: 7, auth: .jwt(JWTRequirements())))
-        let url = try await server.start()
+        let (server, url) = try await startEmulator(entries: 40)
         defer { Task { await server.stop() } }
         let box = try Sandbox()
         let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
@@ -344,7 +327,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
               broken:
                 url: https://nowhere.dicom.azurehealthcareapis.com
               lab:
-                url: \(url.absoluteString)
+                url: \(url)
                 az: \(az)
                 api-version: v1
             """, to: "config.yaml")
@@ -456,13 +439,11 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
 
     /// `feed` after a 401: why, from the claims (the emulator wants another audience).
     @Test func feedSaysWhyTheServiceRefusedTheToken() async throws {
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 2,
-                                                             auth: .jwt(JWTRequirements(audience: "https://dicom.healthcareapis.azure.us"))))
-        let url = try await server.start()
+        let (server, url) = try await startEmulator(entries: 10, seed: 2, auth: .jwt(JWTRequirements(audience: "https://dicom.healthcareapis.azure.us")))
         defer { Task { await server.stop() } }
         let box = try Sandbox()
         let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
-        let run = try await box.runAsync(["feed", "--url", url.absoluteString, "--az", az])
+        let run = try await box.runAsync(["feed", "--url", url, "--az", az])
         #expect(run.status == 1)
         #expect(run.stderr.contains("401 Unauthorized: The token is for https://dicom.healthcareapis.azure.com, not for the DICOM service (https://dicom.healthcareapis.azure.us)"),
                 "\(run.stderr)")
@@ -482,12 +463,11 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
 
     /// az handing out an expired token: `feed` sends nothing with it and says what to do.
     @Test func anExpiredTokenFromAzIsNotSent() async throws {
-        let server = EmulatorServer(options: EmulatorOptions(port: 0, entries: 10, seed: 2, auth: .jwt(JWTRequirements())))
-        let url = try await server.start()
+        let (server, url) = try await startEmulator(entries: 10, seed: 2)
         defer { Task { await server.stop() } }
         let box = try Sandbox()
         let az = try box.fakeAz(token: DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date().addingTimeInterval(-3720), lifetime: 3600))
-        let run = try await box.runAsync(["feed", "--url", url.absoluteString, "--az", az])
+        let run = try await box.runAsync(["feed", "--url", url, "--az", az])
         #expect(run.status == 1)
         #expect(server.requestLog.count == 0, "no request with an expired token")
         #expect(run.stderr.contains("returned a token that expired 2 min ago"), "\(run.stderr)")

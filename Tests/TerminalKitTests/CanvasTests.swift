@@ -56,22 +56,18 @@ import Testing
         #expect(d[0, 2] == .blank)
     }
 
-    @Test func overwritingTheLeftHalfOfAWideGlyphBlanksTheRightHalf() {
+    /// `text` drawn at `col` over "患者" blanks the other half (`blanked`) of the glyph it hits.
+    @Test(arguments: [
+        (col: 2, text: "x", blanked: 3, line: "患x"),     // the left half of 者
+        (col: 1, text: "y", blanked: 0, line: " y者"),    // the right half of 患
+    ])
+    func overwritingHalfAWideGlyphBlanksTheOtherHalf(col: Int, text: String, blanked: Int, line: String) {
         var c = Canvas(rows: 1, cols: 4)
         c.draw("患者", row: 0, col: 0)
-        c.draw("x", row: 0, col: 2)
-        #expect(c[0, 2].text == "x")
-        #expect(c[0, 3] == Cell(text: " "))
-        #expect(c.line(0) == "患x")
-    }
-
-    @Test func overwritingTheRightHalfOfAWideGlyphBlanksTheLeftHalf() {
-        var c = Canvas(rows: 1, cols: 4)
-        c.draw("患者", row: 0, col: 0)
-        c.draw("y", row: 0, col: 1)
-        #expect(c[0, 0].text == " ")
-        #expect(c[0, 1].text == "y")
-        #expect(c.line(0) == " y者")
+        c.draw(text, row: 0, col: col)
+        #expect(c[0, col].text == text)
+        #expect(c[0, blanked] == Cell(text: " "))
+        #expect(c.line(0) == line)
     }
 
     @Test func aWideGlyphOverTwoWideGlyphsLeavesNoOrphans() {

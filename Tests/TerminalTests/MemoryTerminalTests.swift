@@ -85,6 +85,28 @@ import TerminalKit
         #expect(t.isShutDown)
     }
 
+    @Test func aBlockingTerminalWaitsForTheTimeoutThenForInputOrAWakeFromAnotherThread() {
+        let t = MemoryTerminal(blocking: true)
+        let clock = ContinuousClock()
+        let slept = clock.measure { #expect(t.wait(timeoutMilliseconds: 50) == .timeout) }
+        #expect(slept >= .milliseconds(45))
+
+        let feeder = Thread {
+            usleep(50_000)
+            t.feed(keys: .char("q"))
+        }
+        feeder.start()
+        #expect(t.wait(timeoutMilliseconds: nil) == .input)
+        #expect(t.readInput() == [.key(.char("q"))])
+
+        let waker = t.waker
+        Thread { usleep(50_000); waker.wake() }.start()
+        #expect(t.wait(timeoutMilliseconds: 10_000) == .woken)
+        Thread { usleep(50_000); t.sendTerminate(signal: 15) }.start()
+        #expect(t.wait(timeoutMilliseconds: 10_000) == .terminate(signal: 15))
+        #expect(t.waitTimeouts == [50, nil, 10_000, 10_000])
+    }
+
     @Test func usableThroughTheProtocol() {
         let device: any TerminalDevice = MemoryTerminal(rows: 5, cols: 7, hasColor: false)
         #expect(device.size == (5, 7))

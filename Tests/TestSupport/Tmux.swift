@@ -1,9 +1,8 @@
 import Foundation
-import Testing
 
 /// Drives the real `dicomtui` binary inside a private tmux server: type keys, read the screen.
 /// Each session gets its own socket, so tests never touch the user's tmux.
-public final class Tmux {
+public final class Tmux: ScreenReading {
     public let socket: String
     public let session = "e2e"
     public let workDir: URL
@@ -90,28 +89,7 @@ public final class Tmux {
         try tmux(["resize-window", "-t", session, "-x", "\(cols)", "-y", "\(rows)"])
     }
 
-    /// Waits until `predicate` holds for the screen; fails the test with the last screen otherwise.
-    @discardableResult
-    public func waitFor(_ what: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation,
-                 _ predicate: ([String]) -> Bool) async throws -> [String] {
-        let deadline = Date().addingTimeInterval(timeout)
-        var last: [String] = []
-        while Date() < deadline {
-            last = try screen()
-            if predicate(last) { return last }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        Issue.record("Timed out waiting for \(what). Screen:\n\(last.joined(separator: "\n"))", sourceLocation: sourceLocation)
-        throw TmuxError.timeout(what)
-    }
-
-    /// Waits until some line contains `text`.
-    @discardableResult
-    public func waitFor(text: String, timeout: TimeInterval = 20, sourceLocation: SourceLocation = #_sourceLocation) async throws -> [String] {
-        try await waitFor("'\(text)'", timeout: timeout, sourceLocation: sourceLocation) { $0.contains { $0.contains(text) } }
-    }
-
-    public enum TmuxError: Error { case failed(String), timeout(String) }
+    public enum TmuxError: Error { case failed(String) }
 
     @discardableResult
     private func tmux(_ args: [String]) throws -> String {
