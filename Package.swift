@@ -94,7 +94,7 @@ let package = Package(
         // The run loop in process: AppRunner with a MemoryTerminal, an in-process emulator and a
         // token source that needs no Azure (keys in, frames out, effects executed).
         .testTarget(name: "AppRuntimeTests", dependencies: [
-            "AppRuntime", "ChangeFeedClient", "Emulator", "FeedModel", "Terminal", "TerminalKit", "TokenSource", "TestSupport",
+            "AppRuntime", "ChangeFeedClient", "Config", "Emulator", "FeedModel", "Terminal", "TerminalKit", "TokenSource", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .testTarget(name: "FeedModelTests", dependencies: ["FeedModel"]),

@@ -1,6 +1,7 @@
 @testable import AppRuntime
 import AsyncHTTPClient
 import ChangeFeedClient
+import Config
 import Emulator
 import Foundation
 import Synchronization
@@ -39,7 +40,7 @@ enum Tokens {
 /// position is saved. The only place these tests build a `RunConfiguration` and a `Session`.
 func makeSession(url: String, tokens: any TokenProvider, http: HTTPClient, positions: URL? = nil) throws -> Session {
     let endpoint = try ServiceEndpoint(url)
-    let config = RunConfiguration(endpoint: endpoint, apiVersion: .v2, timeZone: TimeZone(identifier: "UTC")!)
+    let config = RunConfiguration(endpoint: endpoint, settings: Settings(), timeZone: TimeZone(identifier: "UTC")!)
     let client = ChangeFeedClient(endpoint: endpoint, apiVersion: .v2, http: http)
     return Session(config: config, tokenSource: tokens, client: client, positions: positions.map(PositionStore.init(file:)))
 }
