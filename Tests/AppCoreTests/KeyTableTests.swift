@@ -25,6 +25,32 @@ import Testing
         }
     }
 
+    @Test func noKeyIsBoundTwiceInAView() {
+        var seen: [KeyView: Set<Key>] = [:]
+        for b in KeyTable.all.flatMap(\.bindings) {
+            guard let view = b.action?.view else { continue }
+            for key in b.keys {
+                #expect(seen[view, default: []].insert(key).inserted, "\(KeyBinding.name(key)) is bound twice in \(view.title)")
+            }
+        }
+    }
+
+    @Test func everyKeyDoesWhatItsBindingSays() {
+        for b in KeyTable.all.flatMap(\.bindings) {
+            guard let action = b.action else { continue }
+            for key in b.keys {
+                #expect(KeyTable.action(for: key, in: action.view) == action, "\(KeyBinding.name(key)): \(b.does)")
+            }
+        }
+        // The list and the detail view hand what they do not bind to the keys that work everywhere;
+        // the prompts type it.
+        #expect(KeyTable.action(for: .char("q"), in: .detail) == .everywhere(.quit))
+        #expect(KeyTable.action(for: .char("R"), in: .list) == .everywhere(.reload))
+        #expect(KeyTable.action(for: .char("q"), in: .filterPrompt) == .filterPrompt(.type("q")))
+        #expect(KeyTable.action(for: .char("q"), in: .detailSearch) == .detailSearch(.type("q")))
+        #expect(KeyTable.action(for: .char("x"), in: .help) == nil)
+    }
+
     @Test func everyActionIsDeclaredOnce() {
         let actions = KeyTable.all.flatMap(\.bindings).compactMap(\.action)
         #expect(actions.count == Set(actions).count)

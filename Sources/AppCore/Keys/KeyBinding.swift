@@ -18,58 +18,47 @@ public enum KeyView: CaseIterable, Sendable {
         case .everywhere: "Everywhere"
         }
     }
+
+    /// The view that reads the next key. A dialog or an overlay takes keys before the view under it.
+    public static func current(_ state: AppState) -> KeyView {
+        if state.signIn != nil { return .signIn }
+        if state.helpOpen { return .help }
+        if state.profilePicker != nil { return .profilePicker }
+        if state.filter?.editing == true { return .filterPrompt }
+        if let d = state.detail { return d.search?.editing == true ? .detailSearch : .detail }
+        return .list
+    }
+
+    /// A key this view does not bind does what it does `everywhere`.
+    var fallsBackToEverywhere: Bool { self == .list || self == .detail }
 }
 
 /// How a cursor moves, in every view that has one.
 public enum Motion: Hashable, Sendable {
     case down, up, pageDown, pageUp, halfPageDown, halfPageUp, first, last
+
+    /// Where the cursor lands from `position` among `count` rows, `page` rows to a page.
+    func target(from position: Int, page: Int, count: Int) -> Int {
+        let half = max(1, page / 2)
+        let to = switch self {
+        case .down: position + 1
+        case .up: position - 1
+        case .pageDown: position + page
+        case .pageUp: position - page
+        case .halfPageDown: position + half
+        case .halfPageUp: position - half
+        case .first: 0
+        case .last: count - 1
+        }
+        return max(0, min(to, count - 1))
+    }
+
+    /// Towards the start (in the list, this stops follow mode).
+    var goesUp: Bool { self == .up || self == .pageUp || self == .halfPageUp || self == .first }
 }
 
-public enum ListAction: Hashable, Sendable {
-    case move(Motion), open, filter, clearFilter, copy
-}
-
-public enum FilterPromptAction: Hashable, Sendable {
-    case keep, clear, deleteBack, clearText, move(Motion)
-    /// A character the prompt does not bind: it is typed.
-    case type(Character)
-}
-
-public enum DetailAction: Hashable, Sendable {
-    case move(Motion)
-    /// `Esc`: closes the search if one is shown, else goes back to the list.
-    case dismiss
-    case back, toggle, expandAll, collapseAll, previousEntry, nextEntry, search, nextMatch, previousMatch, copy
-}
-
-public enum DetailSearchAction: Hashable, Sendable {
-    case keep, cancel, deleteBack, clearText
-    /// A character the prompt does not bind: it is typed.
-    case type(Character)
-}
-
-public enum HelpAction: Hashable, Sendable {
-    case close, move(Motion)
-}
-
-public enum SignInAction: Hashable, Sendable {
-    /// While the code is shown.
-    case copyCode
-    /// Cancels a running sign-in; after a failure, closes the dialog.
-    case cancel
-    /// After a failure: close the dialog, or start again.
-    case close, retry
-}
-
-public enum ProfilePickerAction: Hashable, Sendable {
-    case move(Motion), close, choose
-}
-
-public enum GlobalAction: Hashable, Sendable {
-    case quit, help, newToken, signIn, azLogin, switchTime, follow, reload, loadNames, switchProfile
-}
-
-/// What a key does: the view that handles it and the action there.
+/// What a key does: the view that handles it and the action there (each view's actions are
+/// declared with its handler, in `Update/`).
 public enum KeyAction: Hashable, Sendable {
     case list(ListAction)
     case filterPrompt(FilterPromptAction)

@@ -132,6 +132,29 @@ public enum KeyTable {
         KeyView.allCases.map { ($0, bindings($0)) }
     }
 
+    /// What `key` does in `view`: the view's binding, else (in the list and the detail view) the
+    /// one that works everywhere; a prompt types a character it does not bind.
+    public static func action(for key: Key, in view: KeyView) -> KeyAction? {
+        if let action = dispatch[view]?[key] { return action }
+        if view.fallsBackToEverywhere, let action = dispatch[.everywhere]?[key] { return action }
+        guard case .char(let c) = key else { return nil }
+        switch view {
+        case .filterPrompt: return .filterPrompt(.type(c))
+        case .detailSearch: return .detailSearch(.type(c))
+        default: return nil
+        }
+    }
+
+    /// Each handling view's keys and their actions (`R`, listed with the list, is handled everywhere).
+    private static let dispatch: [KeyView: [Key: KeyAction]] = {
+        var index: [KeyView: [Key: KeyAction]] = [:]
+        for b in all.flatMap(\.bindings) {
+            guard let action = b.action else { continue }
+            for key in b.keys where index[action.view]?[key] == nil { index[action.view, default: [:]][key] = action }
+        }
+        return index
+    }()
+
     /// The binding of an action.
     public static func binding(_ action: KeyAction) -> KeyBinding? { byAction[action] }
 
