@@ -73,9 +73,9 @@ let package = Package(
             "ChangeFeedClient", "TokenSource", "Authorization", "Emulator", "ScriptMode", "Config",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        // 13. The thin executable: argument parsing and a call into AppRuntime.
+        // 13. The thin executable: argument parsing and a call into AppRuntime (AppCore: --help's keys).
         .executableTarget(name: "dicomtui", dependencies: [
-            "AppRuntime", "Config", "Emulator",
+            "AppCore", "AppRuntime", "Config", "Emulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Rerunnable measurements (memory per entry, fetch throughput), each against a peer.

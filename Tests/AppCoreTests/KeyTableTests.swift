@@ -56,6 +56,12 @@ import Testing
         #expect(actions.count == Set(actions).count)
     }
 
+    @Test func helpsKeySummaryNamesTheListsKeysAndThoseThatWorkEverywhere() {
+        for keys in ["j/k ↓/↑", "PgDn/PgUp", "Ctrl-d/Ctrl-u", "g/G Home/End", "Enter:", "/:", "f:", "y:", "r:", "l:", "p:", "?:", "q:"] {
+            #expect(KeyHelp.summary.contains(keys), "\(keys)")
+        }
+    }
+
     @Test func everyBarHintHasKeysAndText() {
         var s = AppState(serviceURL: "https://x", apiVersion: .v2, now: t0)
         s.profiles = ["a", "b"]

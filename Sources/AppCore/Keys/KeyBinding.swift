@@ -19,6 +19,20 @@ public enum KeyView: CaseIterable, Sendable {
         }
     }
 
+    /// How the README's key tables name the view (a test checks that they list every binding).
+    public var name: String {
+        switch self {
+        case .list: "list"
+        case .filterPrompt: "filter prompt"
+        case .detail: "detail view"
+        case .detailSearch: "search prompt"
+        case .help: "help"
+        case .signIn: "sign-in dialog"
+        case .profilePicker: "profile picker"
+        case .everywhere: "everywhere"
+        }
+    }
+
     /// The view that reads the next key. A dialog or an overlay takes keys before the view under it.
     public static func current(_ state: AppState) -> KeyView {
         if state.signIn != nil { return .signIn }

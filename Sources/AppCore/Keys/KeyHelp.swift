@@ -19,6 +19,16 @@ public enum KeyHelp {
         return [section(.list), section(.everywhere)]
     }
 
+    /// `--help`'s paragraph on keys: the list's and those that work everywhere, as `?` lists them.
+    public static var summary: String {
+        func rows(_ view: KeyView) -> String {
+            KeyTable.bindings(view).compactMap { b in b.keys.isEmpty ? nil : b.label.map { "\($0): \(b.does)" } }
+                .joined(separator: ", ")
+        }
+        return "Keys in the list — \(rows(.list)). Everywhere — \(rows(.everywhere)). "
+            + "The detail view, the filter and the dialogs have keys of their own: ? lists those of the view you are in."
+    }
+
     /// The hint bar, most useful first (`? help` is drawn first by the view and never dropped).
     public static func bar(for state: AppState) -> [KeyHint] {
         if state.signIn != nil { return hints([.signIn(.cancel), .signIn(.copyCode)], state) }
