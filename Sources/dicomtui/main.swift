@@ -1,3 +1,4 @@
+import AppCore
 import AppRuntime
 import ArgumentParser
 import ChangeFeedClient
@@ -16,9 +17,7 @@ struct DicomTUI: ParsableCommand {
             Opens a full-screen view of the service's change feed. The token comes from the Azure CLI \
             (az account get-access-token): run `az login` first. `dicomtui --demo` needs no Azure at all.
 
-            Keys: j/k or arrows move, PgUp/PgDn and Ctrl-d/Ctrl-u page, g/G or Home/End jump, Enter opens an \
-            entry (its DICOM metadata), / filters, f follows new entries, y copies, r gets a new token, \
-            l signs in, p switches profile, ? lists every key, q quits.
+            \(KeyHelp.summary)
 
             Environment: DICOMTUI_URL (service URL), DICOMTUI_AZ (az executable), DICOMTUI_PROFILE (configuration \
             profile), NO_COLOR (monochrome). Configuration file: $XDG_CONFIG_HOME/dicomtui/config.yaml \
