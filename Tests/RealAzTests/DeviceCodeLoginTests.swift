@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import TokenSource
@@ -69,18 +70,9 @@ extension RealAzSuite {
             /// The first stderr line, within `timeout`.
             func firstLine(timeout: Duration = .seconds(20)) async throws -> (line: String, after: Duration) {
                 let lines = self.lines
-                let line = try await withThrowingTaskGroup(of: String?.self) { group in
-                    group.addTask {
-                        for await line in lines { return line }
-                        return nil
-                    }
-                    group.addTask {
-                        try await Task.sleep(for: timeout)
-                        return nil
-                    }
-                    let first = try await group.next() ?? nil
-                    group.cancelAll()
-                    return first
+                let line = try await within(timeout) {
+                    for await line in lines { return line }
+                    return nil
                 }
                 guard let line else {
                     Issue.record("no stderr line from az login within \(timeout)")
@@ -91,16 +83,7 @@ extension RealAzSuite {
 
             func result(timeout: Duration = .seconds(30)) async throws -> Result<ProcessOutput, TokenError> {
                 let task = self.task
-                let outcome = try await withThrowingTaskGroup(of: Result<ProcessOutput, TokenError>?.self) { group in
-                    group.addTask { await task.value }
-                    group.addTask {
-                        try await Task.sleep(for: timeout)
-                        return nil
-                    }
-                    let first = try await group.next() ?? nil
-                    group.cancelAll()
-                    return first
-                }
+                let outcome = try await within(timeout) { await task.value }
                 guard let outcome else {
                     task.cancel()
                     Issue.record("az login did not finish within \(timeout)")
