@@ -316,7 +316,7 @@ final class AppRunner {
             return ForegroundProcess.run(path: command.path, arguments: command.arguments)
         }
         let tokens = self.tokens
-        blockingVoid { await tokens.rejected(); await source.signedIn() }
+        blockingVoid { await tokens.rejected() }
         apply(.handOverFinished(status: status))
     }
 

@@ -4,13 +4,16 @@ import Synchronization
 import TokenSource
 
 /// The token in memory, for whoever sends requests (the UI's fetcher, `dicomtui feed`), and the
-/// one home of the rules for asking az:
+/// one home of the rules for asking az: the only token cache (the provider caches nothing), the
+/// only place that shares one call among concurrent callers, the refresh margin, and the new
+/// token after a 401 or a sign-in.
 ///
 /// - a token is used until it really expires (less than `minimumLifetime`, 5 s, left): a request
 ///   is never sent with a token known to be expired, and one about to expire is not asked for;
 /// - it is renewed `refreshBefore` ahead of its expiry (by the UI's schedule, or by the next
 ///   request once that time has come); a failed renewal keeps the token in use;
-/// - concurrent callers share one az call; after a 401 the source's cache is skipped once;
+/// - concurrent callers share one az call; after a 401 (or a sign-in) the token in hand is
+///   dropped and the next caller asks az;
 /// - az answers that are not a good token (an error, a token that has expired or is about to,
 ///   a token shorter-lived than `refreshBefore`) in a row make the next call wait 30 s, then 1,
 ///   2 and 5 minutes ("backing off"), so az is asked a handful of times per token lifetime
@@ -57,7 +60,8 @@ public actor TokenKeeper: AuthorizationSource {
     private let audience: String
     private let tenant: String?
     private var current: AccessToken?
-    /// Set by a 401: the next token must be a new one, not the source's cached one.
+    /// Set by a 401 (or a sign-in): no token in hand is reused, not even one that a call already
+    /// running brings back; the next caller asks the provider.
     private var mustRefresh = false
     private var inflight: Task<AccessToken, Error>?
     /// Answers in a row that were not a good token (failures, stale or short-lived tokens).
@@ -95,10 +99,10 @@ public actor TokenKeeper: AuthorizationSource {
         return Audience.problem(claims: claims.withLock { $0 }, expected: expected, tenant: tenant)
     }
 
-    /// Gets a new token now (startup, the `r` key, the UI's scheduled refresh), skipping the
-    /// source's cache. Not held back by a pause: the caller decided it is time.
+    /// Gets a new token now (startup, the `r` key, the UI's scheduled refresh), whatever the
+    /// token in hand. Not held back by a pause: the caller decided it is time.
     public func refresh() async {
-        if (try? await acquire(force: true)) != nil { mustRefresh = false }
+        if (try? await acquire()) != nil { mustRefresh = false }
     }
 
     public func authorization() async throws -> String {
@@ -106,15 +110,14 @@ public actor TokenKeeper: AuthorizationSource {
         let pausing = retryAt.map { now < $0 } ?? false
         if let t = current, !mustRefresh, t.isUsable(at: now, margin: policy.minimumLifetime) {
             // Due for renewal: ask az, but keep this token if that fails.
-            if let due = refreshAt, now >= due, !pausing, let fresh = try? await acquire(force: true) {
+            if let due = refreshAt, now >= due, !pausing, let fresh = try? await acquire() {
                 return fresh.authorizationHeaderValue
             }
             if let t = current, t.isUsable(at: clock(), margin: policy.minimumLifetime) { return t.authorizationHeaderValue }
         }
         // Backing off after a poor answer: az is not asked again before the pause is over.
         if pausing, let why = lastFailure { throw why }
-        // After a 401 the source's cache must be skipped: the same token would fail again.
-        let token = try await acquire(force: mustRefresh || current != nil)
+        let token = try await acquire()
         mustRefresh = false
         return token.authorizationHeaderValue
     }
@@ -124,11 +127,11 @@ public actor TokenKeeper: AuthorizationSource {
         mustRefresh = true
     }
 
-    private func acquire(force: Bool) async throws -> AccessToken {
+    private func acquire() async throws -> AccessToken {
         if let running = inflight { return try await running.value }
         observe(.acquiring)
         let source = self.source
-        let task = Task<AccessToken, Error> { try await source.token(forceRefresh: force) }
+        let task = Task<AccessToken, Error> { try await source.token() }
         inflight = task
         defer { inflight = nil }
         let token: AccessToken

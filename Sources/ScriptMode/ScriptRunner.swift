@@ -52,7 +52,7 @@ public enum ScriptRunner {
         let source = Connection.tokenSource(o.settings)
         let result: Result<AccessToken, TokenError>
         do {
-            result = .success(try blocking { () async throws -> AccessToken in try await source.token(forceRefresh: false) })
+            result = .success(try blocking { () async throws -> AccessToken in try await source.token() })
         } catch let e as TokenError {
             result = .failure(e)
         } catch {

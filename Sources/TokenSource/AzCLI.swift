@@ -117,67 +117,33 @@ public struct AzCLI: Sendable {
     }
 }
 
-/// Tokens from the Azure CLI, cached until `refreshMargin` before they expire.
-/// Concurrent callers share one az run.
-public actor AzTokenSource: TokenProvider {
-    public nonisolated let cli: AzCLI
-    public nonisolated let resource: String
-    public nonisolated let tenant: String?
-    /// A cached token is replaced once it has less than this many seconds left.
-    public nonisolated let refreshMargin: TimeInterval
-
-    private var cached: AccessToken?
-    private var inFlight: Task<Result<AccessToken, TokenError>, Never>?
+/// Tokens from the Azure CLI: each call runs `az account get-access-token` once, parses its
+/// answer and returns it. Nothing is cached here: `TokenKeeper` (Authorization) decides when
+/// to ask, and shares one call among concurrent callers.
+public struct AzTokenSource: TokenProvider {
+    public let cli: AzCLI
+    public let resource: String
+    public let tenant: String?
 
     public init(
         resource: String = AzCLI.dicomResource,
         tenant: String? = nil,
-        cli: AzCLI = AzCLI(),
-        refreshMargin: TimeInterval = 120
+        cli: AzCLI = AzCLI()
     ) {
         self.cli = cli
         self.resource = resource
         self.tenant = tenant
-        self.refreshMargin = refreshMargin
     }
 
-    public func token(forceRefresh: Bool) async throws(TokenError) -> AccessToken {
-        if !forceRefresh, let cached, cached.isUsable(at: cli.now(), margin: refreshMargin) {
-            return cached
-        }
-        if forceRefresh { cached = nil }
-        let task: Task<Result<AccessToken, TokenError>, Never>
-        if let inFlight {
-            task = inFlight
-        } else {
-            let cli = self.cli
-            let resource = self.resource
-            let tenant = self.tenant
-            task = Task {
-                do throws(TokenError) {
-                    return .success(try await cli.getAccessToken(resource: resource, tenant: tenant))
-                } catch {
-                    return .failure(error)
-                }
-            }
-            inFlight = task
-        }
-        let result = await task.value
-        if inFlight == task { inFlight = nil }
-        if case .success(let token) = result { cached = token }
-        return try result.get()
+    public func token() async throws(TokenError) -> AccessToken {
+        try await cli.getAccessToken(resource: resource, tenant: tenant)
     }
 
     public func account() async throws(TokenError) -> AccountInfo? {
         try await cli.accountShow()
     }
 
-    /// Forget the cached token (after sign-in or sign-out).
-    public func invalidate() {
-        cached = nil
-    }
-
-    public nonisolated var description: String {
+    public var description: String {
         var text = "Azure CLI token for \(resource)"
         if let tenant { text += " (tenant \(tenant))" }
         return text

@@ -2,8 +2,9 @@ import Foundation
 
 /// Mints JWT-shaped demo tokens for the built-in emulator. They look like Entra ID
 /// access tokens (header, payload with realistic claims, a random "signature") but are
-/// not signed by anyone; the emulator checks only `aud` and `exp`.
-public actor DemoTokenSource: TokenProvider {
+/// not signed by anyone; the emulator checks only `aud` and `exp`. Each call mints a new one;
+/// nothing is cached here (that is `TokenKeeper`'s job).
+public struct DemoTokenSource: TokenProvider {
     /// Who the demo tokens are for.
     public struct Identity: Sendable, Equatable {
         public var tenantId: String
@@ -37,12 +38,10 @@ public actor DemoTokenSource: TokenProvider {
     /// The Azure CLI's public client id, as real az-issued tokens carry it in `appid`.
     static let azureCLIClientId = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
 
-    public nonisolated let resource: String
-    public nonisolated let lifetime: TimeInterval
-    public nonisolated let identity: Identity
-    public nonisolated let refreshMargin: TimeInterval
+    public let resource: String
+    public let lifetime: TimeInterval
+    public let identity: Identity
     private let now: @Sendable () -> Date
-    private var cached: AccessToken?
 
     /// - Parameters:
     ///   - resource: becomes the `aud` claim.
@@ -52,27 +51,17 @@ public actor DemoTokenSource: TokenProvider {
         resource: String = AzCLI.dicomResource,
         lifetime: TimeInterval = 60 * 60,
         identity: Identity = .demoUser,
-        refreshMargin: TimeInterval = 120,
         now: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.resource = resource
         self.lifetime = lifetime
         self.identity = identity
-        self.refreshMargin = refreshMargin
         self.now = now
     }
 
-    /// Never fails (overrides the throwing protocol extension for direct callers).
-    public func token() async -> AccessToken { token(forceRefresh: false) }
-
-    public func token(forceRefresh: Bool) -> AccessToken {
-        let current = now()
-        if !forceRefresh, let cached, cached.isUsable(at: current, margin: refreshMargin) {
-            return cached
-        }
-        let token = Self.mint(resource: resource, identity: identity, issuedAt: current, lifetime: lifetime)
-        cached = token
-        return token
+    /// A new token, issued now. Never fails.
+    public func token() async -> AccessToken {
+        Self.mint(resource: resource, identity: identity, issuedAt: now(), lifetime: lifetime)
     }
 
     public func account() -> AccountInfo? {
@@ -83,7 +72,7 @@ public actor DemoTokenSource: TokenProvider {
             subscriptionName: identity.subscriptionName, state: "Enabled", environmentName: "Demo")
     }
 
-    public nonisolated var description: String {
+    public var description: String {
         "Demo token for \(identity.userPrincipalName) (unsigned, built-in emulator only)"
     }
 
@@ -149,15 +138,10 @@ extension DemoTokenSource: SignInCapable {
         } catch {
             throw .cancelled
         }
-        cached = nil
     }
 
-    public nonisolated func interactiveSignInCommand() throws(TokenError) -> (path: String, arguments: [String]) {
+    public func interactiveSignInCommand() throws(TokenError) -> (path: String, arguments: [String]) {
         throw .launchFailed(path: "az", reason: "the demo has no Azure CLI to hand the terminal to; press l for the simulated device-code sign-in")
-    }
-
-    public func signedIn() async {
-        cached = nil
     }
 
     /// How long the simulated sign-in takes.

@@ -37,8 +37,6 @@ public protocol SignInCapable: Sendable {
     func signInWithDeviceCode(onPrompt: @escaping @Sendable (DeviceCodePrompt) -> Void) async throws(TokenError)
     /// The program and arguments of an interactive sign-in that owns the terminal (`az login`).
     func interactiveSignInCommand() throws(TokenError) -> (path: String, arguments: [String])
-    /// Forgets any cached token, so the next request gets one for the newly signed-in account.
-    func signedIn() async
 }
 
 extension AzCLI {
@@ -61,17 +59,12 @@ extension AzCLI {
 extension AzTokenSource: SignInCapable {
     public func signInWithDeviceCode(onPrompt: @escaping @Sendable (DeviceCodePrompt) -> Void) async throws(TokenError) {
         try await cli.loginWithDeviceCode(tenant: tenant, onPrompt: onPrompt)
-        invalidate()
     }
 
-    public nonisolated func interactiveSignInCommand() throws(TokenError) -> (path: String, arguments: [String]) {
+    public func interactiveSignInCommand() throws(TokenError) -> (path: String, arguments: [String]) {
         var args = ["login"]
         if let tenant, !tenant.isEmpty { args.append("--tenant=\(tenant)") }
         return (try cli.locator.locate(), args)
-    }
-
-    public func signedIn() async {
-        invalidate()
     }
 }
 

@@ -4,18 +4,17 @@ import Synchronization
 import Testing
 import TokenSource
 
-/// A token source that counts its calls, remembers whether the cache was skipped, and can be
-/// made slow or failing.
+/// A token source that counts its calls and can be made slow or failing.
 final class CountingSource: TokenProvider {
-    let calls = Mutex<[Bool]>([])   // forceRefresh of each call
+    let calls = Mutex(0)
     let lifetime: TimeInterval
     let delayMs: UInt64
     let failWith: TokenError?
     init(lifetime: TimeInterval = 3600, delayMs: UInt64 = 0, failWith: TokenError? = nil) {
         self.lifetime = lifetime; self.delayMs = delayMs; self.failWith = failWith
     }
-    func token(forceRefresh: Bool) async throws(TokenError) -> AccessToken {
-        let n = calls.withLock { $0.append(forceRefresh); return $0.count }
+    func token() async throws(TokenError) -> AccessToken {
+        let n = calls.withLock { $0 += 1; return $0 }
         if delayMs > 0 { try? await Task.sleep(nanoseconds: delayMs * 1_000_000) }
         if let failWith { throw failWith }
         return AccessToken("token-\(n)", expiresOn: Date().addingTimeInterval(lifetime))
@@ -30,7 +29,7 @@ final class CountingSource: TokenProvider {
         let keeper = TokenKeeper(source: source)
         #expect(try await keeper.authorization() == "Bearer token-1")
         #expect(try await keeper.authorization() == "Bearer token-1")
-        #expect(source.calls.withLock { $0 } == [false])
+        #expect(source.calls.withLock { $0 } == 1)
     }
 
     @Test func concurrentCallersShareOneRequest() async throws {
@@ -41,16 +40,16 @@ final class CountingSource: TokenProvider {
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(Set(headers) == ["Bearer token-1"])
-        #expect(source.calls.withLock { $0.count } == 1)
+        #expect(source.calls.withLock { $0 } == 1)
     }
 
-    @Test func afterARefusalTheNextTokenSkipsTheSourcesCache() async throws {
+    @Test func afterARefusalTheNextTokenIsAskedFor() async throws {
         let source = CountingSource()
         let keeper = TokenKeeper(source: source)
         _ = try await keeper.authorization()
         await keeper.rejected()
         #expect(try await keeper.authorization() == "Bearer token-2")
-        #expect(source.calls.withLock { $0 } == [false, true])
+        #expect(source.calls.withLock { $0 } == 2)
         #expect(try await keeper.authorization() == "Bearer token-2", "and then it is reused again")
     }
 
@@ -59,7 +58,7 @@ final class CountingSource: TokenProvider {
         let keeper = TokenKeeper(source: source)
         await #expect(throws: TokenError.staleToken(secondsLeft: 2)) { try await keeper.authorization() }
         await #expect(throws: TokenError.self) { try await keeper.authorization() }
-        #expect(source.calls.withLock { $0.count } == 1, "the second call is held back by the pause")
+        #expect(source.calls.withLock { $0 } == 1, "the second call is held back by the pause")
     }
 
     @Test func changesAreObservedAndFailuresKept() async throws {

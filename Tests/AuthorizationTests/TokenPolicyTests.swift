@@ -22,7 +22,7 @@ final class ScriptedAz: TokenProvider {
     let expiries = Mutex<[String: Date]>([:])
     init(time: ManualTime, answer: @escaping Answer) { self.time = time; self.answer = answer }
 
-    func token(forceRefresh: Bool) async throws(TokenError) -> AccessToken {
+    func token() async throws(TokenError) -> AccessToken {
         let n = calls.withLock { $0 += 1; return $0 }
         switch answer(n, time.now) {
         case .failure(let e): throw e
@@ -173,7 +173,7 @@ func simulate(seconds: Int, refreshBefore: TimeInterval = 300,
 struct FixedSource: TokenProvider {
     let t: AccessToken
     init(_ t: AccessToken) { self.t = t }
-    func token(forceRefresh: Bool) async throws(TokenError) -> AccessToken { t }
+    func token() async throws(TokenError) -> AccessToken { t }
     func account() async throws(TokenError) -> AccountInfo? { nil }
     var description: String { "fixed" }
 }

@@ -1,4 +1,6 @@
+import Authorization
 import Foundation
+import Synchronization
 import Testing
 
 @testable import TokenSource
@@ -23,8 +25,13 @@ extension RealAzSuite {
             let lab = try await Self.managedIdentityLab()
             defer { lab.close() }
             let source = AzTokenSource(cli: lab.cli)
+            let acquired = Mutex<[AccessToken]>([])
+            let keeper = TokenKeeper(source: source, observe: { change in
+                if case .acquired(let token, _, _) = change { acquired.withLock { $0.append(token) } }
+            })
 
-            let token = try await source.token()
+            let header = try await keeper.authorization()
+            let token = try #require(acquired.withLock { $0.last })
 
             let calls = lab.requests().filter { $0.path == "/msi/token" }
             try #require(calls.count == 1)
@@ -64,14 +71,15 @@ extension RealAzSuite {
             #expect(!"\(token)".contains(issued))
             #expect("\(token)".contains(token.masked))
 
-            // Cached by AzTokenSource: no second az run, no second request.
-            let again = try await source.token()
-            #expect(again.hasSameSecret(as: token))
+            // Cached by the keeper: no second az run, no second request.
+            let again = try await keeper.authorization()
+            #expect(again == header)
             #expect(lab.runner.count == 1)
 
             // Forced: az runs again and, managed-identity tokens being cached in memory only, asks the
             // endpoint again, which issues a new token.
-            let forced = try await source.token(forceRefresh: true)
+            await keeper.refresh()
+            let forced = try #require(acquired.withLock { $0.last })
             #expect(lab.runner.count == 2)
             #expect(lab.requests().filter { $0.path == "/msi/token" }.count == 2)
             #expect(!forced.hasSameSecret(as: token))

@@ -52,7 +52,7 @@ final class ScriptedRunner: ProcessRunning, @unchecked Sendable {
             locator: AzLocator(explicitPath: "/fake/az", environment: [:],
                                files: FakeFiles(entries: ["/fake/az": .file(executable: true)])),
             runner: runner, timeout: .seconds(7), now: { clock.now })
-        return (AzTokenSource(tenant: "tid-9", cli: cli, refreshMargin: 120), runner, clock)
+        return (AzTokenSource(tenant: "tid-9", cli: cli), runner, clock)
     }
 
     @Test func requestIsBuiltForTheConfiguredTenantAndTimeout() async throws {
@@ -67,33 +67,6 @@ final class ScriptedRunner: ProcessRunning, @unchecked Sendable {
         #expect(request.timeout == .seconds(7))
         #expect(request.environmentOverrides["AZURE_CORE_NO_COLOR"] == "true")
         #expect(source.description.contains("tid-9"))
-    }
-
-    @Test func cachesUntilTheMargin() async throws {
-        let (source, runner, clock) = Self.make(lifetime: 600)
-        let first = try await source.token()
-        clock.advance(400)
-        #expect(try await source.token().hasSameSecret(as: first))
-        #expect(runner.runCount == 1)
-        clock.advance(81)  // 119 s left
-        let second = try await source.token()
-        #expect(!second.hasSameSecret(as: first))
-        #expect(runner.runCount == 2)
-        _ = try await source.token(forceRefresh: true)
-        #expect(runner.runCount == 3)
-        await source.invalidate()
-        _ = try await source.token()
-        #expect(runner.runCount == 4)
-    }
-
-    @Test func concurrentCallersShareOneRun() async throws {
-        let (source, runner, _) = Self.make()
-        async let a = source.token()
-        async let b = source.token()
-        async let c = source.token()
-        let tokens = try await [a, b, c]
-        #expect(runner.runCount == 1)
-        #expect(tokens[1].hasSameSecret(as: tokens[0]) && tokens[2].hasSameSecret(as: tokens[0]))
     }
 
     @Test func failuresAreNotCachedAndAreClassified() async throws {

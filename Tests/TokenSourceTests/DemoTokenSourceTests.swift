@@ -47,21 +47,6 @@ import Testing
         #expect(a.claims == b.claims)
     }
 
-    @Test func cachesUntilTheRefreshMarginThenMintsAgain() async {
-        let clock = ManualClock(Self.start)
-        let source = DemoTokenSource(lifetime: 600, refreshMargin: 120, now: { clock.now })
-        let first = await source.token()
-        clock.advance(479)
-        let same = await source.token()
-        #expect(same.hasSameSecret(as: first))
-        clock.advance(2)  // 119 s left: inside the margin
-        let renewed = await source.token()
-        #expect(!renewed.hasSameSecret(as: first))
-        #expect(renewed.expiresOn == Self.start.addingTimeInterval(481 + 600))
-        let forced = await source.token(forceRefresh: true)
-        #expect(!forced.hasSameSecret(as: renewed))
-    }
-
     @Test func negativeLifetimeMakesExpiredTokensForEmulatorTests() async {
         let source = DemoTokenSource(lifetime: -60, now: { Self.start })
         let token = await source.token()
@@ -71,7 +56,7 @@ import Testing
 
     @Test func accountAndDescription() async throws {
         let source = DemoTokenSource()
-        let account = try #require(await source.account())
+        let account = try #require(source.account())
         #expect(account.userName == "demo.user@contoso.example")
         #expect(account.userType == "user")
         #expect(source.description.contains("demo.user@contoso.example"))
