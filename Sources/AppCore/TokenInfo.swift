@@ -48,8 +48,8 @@ public enum TokenStatus: Sendable, Equatable {
 public struct TokenState: Sendable, Equatable {
     /// The last token obtained (kept while a refresh runs, so the header keeps its identity).
     public var info: TokenInfo?
-    /// True while a token request is running.
-    public var acquiring = false
+    /// True while a token request is running. Written only by the transitions below.
+    public private(set) var acquiring = false
     /// The last failure, cleared by the next success.
     public var problem: Problem?
     /// Below this remaining lifetime the token counts as expiring soon (and a later issue refreshes it).
@@ -63,6 +63,35 @@ public struct TokenState: Sendable, Equatable {
     public static let retryAfterFailure: TimeInterval = 30
 
     public init() {}
+
+    /// A token request is running: one the core asked for (the `acquireToken` effect) or one
+    /// the token keeper began by itself for the fetcher (the `tokenAcquiring` event). The one
+    /// writer of `acquiring = true`; the schedule waits for the answer.
+    public mutating func beginAcquiring() {
+        acquiring = true
+        nextRefresh = nil
+    }
+
+    /// A token arrived: the header shows it (keeping the account already described), and the
+    /// next refresh is the keeper's `refreshAt`, else `refreshBefore` ahead of its expiry.
+    public mutating func acquired(_ token: TokenInfo, refreshAt: Date?, notice: String?) {
+        let account = info?.account
+        info = token
+        if info?.account == nil { info?.account = account }
+        acquiring = false
+        problem = nil
+        nextRefresh = refreshAt ?? token.expiresOn.addingTimeInterval(-refreshBefore)
+        self.notice = notice
+    }
+
+    /// No token: the problem is shown, and the next try is the keeper's `retryAt`, else
+    /// `retryAfterFailure` from `now`.
+    public mutating func failed(_ problem: Problem, retryAt: Date?, now: Date) {
+        acquiring = false
+        self.problem = problem
+        notice = nil
+        nextRefresh = retryAt ?? now.addingTimeInterval(Self.retryAfterFailure)
+    }
 
     /// The status at `now`. With a token in hand, its lifetime decides (a refresh running or
     /// failed is shown beside it); without one, the request does.

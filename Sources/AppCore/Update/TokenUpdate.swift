@@ -3,20 +3,13 @@ import Foundation
 /// Asks for a token unless a request is already running.
 func requestToken(_ state: inout AppState) -> [Effect] {
     if state.token.acquiring { return [] }
-    state.token.acquiring = true
-    state.token.nextRefresh = nil
+    state.token.beginAcquiring()
     return [.acquireToken]
 }
 
 /// A token to use: loading that waited for one starts, and so does a detail view's request.
 func tokenAcquired(_ info: TokenInfo, refreshAt: Date?, notice: String?, _ state: inout AppState) -> [Effect] {
-    let account = state.token.info?.account
-    state.token.info = info
-    if state.token.info?.account == nil { state.token.info?.account = account }
-    state.token.acquiring = false
-    state.token.problem = nil
-    state.token.nextRefresh = refreshAt ?? info.expiresOn.addingTimeInterval(-state.token.refreshBefore)
-    state.token.notice = notice
+    state.token.acquired(info, refreshAt: refreshAt, notice: notice)
     if let notice { state.flash = notice }
     var effects: [Effect] = []
     if state.fetch.phase == .waiting || (state.fetch.phase == .stopped && state.fetch.stoppedForToken) {
@@ -32,9 +25,6 @@ func tokenAcquired(_ info: TokenInfo, refreshAt: Date?, notice: String?, _ state
 
 /// No token: say why, and when the next try is.
 func tokenFailed(_ problem: Problem, retryAt: Date?, _ state: inout AppState) -> [Effect] {
-    state.token.acquiring = false
-    state.token.problem = problem
-    state.token.notice = nil
-    state.token.nextRefresh = retryAt ?? state.now.addingTimeInterval(TokenState.retryAfterFailure)
+    state.token.failed(problem, retryAt: retryAt, now: state.now)
     return []
 }

@@ -24,7 +24,7 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
         return []
     case .filterStep: return filterStep(&state)
 
-    case .tokenAcquiring: state.token.acquiring = true; return []
+    case .tokenAcquiring: state.token.beginAcquiring(); return []
     case .tokenAcquired(let info, let refreshAt, let notice): return tokenAcquired(info, refreshAt: refreshAt, notice: notice, &state)
     case .tokenFailed(let problem, let retryAt): return tokenFailed(problem, retryAt: retryAt, &state)
     case .accountLoaded(let account): state.token.info?.account = account; return []
