@@ -45,7 +45,8 @@ let package = Package(
             "FeedModel",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        // 8. Where tokens come from: the az CLI runner, JWT claims, the demo token source.
+        // 8. Where tokens come from: the az CLI runner, JWT claims, the token issuers (az, demo): one
+        //    fresh token per call, nothing cached.
         .target(name: "TokenSource", dependencies: [
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
@@ -62,8 +63,8 @@ let package = Package(
             "FeedModel", "ChangeFeedClient",
             .product(name: "Yams", package: "Yams"),
         ]),
-        // 10a. The token in memory for whoever sends requests (the UI's fetcher, `feed`): reuse,
-        //      one request shared by concurrent callers, a fresh token after a 401.
+        // 10a. The token in memory for whoever sends requests (the UI's fetcher, `feed`), the only token
+        //      cache: reuse, one request shared by concurrent callers, the refresh margin, a fresh token after a 401.
         .target(name: "Authorization", dependencies: ["ChangeFeedClient", "TokenSource"]),
         // 10b. The one startup path of the UI and `feed`: resolved Settings -> HTTP client, demo emulator,
         //      endpoint, token source, change-feed client (and their teardown); exit statuses; stderr.

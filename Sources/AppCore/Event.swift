@@ -14,7 +14,7 @@ public enum AppEvent: Sendable, Equatable {
     case tokenAcquiring
     /// A token to use; `refreshAt`: when to renew it (the token keeper's schedule; by default
     /// `refreshBefore` ahead of expiry); `notice`: something to say about az's answer.
-    case tokenAcquired(TokenInfo, refreshAt: Date? = nil, notice: String? = nil)
+    case tokenAcquired(TokenSummary, refreshAt: Date? = nil, notice: String? = nil)
     /// No token; `retryAt`: when to try again on its own (by default 30 s later).
     case tokenFailed(Problem, retryAt: Date? = nil)
     /// `az account show` (or the demo source) described the signed-in account.

@@ -28,10 +28,10 @@ public struct RunConfiguration: Sendable {
 
     public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 
-    /// The UI's token keeper for this service.
-    func tokenManager(_ source: any TokenProvider, events: EventQueue) -> TokenManager {
-        TokenManager(source: source, events: events, policy: TokenKeeper.Policy(refreshBefore: settings.refreshBefore),
-                     audience: settings.resource, tenant: settings.tenant)
+    /// The UI's token keeper for this service, its changes posted as events.
+    func tokenBridge(_ issuer: any TokenIssuer, events: EventQueue) -> TokenEventBridge {
+        TokenEventBridge(issuer: issuer, events: events, policy: TokenKeeper.Policy(refreshBefore: settings.refreshBefore),
+                         audience: settings.resource, tenant: settings.tenant)
     }
 
     /// The fetcher of one run of the UI's, from `start` (what `.startFetching` asks for).
@@ -49,13 +49,13 @@ final class AppRunner {
     private var session: Session
     private var config: RunConfiguration { session.config }
     private var client: ChangeFeedClient { session.client }
-    private var tokenSource: any TokenProvider { session.tokenSource }
+    private var tokenSource: any TokenIssuer { session.tokenSource }
     private let terminal: any TerminalDevice
     private let switcher: Switcher?
     /// One queue per session: events still in flight from a session switched away from land in
     /// its old queue, which nobody drains.
     private var events: EventQueue
-    private var tokens: TokenManager
+    private var tokens: TokenEventBridge
     private var state: AppState
     private var fetchTask: Task<Void, Never>?
     private var tokenTask: Task<Void, Never>?
@@ -74,7 +74,7 @@ final class AppRunner {
         self.switcher = switcher
         self.clock = clock
         self.events = EventQueue(waker: terminal.waker)
-        self.tokens = session.config.tokenManager(session.tokenSource, events: events)
+        self.tokens = session.config.tokenBridge(session.tokenSource, events: events)
         let size = terminal.size
         state = Self.initialState(session.config, rows: size.rows, cols: size.cols, now: clock())
     }
@@ -121,7 +121,7 @@ final class AppRunner {
             entryTask?.cancel()
             session = next
             events = EventQueue(waker: terminal.waker)
-            tokens = next.config.tokenManager(next.tokenSource, events: events)
+            tokens = next.config.tokenBridge(next.tokenSource, events: events)
             let old = state
             parked[old.profileName ?? old.serviceURL] = old
             if let back = parked.removeValue(forKey: name) {

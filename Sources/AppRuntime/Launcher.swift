@@ -32,7 +32,7 @@ public struct UIOptions: Sendable {
 /// is kept. Switching profile (`p`) replaces the session.
 struct Session {
     var config: RunConfiguration
-    var tokenSource: any TokenProvider
+    var tokenSource: any TokenIssuer
     var client: ChangeFeedClient
     var positions: PositionStore?
 

@@ -4,7 +4,7 @@ import Synchronization
 import TokenSource
 
 /// The token in memory, for whoever sends requests (the UI's fetcher, `dicomtui feed`), and the
-/// one home of the rules for asking az: the only token cache (the provider caches nothing), the
+/// one home of the rules for asking az: the only token cache (a `TokenIssuer` caches nothing), the
 /// only place that shares one call among concurrent callers, the refresh margin, and the new
 /// token after a 401 or a sign-in.
 ///
@@ -52,7 +52,7 @@ public actor TokenKeeper: AuthorizationSource {
         }
     }
 
-    private let source: any TokenProvider
+    private let issuer: any TokenIssuer
     private let observe: @Sendable (Change) -> Void
     private let policy: Policy
     private let clock: @Sendable () -> Date
@@ -61,7 +61,7 @@ public actor TokenKeeper: AuthorizationSource {
     private let tenant: String?
     private var current: AccessToken?
     /// Set by a 401 (or a sign-in): no token in hand is reused, not even one that a call already
-    /// running brings back; the next caller asks the provider.
+    /// running brings back; the next caller asks the issuer.
     private var mustRefresh = false
     private var inflight: Task<AccessToken, Error>?
     /// Answers in a row that were not a good token (failures, stale or short-lived tokens).
@@ -73,10 +73,10 @@ public actor TokenKeeper: AuthorizationSource {
     private let failure = Mutex<TokenError?>(nil)
     private let claims = Mutex<TokenClaims?>(nil)
 
-    public init(source: any TokenProvider, policy: Policy = Policy(), audience: String = AzCLI.dicomResource,
+    public init(issuer: any TokenIssuer, policy: Policy = Policy(), audience: String = AzCLI.dicomResource,
                 tenant: String? = nil, observe: @escaping @Sendable (Change) -> Void = { _ in },
                 clock: @escaping @Sendable () -> Date = { Date() }) {
-        self.source = source
+        self.issuer = issuer
         self.policy = policy
         self.audience = audience
         self.tenant = tenant
@@ -130,8 +130,8 @@ public actor TokenKeeper: AuthorizationSource {
     private func acquire() async throws -> AccessToken {
         if let running = inflight { return try await running.value }
         observe(.acquiring)
-        let source = self.source
-        let task = Task<AccessToken, Error> { try await source.token() }
+        let issuer = self.issuer
+        let task = Task<AccessToken, Error> { try await issuer.token() }
         inflight = task
         defer { inflight = nil }
         let token: AccessToken

@@ -94,7 +94,7 @@ public enum ScriptRunner {
         }
         defer { connection.close() }
 
-        let auth = TokenKeeper(source: connection.service.tokens, policy: TokenKeeper.Policy(refreshBefore: o.refreshBefore),
+        let auth = TokenKeeper(issuer: connection.service.tokens, policy: TokenKeeper.Policy(refreshBefore: o.refreshBefore),
                                audience: o.resource, tenant: o.tenant)
         let session = FeedSession(options: o, client: connection.service.client, auth: auth, progress: isatty(2) == 1)
         let work = Task.detached { await session.run() }

@@ -28,7 +28,7 @@ public enum ScriptExit {
 /// One service to talk to: where, its token source, and the change-feed client for it.
 public struct Service: Sendable {
     public let endpoint: ServiceEndpoint
-    public let tokens: any TokenProvider
+    public let tokens: any TokenIssuer
     public let client: ChangeFeedClient
 }
 
@@ -103,9 +103,9 @@ public final class Connection: Sendable {
     }
 
     /// Where tokens come from, for the UI, `token` and `feed` alike: the demo's own tokens, or az.
-    public static func tokenSource(_ s: Settings) -> any TokenProvider {
-        if s.demo { return DemoTokenSource(resource: s.resource, lifetime: s.demoTokenLifetime) }
-        return AzTokenSource(resource: s.resource, tenant: s.tenant,
+    public static func tokenSource(_ s: Settings) -> any TokenIssuer {
+        if s.demo { return DemoTokenIssuer(resource: s.resource, lifetime: s.demoTokenLifetime) }
+        return AzTokenIssuer(resource: s.resource, tenant: s.tenant,
                              cli: AzCLI(locator: AzLocator(explicitPath: s.az), timeout: .milliseconds(Int64(s.azTimeout * 1000))))
     }
 

@@ -10,7 +10,7 @@ public enum ExpirySource: String, Sendable, Equatable {
     case jwtClaim
     /// Nothing said when the token expires; az guarantees at least five minutes, so that is assumed.
     case assumed
-    /// Set by whoever built the token (the demo source, tests).
+    /// Set by whoever built the token (the demo issuer, tests).
     case explicit
 }
 

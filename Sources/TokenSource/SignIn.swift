@@ -29,7 +29,7 @@ public struct DeviceCodePrompt: Sendable, Equatable {
     }
 }
 
-/// A token source that can sign the user in: from inside the UI with a device code, or by
+/// A token issuer that can sign the user in: from inside the UI with a device code, or by
 /// handing the terminal to the CLI's own sign-in.
 public protocol SignInCapable: Sendable {
     /// Runs a device-code sign-in. `onPrompt` is called once the code is known; returns when the
@@ -56,7 +56,7 @@ extension AzCLI {
     }
 }
 
-extension AzTokenSource: SignInCapable {
+extension AzTokenIssuer: SignInCapable {
     public func signInWithDeviceCode(onPrompt: @escaping @Sendable (DeviceCodePrompt) -> Void) async throws(TokenError) {
         try await cli.loginWithDeviceCode(tenant: tenant, onPrompt: onPrompt)
     }

@@ -26,8 +26,8 @@ func makeState(rows: Int = 24, cols: Int = 80, entries: Int = 0) -> AppState {
     return s
 }
 
-func tokenInfo(expiresIn seconds: TimeInterval, now: Date = t0) -> TokenInfo {
-    TokenInfo(expiresOn: now.addingTimeInterval(seconds), identity: "someone@contoso.example",
-              tenant: "72f988bf-0000-4000-8000-000000000001", audience: "https://dicom.healthcareapis.azure.com",
-              masked: "eyJ0…xw9Q", source: "test")
+func tokenInfo(expiresIn seconds: TimeInterval, now: Date = t0) -> TokenSummary {
+    TokenSummary(expiresOn: now.addingTimeInterval(seconds), identity: "someone@contoso.example",
+                 tenant: "72f988bf-0000-4000-8000-000000000001", audience: "https://dicom.healthcareapis.azure.com",
+                 masked: "eyJ0…xw9Q", source: "test")
 }

@@ -27,7 +27,7 @@ import TokenSource
             }
             let text = screen.joined(separator: "\n")
             #expect(text.contains("● valid"))
-            #expect(text.contains(DemoTokenSource.Identity.tester.userPrincipalName))
+            #expect(text.contains(DemoTokenIssuer.Identity.tester.userPrincipalName))
             #expect(position(in: screen) == Position(1, total))
             let requests = app.server.requestLog.requests
             #expect(!requests.isEmpty && requests.allSatisfy { $0.status == 200 })

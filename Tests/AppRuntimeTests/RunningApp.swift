@@ -22,12 +22,12 @@ enum Tokens {
     /// The Azure CLI's token source, running a fake az.
     case az(FakeAz)
 
-    func source() -> any TokenProvider {
+    func source() -> any TokenIssuer {
         switch self {
         case .demo:
-            DemoTokenSource(resource: AzCLI.dicomResource, identity: .tester)
+            DemoTokenIssuer(resource: AzCLI.dicomResource, identity: .tester)
         case .az(let fake):
-            AzTokenSource(resource: AzCLI.dicomResource,
+            AzTokenIssuer(resource: AzCLI.dicomResource,
                           cli: AzCLI(locator: AzLocator(explicitPath: fake.path), timeout: .seconds(30)))
         }
     }
@@ -38,7 +38,7 @@ enum Tokens {
 
 /// The session the app runs: the service at `url` (v2), its client on `http`, and where its
 /// position is saved. The only place these tests build a `RunConfiguration` and a `Session`.
-func makeSession(url: String, tokens: any TokenProvider, http: HTTPClient, positions: URL? = nil) throws -> Session {
+func makeSession(url: String, tokens: any TokenIssuer, http: HTTPClient, positions: URL? = nil) throws -> Session {
     let endpoint = try ServiceEndpoint(url)
     let config = RunConfiguration(endpoint: endpoint, settings: Settings(), timeZone: TimeZone(identifier: "UTC")!)
     let client = ChangeFeedClient(endpoint: endpoint, apiVersion: .v2, http: http)

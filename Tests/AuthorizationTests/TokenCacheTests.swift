@@ -12,7 +12,7 @@ import TokenSource
     @Test func cachesUntilTheMargin() async throws {
         let time = ManualTime()
         let az = ScriptedAz(time: time) { _, now in .success(now.addingTimeInterval(600)) }
-        let keeper = TokenKeeper(source: az, policy: .init(refreshBefore: 120), clock: { time.now })
+        let keeper = TokenKeeper(issuer: az, policy: .init(refreshBefore: 120), clock: { time.now })
         let first = try await keeper.authorization()
         time.advance(400)
         #expect(try await keeper.authorization() == first)
@@ -32,7 +32,7 @@ import TokenSource
         let time = ManualTime()
         let start = time.now
         let issued = Mutex<[AccessToken]>([])
-        let keeper = TokenKeeper(source: DemoTokenSource(lifetime: 600, now: { time.now }), policy: .init(refreshBefore: 120),
+        let keeper = TokenKeeper(issuer: DemoTokenIssuer(lifetime: 600, now: { time.now }), policy: .init(refreshBefore: 120),
                                  observe: { if case .acquired(let token, _, _) = $0 { issued.withLock { $0.append(token) } } },
                                  clock: { time.now })
         let first = try await keeper.authorization()

@@ -5,7 +5,7 @@ import Testing
 import TokenSource
 
 /// A token source that counts its calls and can be made slow or failing.
-final class CountingSource: TokenProvider {
+final class CountingIssuer: TokenIssuer {
     let calls = Mutex(0)
     let lifetime: TimeInterval
     let delayMs: UInt64
@@ -25,16 +25,16 @@ final class CountingSource: TokenProvider {
 
 @Suite struct TokenKeeperTests {
     @Test func aTokenIsReusedWhileItLasts() async throws {
-        let source = CountingSource()
-        let keeper = TokenKeeper(source: source)
+        let source = CountingIssuer()
+        let keeper = TokenKeeper(issuer: source)
         #expect(try await keeper.authorization() == "Bearer token-1")
         #expect(try await keeper.authorization() == "Bearer token-1")
         #expect(source.calls.withLock { $0 } == 1)
     }
 
     @Test func concurrentCallersShareOneRequest() async throws {
-        let source = CountingSource(delayMs: 50)
-        let keeper = TokenKeeper(source: source)
+        let source = CountingIssuer(delayMs: 50)
+        let keeper = TokenKeeper(issuer: source)
         let headers = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<8 { group.addTask { try await keeper.authorization() } }
             return try await group.reduce(into: []) { $0.append($1) }
@@ -44,8 +44,8 @@ final class CountingSource: TokenProvider {
     }
 
     @Test func afterARefusalTheNextTokenIsAskedFor() async throws {
-        let source = CountingSource()
-        let keeper = TokenKeeper(source: source)
+        let source = CountingIssuer()
+        let keeper = TokenKeeper(issuer: source)
         _ = try await keeper.authorization()
         await keeper.rejected()
         #expect(try await keeper.authorization() == "Bearer token-2")
@@ -54,8 +54,8 @@ final class CountingSource: TokenProvider {
     }
 
     @Test func aTokenAboutToExpireIsNeverHandedOut() async throws {
-        let source = CountingSource(lifetime: 3)   // under the 5 s margin
-        let keeper = TokenKeeper(source: source)
+        let source = CountingIssuer(lifetime: 3)   // under the 5 s margin
+        let keeper = TokenKeeper(issuer: source)
         await #expect(throws: TokenError.staleToken(secondsLeft: 2)) { try await keeper.authorization() }
         await #expect(throws: TokenError.self) { try await keeper.authorization() }
         #expect(source.calls.withLock { $0 } == 1, "the second call is held back by the pause")
@@ -63,8 +63,8 @@ final class CountingSource: TokenProvider {
 
     @Test func changesAreObservedAndFailuresKept() async throws {
         let seen = Mutex<[String]>([])
-        let failing = CountingSource(failWith: .notLoggedIn(azMessage: "ERROR: Please run 'az login' to setup account."))
-        let keeper = TokenKeeper(source: failing) { change in
+        let failing = CountingIssuer(failWith: .notLoggedIn(azMessage: "ERROR: Please run 'az login' to setup account."))
+        let keeper = TokenKeeper(issuer: failing) { change in
             let text = switch change {
             case .acquiring: "acquiring"
             case .acquired(let t, _, _): "acquired \(t.masked)"
@@ -76,7 +76,7 @@ final class CountingSource: TokenProvider {
         #expect(keeper.lastFailure?.needsLogin == true)
         #expect(seen.withLock { $0 } == ["acquiring", "failed The Azure CLI is not signed in: ERROR: Please run 'az login' to setup account."])
 
-        let good = TokenKeeper(source: CountingSource()) { change in
+        let good = TokenKeeper(issuer: CountingIssuer()) { change in
             if case .acquired(let t, _, _) = change { seen.withLock { $0.append("acquired \(t.masked)") } }
         }
         await good.refresh()

@@ -14,7 +14,7 @@ final class ManualTime: Sendable {
 
 /// An az that answers as a script says: a token expiring at some time, or an error. Counts calls
 /// and remembers each token's expiry, so a test can tell whether an expired token was sent.
-final class ScriptedAz: TokenProvider {
+final class ScriptedAz: TokenIssuer {
     typealias Answer = @Sendable (_ call: Int, _ now: Date) -> Result<Date, TokenError>
     let time: ManualTime
     let answer: Answer
@@ -54,7 +54,7 @@ func simulate(seconds: Int, refreshBefore: TimeInterval = 300,
     let az = ScriptedAz(time: time, answer: answer)
     let next = Mutex<Date?>(nil)
     let notices = Mutex<[String]>([])
-    let keeper = TokenKeeper(source: az, policy: .init(refreshBefore: refreshBefore), observe: { change in
+    let keeper = TokenKeeper(issuer: az, policy: .init(refreshBefore: refreshBefore), observe: { change in
         switch change {
         case .acquiring: next.withLock { $0 = nil }
         case .acquired(_, let at, let notice):
@@ -143,7 +143,7 @@ func simulate(seconds: Int, refreshBefore: TimeInterval = 300,
         let az = ScriptedAz(time: time) { call, now in
             .success(call == 1 ? now.addingTimeInterval(3600) : now.addingTimeInterval(-5))
         }
-        let keeper = TokenKeeper(source: az, clock: { time.now })
+        let keeper = TokenKeeper(issuer: az, clock: { time.now })
         let first = try await keeper.authorization()
         await keeper.refresh()   // the user pressed r; az answers with an expired token
         #expect(keeper.lastFailure == .staleToken(secondsLeft: -5))
@@ -151,8 +151,8 @@ func simulate(seconds: Int, refreshBefore: TimeInterval = 300,
     }
 
     @Test func aRefusalIsExplainedFromTheClaims() async throws {
-        let wrongAud = DemoTokenSource.mint(resource: "https://management.azure.com", issuedAt: Date(), lifetime: 3600)
-        let keeper = TokenKeeper(source: FixedSource(wrongAud))
+        let wrongAud = DemoTokenIssuer.mint(resource: "https://management.azure.com", issuedAt: Date(), lifetime: 3600)
+        let keeper = TokenKeeper(issuer: FixedIssuer(wrongAud))
         _ = try await keeper.authorization()
         let challenge = #"Bearer authorization_uri="https://login.microsoftonline.com/72f988bf-0000-0000-0000-000000000000", resource_id="https://dicom.healthcareapis.azure.com", realm="https://dicom.healthcareapis.azure.com""#
         let why = keeper.explain(.unauthorized(challenge: challenge))
@@ -160,8 +160,8 @@ func simulate(seconds: Int, refreshBefore: TimeInterval = 300,
         #expect(why?.hint.contains("--resource https://dicom.healthcareapis.azure.com") == true)
         #expect(keeper.explain(.forbidden("Authorization failed.")) == nil)
 
-        let right = DemoTokenSource.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
-        let other = TokenKeeper(source: FixedSource(right))
+        let right = DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
+        let other = TokenKeeper(issuer: FixedIssuer(right))
         _ = try await other.authorization()
         let tid = right.claims?.tid ?? ""
         #expect(other.explain(.unauthorized(challenge: challenge)) == .wrongTenant(tenant: tid, expected: "72f988bf-0000-0000-0000-000000000000"))
@@ -170,7 +170,7 @@ func simulate(seconds: Int, refreshBefore: TimeInterval = 300,
     }
 }
 
-struct FixedSource: TokenProvider {
+struct FixedIssuer: TokenIssuer {
     let t: AccessToken
     init(_ t: AccessToken) { self.t = t }
     func token() async throws(TokenError) -> AccessToken { t }

@@ -457,7 +457,7 @@ private struct Session {
         let server = EmulatorServer(options: options)
         let url = try await server.start()
         let tmux = try Tmux(cols: cols, rows: rows)
-        let token = DemoTokenSource.mint(resource: "https://dicom.healthcareapis.azure.com", identity: .tester,
+        let token = DemoTokenIssuer.mint(resource: "https://dicom.healthcareapis.azure.com", identity: .tester,
                                          issuedAt: Date(), lifetime: 3600)
         let az = try FakeAz.answering(token, in: tmux.workDir)
         var prefix = ""

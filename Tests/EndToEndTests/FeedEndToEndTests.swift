@@ -15,7 +15,7 @@ struct FeedEndToEndTests {
         let (server, url) = try await startEmulator(entries: 1_000)
         defer { Task { await server.stop() } }
         let tmux = try Tmux(cols: 140, rows: 30)
-        let token = DemoTokenSource.mint(resource: resource, identity: .tester, issuedAt: Date(), lifetime: 3600)
+        let token = DemoTokenIssuer.mint(resource: resource, identity: .tester, issuedAt: Date(), lifetime: 3600)
         let az = try FakeAz.answering(token, in: tmux.workDir)
         let dir = tmux.workDir.path
 

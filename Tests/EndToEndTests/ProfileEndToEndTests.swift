@@ -13,7 +13,7 @@ struct ProfileEndToEndTests {
         let (prod, prodURL) = try await startEmulator(entries: 345)
         defer { Task { await prod.stop() } }
         let tmux = try Tmux(cols: 120, rows: 30)
-        let token = DemoTokenSource.mint(resource: "https://dicom.healthcareapis.azure.com", identity: .tester,
+        let token = DemoTokenIssuer.mint(resource: "https://dicom.healthcareapis.azure.com", identity: .tester,
                                          issuedAt: Date(), lifetime: 3600)
         let az = try FakeAz.answering(token, in: tmux.workDir)
         let dir = tmux.workDir.path

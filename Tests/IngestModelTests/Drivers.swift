@@ -42,8 +42,8 @@ struct UIDriver {
     /// A token arrives: the first run starts and reads to the end.
     mutating func start() async {
         await apply(.started)
-        await apply(.tokenAcquired(TokenInfo(expiresOn: now.addingTimeInterval(36_000), identity: "model@contoso.example",
-                                             masked: "eyJ0…test", source: "test")))
+        await apply(.tokenAcquired(TokenSummary(expiresOn: now.addingTimeInterval(36_000), identity: "model@contoso.example",
+                                                masked: "eyJ0…test", source: "test")))
     }
 
     /// The follow interval passes: the next poll runs to the end.

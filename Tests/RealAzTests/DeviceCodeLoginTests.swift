@@ -185,7 +185,7 @@ extension RealAzSuite {
             ])
 
             // The app's token source now works, through MSAL's refresh-token grant for the DICOM scope.
-            let source = AzTokenSource(cli: lab.cli)
+            let source = AzTokenIssuer(cli: lab.cli)
             let token = try await source.token()
             let grant = try #require(lab.requests().last)
             #expect(grant.path == "/\(Lab.tenant)/oauth2/v2.0/token")
@@ -201,7 +201,7 @@ extension RealAzSuite {
             #expect(token.tenant == Lab.tenant)
             #expect(token.subscription == Lab.subscription)
 
-            // Asking again runs az again (the provider caches nothing), but MSAL answers from its token
+            // Asking again runs az again (the issuer caches nothing), but MSAL answers from its token
             // cache: same token, no request.
             let requestsBefore = lab.requests().count
             let forced = try await source.token()

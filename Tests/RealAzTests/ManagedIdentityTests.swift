@@ -24,9 +24,9 @@ extension RealAzSuite {
         @Test func tokenIsWhatTheEndpointIssued() async throws {
             let lab = try await Self.managedIdentityLab()
             defer { lab.close() }
-            let source = AzTokenSource(cli: lab.cli)
+            let source = AzTokenIssuer(cli: lab.cli)
             let acquired = Mutex<[AccessToken]>([])
-            let keeper = TokenKeeper(source: source, observe: { change in
+            let keeper = TokenKeeper(issuer: source, observe: { change in
                 if case .acquired(let token, _, _) = change { acquired.withLock { $0.append(token) } }
             })
 
@@ -105,7 +105,7 @@ extension RealAzSuite {
         @Test func accountShowParsesTheRealOutput() async throws {
             let lab = try await Self.managedIdentityLab()
             defer { lab.close() }
-            let account = try #require(try await AzTokenSource(cli: lab.cli).account())
+            let account = try #require(try await AzTokenIssuer(cli: lab.cli).account())
             #expect(account == AccountInfo(
                 userName: "systemAssignedIdentity", userType: "servicePrincipal", tenantId: Lab.tenant,
                 homeTenantId: Lab.tenant, subscriptionId: Lab.subscription, subscriptionName: "Test Subscription",
@@ -183,7 +183,7 @@ extension RealAzSuite {
             options.service = false
             let lab = try await Lab(options)
             defer { lab.close() }
-            let source = AzTokenSource(cli: lab.cli)
+            let source = AzTokenIssuer(cli: lab.cli)
             let expected = TokenError.notLoggedIn(azMessage: "Please run 'az login' to setup account.")
 
             await #expect(throws: expected) { try await source.token() }

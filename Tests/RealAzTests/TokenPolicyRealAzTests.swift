@@ -22,7 +22,7 @@ extension RealAzSuite {
             let lab = try await Self.lab(lifetime: 240)
             defer { lab.close() }
             let notices = Mutex<[String]>([])
-            let keeper = TokenKeeper(source: AzTokenSource(cli: lab.cli), observe: { change in
+            let keeper = TokenKeeper(issuer: AzTokenIssuer(cli: lab.cli), observe: { change in
                 if case .acquired(_, _, let notice?) = change { notices.withLock { $0.append(notice) } }
             })
             await keeper.refresh()
@@ -65,7 +65,7 @@ extension RealAzSuite {
         @Test func anExpiredTokenFromAzIsNotHandedOut() async throws {
             let lab = try await Self.lab(lifetime: -120)
             defer { lab.close() }
-            let keeper = TokenKeeper(source: AzTokenSource(cli: lab.cli))
+            let keeper = TokenKeeper(issuer: AzTokenIssuer(cli: lab.cli))
             do {
                 let header = try await keeper.authorization()
                 Issue.record("an expired token was handed out (\(header.count) characters)")

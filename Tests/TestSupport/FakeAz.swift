@@ -64,10 +64,10 @@ public final class FakeAz: Sendable {
 
 // MARK: - Fixed answers
 
-extension DemoTokenSource.Identity {
+extension DemoTokenIssuer.Identity {
     /// The user of the end-to-end tests: the one `FakeAz.azureCLI` signs in, and the identity
     /// of the tokens the tests mint for `FakeAz.answering`.
-    public static let tester = DemoTokenSource.Identity(
+    public static let tester = DemoTokenIssuer.Identity(
         tenantId: "72f988bf-0000-4000-8000-000000000001", objectId: "0b6c8ad4-0000-4000-8000-00000000e2e0",
         userPrincipalName: "e2e.tester@contoso.example", displayName: "E2E Tester",
         subscriptionId: "00000000-1111-4222-8333-444444444444", subscriptionName: "Test Subscription")
@@ -117,7 +117,7 @@ extension FakeAz {
     /// parent's (dicomtui's) `/proc` command line and environment (`proc-*`), so a test can search
     /// them for the token (`recordings`).
     public static func azureCLI(in parent: URL? = nil, signedIn: Bool, lifetime: Int = 3600,
-                                upn: String = DemoTokenSource.Identity.tester.userPrincipalName) throws -> FakeAz {
+                                upn: String = DemoTokenIssuer.Identity.tester.userPrincipalName) throws -> FakeAz {
         let fake = try FakeAz(body: azureCLIScript, in: parent, shell: "/bin/bash")
         try String(lifetime).write(toFile: fake.file("lifetime"), atomically: true, encoding: .utf8)
         try upn.write(toFile: fake.file("upn"), atomically: true, encoding: .utf8)
@@ -167,8 +167,8 @@ extension FakeAz {
         cat /proc/$PPID/environ > "$HERE/proc-$$-parent-environ" 2>/dev/null
         b64() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
         rnd() { head -c "$1" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='; }
-        TENANT=\#(DemoTokenSource.Identity.tester.tenantId)
-        OID=\#(DemoTokenSource.Identity.tester.objectId)
+        TENANT=\#(DemoTokenIssuer.Identity.tester.tenantId)
+        OID=\#(DemoTokenIssuer.Identity.tester.objectId)
         AUD=https://dicom.healthcareapis.azure.com
         [ -s "$HERE/audience" ] && AUD="$(cat "$HERE/audience")"
         MODE="$(cat "$HERE/mode" 2>/dev/null)"

@@ -23,8 +23,8 @@ func entries(_ n: Int) -> [ChangeFeedEntry] {
 func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> AppState {
     var s = AppState(serviceURL: "http://127.0.0.1:41234", apiVersion: .v2, isDemo: demo,
                      screenRows: rows, screenCols: cols, now: t0, timeZone: zone)
-    _ = update(&s, .tokenAcquired(TokenInfo(expiresOn: t0.addingTimeInterval(3125), identity: "山田 太郎 <taro.yamada@contoso.example>",
-                                            tenant: "72f988bf-0000-4000-8000-000000000001", masked: "eyJ0…Q1xw", source: "demo")))
+    _ = update(&s, .tokenAcquired(TokenSummary(expiresOn: t0.addingTimeInterval(3125), identity: "山田 太郎 <taro.yamada@contoso.example>",
+                                               tenant: "72f988bf-0000-4000-8000-000000000001", masked: "eyJ0…Q1xw", source: "demo")))
     return s
 }
 

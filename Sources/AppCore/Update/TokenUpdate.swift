@@ -8,7 +8,7 @@ func requestToken(_ state: inout AppState) -> [Effect] {
 }
 
 /// A token to use: loading that waited for one starts, and so does a detail view's request.
-func tokenAcquired(_ info: TokenInfo, refreshAt: Date?, notice: String?, _ state: inout AppState) -> [Effect] {
+func tokenAcquired(_ info: TokenSummary, refreshAt: Date?, notice: String?, _ state: inout AppState) -> [Effect] {
     state.token.acquired(info, refreshAt: refreshAt, notice: notice)
     if let notice { state.flash = notice }
     var effects: [Effect] = []

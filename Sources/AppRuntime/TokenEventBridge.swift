@@ -5,22 +5,23 @@ import Foundation
 import Synchronization
 import TokenSource
 
-/// The UI's side of the token: a `TokenKeeper` (the only holder of the token) whose changes
-/// become events, plus the account description for the header (`az account show`, once per
-/// identity). The fetcher asks it for the Authorization header.
-final class TokenManager: AuthorizationSource, Sendable {
+/// The UI's adapter to the token: it owns the session's `TokenKeeper` (the only holder and cache
+/// of the token) and posts the keeper's changes as `AppEvent`s, with the account for the header
+/// (`az account show`, once per identity). The fetcher asks it for the Authorization header;
+/// it decides nothing about tokens itself.
+final class TokenEventBridge: AuthorizationSource, Sendable {
     private let keeper: TokenKeeper
 
-    init(source: any TokenProvider, events: EventQueue, policy: TokenKeeper.Policy = TokenKeeper.Policy(),
+    init(issuer: any TokenIssuer, events: EventQueue, policy: TokenKeeper.Policy = TokenKeeper.Policy(),
          audience: String = AzCLI.dicomResource, tenant: String? = nil) {
         let described = Mutex<String?>(nil)
-        let name = source.description
-        keeper = TokenKeeper(source: source, policy: policy, audience: audience, tenant: tenant, observe: { change in
+        let name = issuer.description
+        keeper = TokenKeeper(issuer: issuer, policy: policy, audience: audience, tenant: tenant, observe: { change in
             switch change {
             case .acquiring:
                 events.post(.tokenAcquiring)
             case .acquired(let token, let refreshAt, let notice):
-                let info = Self.info(token, source: name)
+                let info = Self.summary(token, source: name)
                 events.post(.tokenAcquired(info, refreshAt: refreshAt, notice: notice))
                 // Best effort, in the background: the account's subscription for the header.
                 let first = described.withLock { seen in
@@ -29,7 +30,7 @@ final class TokenManager: AuthorizationSource, Sendable {
                 }
                 if first {
                     Task.detached {
-                        if let account = try? await source.account(),
+                        if let account = try? await issuer.account(),
                            let subscription = account.subscriptionName ?? account.subscriptionId {
                             events.post(.accountLoaded("subscription \(subscription)"))
                         }
@@ -52,14 +53,14 @@ final class TokenManager: AuthorizationSource, Sendable {
     func explain(_ error: ChangeFeedError) -> TokenError? { keeper.explain(error) }
 
     /// What the UI may know of a token: claims and expiry, and the masked form.
-    static func info(_ token: AccessToken, source: String) -> TokenInfo {
+    static func summary(_ token: AccessToken, source: String) -> TokenSummary {
         let claims = token.claims
-        return TokenInfo(expiresOn: token.expiresOn,
-                         identity: claims?.identity ?? "unknown identity",
-                         tenant: token.tenant ?? claims?.tid,
-                         objectId: claims?.oid,
-                         audience: claims?.aud,
-                         masked: token.masked,
-                         source: source)
+        return TokenSummary(expiresOn: token.expiresOn,
+                            identity: claims?.identity ?? "unknown identity",
+                            tenant: token.tenant ?? claims?.tid,
+                            objectId: claims?.oid,
+                            audience: claims?.aud,
+                            masked: token.masked,
+                            source: source)
     }
 }

@@ -3,12 +3,12 @@ import Testing
 
 @testable import TokenSource
 
-@Suite struct DemoTokenSourceTests {
+@Suite struct DemoTokenIssuerTests {
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func mintsARealisticJWTShape() async throws {
         let clock = ManualClock(Self.start)
-        let source = DemoTokenSource(resource: "https://dicom.example", now: { clock.now })
+        let source = DemoTokenIssuer(resource: "https://dicom.example", now: { clock.now })
         let token = await source.token()
         let raw = rawToken(token.authorizationHeaderValue)
         let parts = raw.split(separator: ".", omittingEmptySubsequences: false)
@@ -27,8 +27,8 @@ import Testing
         #expect(payload["nbf"] as? Int == 1_800_000_000)
         #expect(payload["exp"] as? Int == 1_800_003_600)
         #expect(payload["upn"] as? String == "demo.user@contoso.example")
-        #expect(payload["tid"] as? String == DemoTokenSource.Identity.demoUser.tenantId)
-        #expect(payload["oid"] as? String == DemoTokenSource.Identity.demoUser.objectId)
+        #expect(payload["tid"] as? String == DemoTokenIssuer.Identity.demoUser.tenantId)
+        #expect(payload["oid"] as? String == DemoTokenIssuer.Identity.demoUser.objectId)
         #expect((payload["iss"] as? String)?.hasPrefix("https://sts.windows.net/") == true)
         #expect(payload["name"] as? String == "Demo User")
         #expect(payload["scp"] != nil)
@@ -37,31 +37,31 @@ import Testing
         #expect(token.claims?.aud == "https://dicom.example")
         #expect(token.claims?.exp == token.expiresOn)
         #expect(token.claims?.identity == "demo.user@contoso.example")
-        #expect(token.tenant == DemoTokenSource.Identity.demoUser.tenantId)
+        #expect(token.tenant == DemoTokenIssuer.Identity.demoUser.tenantId)
     }
 
     @Test func signaturesAreRandom() {
-        let a = DemoTokenSource.mint(resource: "r", issuedAt: Self.start, lifetime: 60)
-        let b = DemoTokenSource.mint(resource: "r", issuedAt: Self.start, lifetime: 60)
+        let a = DemoTokenIssuer.mint(resource: "r", issuedAt: Self.start, lifetime: 60)
+        let b = DemoTokenIssuer.mint(resource: "r", issuedAt: Self.start, lifetime: 60)
         #expect(!a.hasSameSecret(as: b))
         #expect(a.claims == b.claims)
     }
 
     @Test func negativeLifetimeMakesExpiredTokensForEmulatorTests() async {
-        let source = DemoTokenSource(lifetime: -60, now: { Self.start })
+        let source = DemoTokenIssuer(lifetime: -60, now: { Self.start })
         let token = await source.token()
         #expect(token.claims?.exp == Self.start.addingTimeInterval(-60))
         #expect(!token.isUsable(at: Self.start))
     }
 
     @Test func accountAndDescription() async throws {
-        let source = DemoTokenSource()
+        let source = DemoTokenIssuer()
         let account = try #require(source.account())
         #expect(account.userName == "demo.user@contoso.example")
         #expect(account.userType == "user")
         #expect(source.description.contains("demo.user@contoso.example"))
-        let provider: any TokenProvider = source
-        let token = try await provider.token()
-        #expect(!provider.description.contains(token.masked))
+        let issuer: any TokenIssuer = source
+        let token = try await issuer.token()
+        #expect(!issuer.description.contains(token.masked))
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// What the UI may know of a token: its expiry and who it belongs to. Never the token itself,
-/// only a masked form (first and last four characters).
-public struct TokenInfo: Sendable, Equatable {
+/// What the UI may know of a token: its expiry and who it belongs to (made from an `AccessToken`
+/// by the runtime's `TokenEventBridge`). Never the token itself, only a masked form (first and
+/// last four characters).
+public struct TokenSummary: Sendable, Equatable {
     public var expiresOn: Date
     /// User principal name, or `app <appid>` for a service principal.
     public var identity: String
@@ -47,7 +48,7 @@ public enum TokenStatus: Sendable, Equatable {
 /// The token part of the app state.
 public struct TokenState: Sendable, Equatable {
     /// The last token obtained (kept while a refresh runs, so the header keeps its identity).
-    public var info: TokenInfo?
+    public var info: TokenSummary?
     /// True while a token request is running. Written only by the transitions below.
     public private(set) var acquiring = false
     /// The last failure, cleared by the next success.
@@ -74,7 +75,7 @@ public struct TokenState: Sendable, Equatable {
 
     /// A token arrived: the header shows it (keeping the account already described), and the
     /// next refresh is the keeper's `refreshAt`, else `refreshBefore` ahead of its expiry.
-    public mutating func acquired(_ token: TokenInfo, refreshAt: Date?, notice: String?) {
+    public mutating func acquired(_ token: TokenSummary, refreshAt: Date?, notice: String?) {
         let account = info?.account
         info = token
         if info?.account == nil { info?.account = account }

@@ -1,10 +1,10 @@
 import Foundation
 
-/// Mints JWT-shaped demo tokens for the built-in emulator. They look like Entra ID
+/// The demo's ``TokenIssuer``: mints JWT-shaped demo tokens for the built-in emulator. They look like Entra ID
 /// access tokens (header, payload with realistic claims, a random "signature") but are
 /// not signed by anyone; the emulator checks only `aud` and `exp`. Each call mints a new one;
 /// nothing is cached here (that is `TokenKeeper`'s job).
-public struct DemoTokenSource: TokenProvider {
+public struct DemoTokenIssuer: TokenIssuer {
     /// Who the demo tokens are for.
     public struct Identity: Sendable, Equatable {
         public var tenantId: String
@@ -126,7 +126,7 @@ public struct DemoTokenSource: TokenProvider {
     }
 }
 
-extension DemoTokenSource: SignInCapable {
+extension DemoTokenIssuer: SignInCapable {
     /// A simulated device-code sign-in: shows a code, "signs in" after `demoSignInDelay`.
     public func signInWithDeviceCode(onPrompt: @escaping @Sendable (DeviceCodePrompt) -> Void) async throws(TokenError) {
         let url = "https://microsoft.com/devicelogin"

@@ -44,15 +44,15 @@ final class ScriptedRunner: ProcessRunning, @unchecked Sendable {
     }
 }
 
-@Suite struct AzTokenSourceTests {
-    static func make(lifetime: TimeInterval = 3600) -> (AzTokenSource, ScriptedRunner, ManualClock) {
+@Suite struct AzTokenIssuerTests {
+    static func make(lifetime: TimeInterval = 3600) -> (AzTokenIssuer, ScriptedRunner, ManualClock) {
         let clock = ManualClock(Date(timeIntervalSince1970: 1_800_000_000))
         let runner = ScriptedRunner(clock: clock, lifetime: lifetime)
         let cli = AzCLI(
             locator: AzLocator(explicitPath: "/fake/az", environment: [:],
                                files: FakeFiles(entries: ["/fake/az": .file(executable: true)])),
             runner: runner, timeout: .seconds(7), now: { clock.now })
-        return (AzTokenSource(tenant: "tid-9", cli: cli), runner, clock)
+        return (AzTokenIssuer(tenant: "tid-9", cli: cli), runner, clock)
     }
 
     @Test func requestIsBuiltForTheConfiguredTenantAndTimeout() async throws {
