@@ -48,6 +48,7 @@ let package = Package(
         // 8. Where tokens come from: the az CLI runner, JWT claims, the token issuers (az, demo): one
         //    fresh token per call, nothing cached.
         .target(name: "TokenSource", dependencies: [
+            "FeedModel",
             .product(name: "Subprocess", package: "swift-subprocess"),
         ]),
         // 9. The change-feed API emulator (Hummingbird), with a deterministic DICOM dataset.
@@ -67,7 +68,7 @@ let package = Package(
         //      cache: reuse, one request shared by concurrent callers, the refresh margin, a fresh token after a 401.
         .target(name: "Authorization", dependencies: ["ChangeFeedClient", "TokenSource"]),
         // 10b. The one startup path of the UI and `feed`: resolved Settings -> HTTP client, demo emulator,
-        //      endpoint, token source, change-feed client (and their teardown); exit statuses; stderr.
+        //      endpoint, token issuer, change-feed client (and their teardown); exit statuses; stderr.
         .target(name: "Startup", dependencies: [
             "Config", "ChangeFeedClient", "TokenSource", "Emulator", "FeedModel", "TerminalKit",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -94,7 +95,7 @@ let package = Package(
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TerminalKit"]),
         // The run loop in process: AppRunner with a MemoryTerminal, an in-process emulator and a
-        // token source that needs no Azure (keys in, frames out, effects executed).
+        // token issuer that needs no Azure (keys in, frames out, effects executed).
         .testTarget(name: "AppRuntimeTests", dependencies: [
             "AppRuntime", "ChangeFeedClient", "Config", "Emulator", "FeedModel", "Terminal", "TerminalKit", "TokenSource", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -104,7 +105,7 @@ let package = Package(
         .testTarget(name: "AppCoreTests", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "AppCore", "FeedModel", "TerminalKit", "Terminal"],
                     exclude: ["__Snapshots__"]),
-        .testTarget(name: "AuthorizationTests", dependencies: ["Authorization", "TokenSource"]),
+        .testTarget(name: "AuthorizationTests", dependencies: ["Authorization", "FeedModel", "TokenSource"]),
         .testTarget(name: "TokenSourceTests", dependencies: ["TokenSource", "TestSupport"]),
         // ChangeFeedClient: the app's page decoder must read every wire form back (WireFormTests).
         .testTarget(name: "EmulatorTests", dependencies: [
@@ -135,7 +136,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The real Azure CLI, offline: local managed-identity and sign-in services (Fixtures/).
-        .testTarget(name: "RealAzTests", dependencies: ["TokenSource", "Authorization", "Emulator", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "RealAzTests", dependencies: ["TokenSource", "Authorization", "Emulator", "FeedModel", "TestSupport"], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

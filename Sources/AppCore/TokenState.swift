@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// What the UI may know of a token: its expiry and who it belongs to (made from an `AccessToken`
@@ -54,7 +55,7 @@ public struct TokenState: Sendable, Equatable {
     /// The last failure, cleared by the next success.
     public var problem: Problem?
     /// Below this remaining lifetime the token counts as expiring soon (and a later issue refreshes it).
-    public var refreshBefore: TimeInterval = 300
+    public var refreshBefore: TimeInterval = TokenTiming.defaultRefreshBefore
     /// When to ask for a token without the user asking, as the token keeper scheduled it (it
     /// backs off when az keeps answering with stale or short-lived tokens, or failing).
     public var nextRefresh: Date?

@@ -49,7 +49,7 @@ final class AppRunner {
     private var session: Session
     private var config: RunConfiguration { session.config }
     private var client: ChangeFeedClient { session.client }
-    private var tokenSource: any TokenIssuer { session.tokenSource }
+    private var issuer: any TokenIssuer { session.issuer }
     private let terminal: any TerminalDevice
     private let switcher: Switcher?
     /// One queue per session: events still in flight from a session switched away from land in
@@ -74,7 +74,7 @@ final class AppRunner {
         self.switcher = switcher
         self.clock = clock
         self.events = EventQueue(waker: terminal.waker)
-        self.tokens = session.config.tokenBridge(session.tokenSource, events: events)
+        self.tokens = session.config.tokenBridge(session.issuer, events: events)
         let size = terminal.size
         state = Self.initialState(session.config, rows: size.rows, cols: size.cols, now: clock())
     }
@@ -121,7 +121,7 @@ final class AppRunner {
             entryTask?.cancel()
             session = next
             events = EventQueue(waker: terminal.waker)
-            tokens = next.config.tokenBridge(next.tokenSource, events: events)
+            tokens = next.config.tokenBridge(next.issuer, events: events)
             let old = state
             parked[old.profileName ?? old.serviceURL] = old
             if let back = parked.removeValue(forKey: name) {
@@ -275,7 +275,7 @@ final class AppRunner {
     /// `l`: a device-code sign-in in the background; the dialog follows its events.
     private func startSignIn() {
         signInTask?.cancel()
-        guard let source = tokenSource as? any SignInCapable else {
+        guard let source = issuer as? any SignInCapable else {
             apply(.signInFailed(Problem("This token source cannot sign in.")))
             return
         }
@@ -299,7 +299,7 @@ final class AppRunner {
     /// `L`: hand the terminal to a plain `az login` (browser or its own device-code text and
     /// subscription picker), then take it back and redraw.
     private func handOverSignIn() {
-        guard let source = tokenSource as? any SignInCapable else {
+        guard let source = issuer as? any SignInCapable else {
             apply(.handOverFinished(status: 127))
             return
         }

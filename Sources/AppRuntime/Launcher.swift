@@ -32,7 +32,7 @@ public struct UIOptions: Sendable {
 /// is kept. Switching profile (`p`) replaces the session.
 struct Session {
     var config: RunConfiguration
-    var tokenSource: any TokenIssuer
+    var issuer: any TokenIssuer
     var client: ChangeFeedClient
     var positions: PositionStore?
 
@@ -53,7 +53,7 @@ struct Session {
             config.originNote = "Continuing \(from), where the run of "
                 + "\(Format.dateTime(savedAt, in: config.timeZone)) stopped; --from-start loads the whole feed."
         }
-        return Session(config: config, tokenSource: service.tokens, client: service.client, positions: positions)
+        return Session(config: config, issuer: service.issuer, client: service.client, positions: positions)
     }
 }
 

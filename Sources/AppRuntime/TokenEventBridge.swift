@@ -1,6 +1,7 @@
 import AppCore
 import Authorization
 import ChangeFeedClient
+import FeedModel
 import Foundation
 import Synchronization
 import TokenSource
@@ -13,7 +14,7 @@ final class TokenEventBridge: AuthorizationSource, Sendable {
     private let keeper: TokenKeeper
 
     init(issuer: any TokenIssuer, events: EventQueue, policy: TokenKeeper.Policy = TokenKeeper.Policy(),
-         audience: String = AzCLI.dicomResource, tenant: String? = nil) {
+         audience: String = DicomService.audience, tenant: String? = nil) {
         let described = Mutex<String?>(nil)
         let name = issuer.description
         keeper = TokenKeeper(issuer: issuer, policy: policy, audience: audience, tenant: tenant, observe: { change in

@@ -1,4 +1,5 @@
 import ChangeFeedClient
+import FeedModel
 import Foundation
 import Synchronization
 import TokenSource
@@ -41,7 +42,7 @@ public actor TokenKeeper: AuthorizationSource {
         /// The pauses after 1, 2, 3, 4+ answers in a row that were not a good token.
         public var pauses: [TimeInterval]
 
-        public init(refreshBefore: TimeInterval = 300, minimumLifetime: TimeInterval = 5,
+        public init(refreshBefore: TimeInterval = TokenTiming.defaultRefreshBefore, minimumLifetime: TimeInterval = 5,
                     pauses: [TimeInterval] = [30, 60, 120, 300]) {
             self.refreshBefore = refreshBefore; self.minimumLifetime = minimumLifetime; self.pauses = pauses
         }
@@ -73,7 +74,7 @@ public actor TokenKeeper: AuthorizationSource {
     private let failure = Mutex<TokenError?>(nil)
     private let claims = Mutex<TokenClaims?>(nil)
 
-    public init(issuer: any TokenIssuer, policy: Policy = Policy(), audience: String = AzCLI.dicomResource,
+    public init(issuer: any TokenIssuer, policy: Policy = Policy(), audience: String = DicomService.audience,
                 tenant: String? = nil, observe: @escaping @Sendable (Change) -> Void = { _ in },
                 clock: @escaping @Sendable () -> Date = { Date() }) {
         self.issuer = issuer

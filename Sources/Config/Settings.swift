@@ -26,7 +26,7 @@ public struct Settings: Sendable, Equatable {
     /// The az executable (`--az`, `$DICOMTUI_AZ`); nil: az on PATH.
     public var az: String?
     /// Seconds: a token with less time left counts as expiring and is replaced.
-    public var refreshBefore: TimeInterval = 300
+    public var refreshBefore: TimeInterval = TokenTiming.defaultRefreshBefore
     /// Entries per request; nil: the API version's maximum.
     public var pageSize: Int?
     /// Page requests kept in flight.

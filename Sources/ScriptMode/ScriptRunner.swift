@@ -49,7 +49,7 @@ public enum ScriptRunner {
 
     /// Prints the token's state, expiry, identity and audience; never the token.
     public static func runToken(_ o: TokenOptions) -> Int32 {
-        let source = Connection.tokenSource(o.settings)
+        let source = Connection.tokenIssuer(o.settings)
         let result: Result<AccessToken, TokenError>
         do {
             result = .success(try blocking { () async throws -> AccessToken in try await source.token() })
@@ -94,7 +94,7 @@ public enum ScriptRunner {
         }
         defer { connection.close() }
 
-        let auth = TokenKeeper(issuer: connection.service.tokens, policy: TokenKeeper.Policy(refreshBefore: o.refreshBefore),
+        let auth = TokenKeeper(issuer: connection.service.issuer, policy: TokenKeeper.Policy(refreshBefore: o.refreshBefore),
                                audience: o.resource, tenant: o.tenant)
         let session = FeedSession(options: o, client: connection.service.client, auth: auth, progress: isatty(2) == 1)
         let work = Task.detached { await session.run() }

@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 import TerminalKit
 import TokenSource
@@ -36,7 +37,7 @@ public struct TokenReport: Sendable, Equatable {
     public var wrongToken: TokenError?
 
     public init(token: AccessToken, source: String, refreshBefore: TimeInterval, now: Date,
-                audience expected: String = AzCLI.dicomResource, tenant expectedTenant: String? = nil) {
+                audience expected: String = DicomService.audience, tenant expectedTenant: String? = nil) {
         wrongToken = Audience.problem(claims: token.claims, expected: Audience.expected(forResource: expected), tenant: expectedTenant)
         let left = token.remaining(at: now)
         state = left <= 0 ? .expired : (left < refreshBefore ? .expiring : .valid)

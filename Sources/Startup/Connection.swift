@@ -25,16 +25,16 @@ public enum ScriptExit {
     public static let config: Int32 = 78
 }
 
-/// One service to talk to: where, its token source, and the change-feed client for it.
+/// One service to talk to: where, its token issuer, and the change-feed client for it.
 public struct Service: Sendable {
     public let endpoint: ServiceEndpoint
-    public let tokens: any TokenIssuer
+    public let issuer: any TokenIssuer
     public let client: ChangeFeedClient
 }
 
 /// The one startup path of the UI and `feed`: from the resolved settings to a service to talk
 /// to — the HTTP client, with `--demo` the emulator on a loopback port, the endpoint, the
-/// token source and the client — and, once the command is done, the teardown.
+/// token issuer and the client — and, once the command is done, the teardown.
 public final class Connection: Sendable {
     public let http: HTTPClient
     public let demo: DemoEmulator?
@@ -99,11 +99,11 @@ public final class Connection: Sendable {
         }
         let client = ChangeFeedClient(endpoint: endpoint, apiVersion: s.apiVersion, http: http,
                                       userAgent: "dicomtui/\(AppVersion.string)")
-        return Service(endpoint: endpoint, tokens: tokenSource(s), client: client)
+        return Service(endpoint: endpoint, issuer: tokenIssuer(s), client: client)
     }
 
     /// Where tokens come from, for the UI, `token` and `feed` alike: the demo's own tokens, or az.
-    public static func tokenSource(_ s: Settings) -> any TokenIssuer {
+    public static func tokenIssuer(_ s: Settings) -> any TokenIssuer {
         if s.demo { return DemoTokenIssuer(resource: s.resource, lifetime: s.demoTokenLifetime) }
         return AzTokenIssuer(resource: s.resource, tenant: s.tenant,
                              cli: AzCLI(locator: AzLocator(explicitPath: s.az), timeout: .milliseconds(Int64(s.azTimeout * 1000))))

@@ -2,7 +2,7 @@ import Emulator
 import Foundation
 
 /// The emulator that `--demo` runs in-process on a loopback port. It checks tokens the way the
-/// service does (audience and expiry), so the demo token source is exercised for real. Its
+/// service does (audience and expiry), so the demo token issuer is exercised for real. Its
 /// feed looks like a real one (`EmulatorOptions.demo`): timestamps that repeat and now and
 /// then go back, every form the service may write and, when live, changes that commit late
 /// or carry a timestamp in the past.

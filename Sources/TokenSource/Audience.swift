@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// Whether a token fits the service, from its claims: the audience (`aud`) and the tenant
@@ -19,7 +20,7 @@ public enum Audience {
     /// it is a DICOM audience, else the documented one (a `--resource` naming another Azure API,
     /// such as `https://management.azure.com`, is the mistake to report).
     public static func expected(forResource resource: String) -> String {
-        isDicom(resource) ? resource : AzCLI.dicomResource
+        isDicom(resource) ? resource : DicomService.audience
     }
 
     /// Why a token with `claims` cannot be used for a service that wants `expected` (the

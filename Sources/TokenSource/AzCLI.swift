@@ -1,10 +1,9 @@
+import FeedModel
 import Foundation
 
 /// Runs the Azure CLI: locating it, building argument arrays, forcing plain output,
 /// and turning what it prints into tokens, accounts or ``TokenError``s.
 public struct AzCLI: Sendable {
-    /// The Entra ID resource of the Azure Health Data Services DICOM service.
-    public static let dicomResource = "https://dicom.healthcareapis.azure.com"
     /// Default limit for one az run.
     public static let defaultTimeout: Duration = .seconds(60)
 
@@ -50,7 +49,7 @@ public struct AzCLI: Sendable {
     }
 
     /// `az account get-access-token --resource <resource> [--tenant <t>] --output json`.
-    public func getAccessToken(resource: String = AzCLI.dicomResource, tenant: String? = nil)
+    public func getAccessToken(resource: String = DicomService.audience, tenant: String? = nil)
         async throws(TokenError) -> AccessToken
     {
         let output = try await run(Self.getAccessTokenArguments(resource: resource, tenant: tenant))

@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// The az ``TokenIssuer``: tokens from the Azure CLI. Each call runs `az account get-access-token` once, parses its
@@ -9,7 +10,7 @@ public struct AzTokenIssuer: TokenIssuer {
     public let tenant: String?
 
     public init(
-        resource: String = AzCLI.dicomResource,
+        resource: String = DicomService.audience,
         tenant: String? = nil,
         cli: AzCLI = AzCLI()
     ) {

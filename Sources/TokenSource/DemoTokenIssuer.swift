@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// The demo's ``TokenIssuer``: mints JWT-shaped demo tokens for the built-in emulator. They look like Entra ID
@@ -48,7 +49,7 @@ public struct DemoTokenIssuer: TokenIssuer {
     ///   - lifetime: seconds from minting to `exp` (default one hour).
     ///   - now: the clock (injectable for tests and for demoing expiry).
     public init(
-        resource: String = AzCLI.dicomResource,
+        resource: String = DicomService.audience,
         lifetime: TimeInterval = 60 * 60,
         identity: Identity = .demoUser,
         now: @escaping @Sendable () -> Date = { Date() }

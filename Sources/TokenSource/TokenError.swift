@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// Why no token could be had. Every case has a user-facing ``message`` and an actionable
@@ -93,7 +94,7 @@ public enum TokenError: Error, Sendable, Equatable {
             return "az keeps a stale token in its cache: run `az logout`, then `az login`, and try again."
         case (.wrongAudience(_, let expected), _):
             return "Get a token for the DICOM service: --resource \(expected)"
-                + (expected == AzCLI.dicomResource ? " (the default; drop --resource or fix the profile's resource)." : ".")
+                + (expected == DicomService.audience ? " (the default; drop --resource or fix the profile's resource)." : ".")
         case (.wrongTenant(_, let expected), .keys):
             return "Pass --tenant \(expected) (or set the profile's tenant), or sign in to that tenant (`az login --tenant \(expected)`)."
         case (.wrongTenant(_, let expected), .shell):

@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import ChangeFeedClient
 import Config
 import Emulator
+import FeedModel
 import Foundation
 import Synchronization
 import Terminal
@@ -25,9 +26,9 @@ enum Tokens {
     func source() -> any TokenIssuer {
         switch self {
         case .demo:
-            DemoTokenIssuer(resource: AzCLI.dicomResource, identity: .tester)
+            DemoTokenIssuer(resource: DicomService.audience, identity: .tester)
         case .az(let fake):
-            AzTokenIssuer(resource: AzCLI.dicomResource,
+            AzTokenIssuer(resource: DicomService.audience,
                           cli: AzCLI(locator: AzLocator(explicitPath: fake.path), timeout: .seconds(30)))
         }
     }
@@ -42,7 +43,7 @@ func makeSession(url: String, tokens: any TokenIssuer, http: HTTPClient, positio
     let endpoint = try ServiceEndpoint(url)
     let config = RunConfiguration(endpoint: endpoint, settings: Settings(), timeZone: TimeZone(identifier: "UTC")!)
     let client = ChangeFeedClient(endpoint: endpoint, apiVersion: .v2, http: http)
-    return Session(config: config, tokenSource: tokens, client: client, positions: positions.map(PositionStore.init(file:)))
+    return Session(config: config, issuer: tokens, client: client, positions: positions.map(PositionStore.init(file:)))
 }
 
 /// Runs `body` with the app running against an emulator of `entries` rows (checking tokens like

@@ -1,5 +1,6 @@
 import Authorization
 import ChangeFeedClient
+import FeedModel
 import Foundation
 import Synchronization
 import Testing
@@ -160,7 +161,7 @@ func simulate(seconds: Int, refreshBefore: TimeInterval = 300,
         #expect(why?.hint.contains("--resource https://dicom.healthcareapis.azure.com") == true)
         #expect(keeper.explain(.forbidden("Authorization failed.")) == nil)
 
-        let right = DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
+        let right = DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600)
         let other = TokenKeeper(issuer: FixedIssuer(right))
         _ = try await other.authorization()
         let tid = right.claims?.tid ?? ""

@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 import TestSupport
 import Testing
@@ -195,7 +196,7 @@ extension RealAzSuite {
             let issuedExpiry = try #require(grant.raw["expires_at"] as? Int)
             let drift = token.expiresOn.timeIntervalSince1970 - TimeInterval(issuedExpiry)
             #expect(drift == 0 || drift == 1, "az's expires_on is \(drift) s after the service's")
-            #expect(token.claims?.aud == AzCLI.dicomResource)
+            #expect(token.claims?.aud == DicomService.audience)
             #expect(token.claims?.upn == "someone@contoso.example")
             #expect(token.claims?.identity == "someone@contoso.example")
             #expect(token.tenant == Lab.tenant)

@@ -1,4 +1,5 @@
 import Authorization
+import FeedModel
 import Foundation
 import Synchronization
 import Testing
@@ -10,7 +11,7 @@ extension RealAzSuite {
     /// stand-in on 127.0.0.1; and the real az with nobody signed in.
     @Suite(.enabled(if: RealAz.isConfigured, RealAz.skipReason))
     struct ManagedIdentityTests {
-        static let dicom = AzCLI.dicomResource
+        static let dicom = DicomService.audience
 
         static func managedIdentityLab(error: String? = nil, tokenLifetime: Int = 3600) async throws -> Lab {
             var options = Lab.Options()

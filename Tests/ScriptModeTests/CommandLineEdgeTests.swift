@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 import TestSupport
 import Testing
@@ -75,7 +76,7 @@ import TokenSource
     /// run gives up after --give-up-after (default 2m).
     @Test func aOneShotRunGivesUpOnAHostThatNeverAnswers() async throws {
         let box = try Sandbox()
-        let token = DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
+        let token = DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600)
         let az = try box.fakeAz(token: token)
         let start = Date()
         let run = try await box.runAsync(["feed", "--url", "https://no-such-host.invalid", "--az", az, "--give-up-after", "3s"])

@@ -85,7 +85,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         let (server, url) = try await startEmulator(entries: 300)
         defer { Task { await server.stop() } }
         let box = try Sandbox()
-        let token = DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
+        let token = DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600)
         let az = try box.fakeAz(token: token)
         let run = try await box.runAsync(["feed", "--url", url, "--az", az, "--api-version", "v1", "--from", "120"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -273,7 +273,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         let (server, url) = try await startEmulator(entries: 10)
         defer { Task { await server.stop() } }
         let box = try Sandbox()
-        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600))
         let run = try await box.runAsync(["feed", "--url", url + "/not-the-service", "--az", az, "--format", "json"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("404"), "\(run.stderr)")
@@ -285,7 +285,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         defer { Task { await server.stop() } }
         server.faults.failNext(100, status: 403, body: "Forbidden\u{1b}]0;pwned\u{07}\u{1b}[2J\u{9b}31m\u{202e}evil")
         let box = try Sandbox()
-        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600))
         let run = try await box.runAsync(["feed", "--url", url, "--az", az])
         #expect(run.status == 1)
         #expect(run.stderr.contains("Forbidden"), "\(run.stderr)")
@@ -320,7 +320,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         let (server, url) = try await startEmulator(entries: 40)
         defer { Task { await server.stop() } }
         let box = try Sandbox()
-        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600))
         let config = try box.write("""
             default-profile: broken
             profiles:
@@ -351,7 +351,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect(o["upn"] as? String == identity.userPrincipalName)
         #expect(o["tenant"] as? String == identity.tenantId)
         #expect(o["objectId"] as? String == identity.objectId)
-        #expect(o["audience"] as? String == AzCLI.dicomResource)
+        #expect(o["audience"] as? String == DicomService.audience)
         #expect(o["refreshBefore"] as? Int == 300)
         let left = try #require(o["secondsLeft"] as? Int)
         #expect(left > 3000 && left <= 3600)
@@ -372,7 +372,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
 
     @Test func theTokenItselfIsNeverPrinted() async throws {
         let box = try Sandbox()
-        let token = DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
+        let token = DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600)
         let raw = String(token.authorizationHeaderValue.dropFirst("Bearer ".count))
         let az = try box.fakeAz(token: token)
         for args in [["token", "--az", az], ["token", "--az", az, "--json"]] {
@@ -421,14 +421,14 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect(flag.status == 1, "\(flag.stderr)")
 
         // And a token for the DICOM service passes.
-        let good = try box.fakeAz(token: DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        let good = try box.fakeAz(token: DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600))
         #expect(try await box.runAsync(["token", "--az", good]).status == 0)
     }
 
     /// `--tenant` names the service's tenant: a token from another one is said to be wrong.
     @Test func aTokenFromAnotherTenantIsNotValid() async throws {
         let box = try Sandbox()
-        let token = DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600)
+        let token = DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600)
         let az = try box.fakeAz(token: token)
         let tenant = "11111111-2222-4333-8444-555555555555"
         let run = try await box.runAsync(["token", "--az", az, "--tenant", tenant])
@@ -442,7 +442,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         let (server, url) = try await startEmulator(entries: 10, seed: 2, auth: .jwt(JWTRequirements(audience: "https://dicom.healthcareapis.azure.us")))
         defer { Task { await server.stop() } }
         let box = try Sandbox()
-        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date(), lifetime: 3600))
+        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600))
         let run = try await box.runAsync(["feed", "--url", url, "--az", az])
         #expect(run.status == 1)
         #expect(run.stderr.contains("401 Unauthorized: The token is for https://dicom.healthcareapis.azure.com, not for the DICOM service (https://dicom.healthcareapis.azure.us)"),
@@ -453,7 +453,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
     /// `token` with an expired token from az: status 3, and the way out of az's stale cache.
     @Test func tokenSaysHowToGetRidOfAStaleToken() async throws {
         let box = try Sandbox()
-        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date().addingTimeInterval(-3720), lifetime: 3600))
+        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date().addingTimeInterval(-3720), lifetime: 3600))
         let run = try await box.runAsync(["token", "--az", az])
         #expect(run.status == 3)
         #expect(run.stdout.contains("state         expired") || run.stdout.contains("expired"), "\(run.stdout)")
@@ -466,7 +466,7 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         let (server, url) = try await startEmulator(entries: 10, seed: 2)
         defer { Task { await server.stop() } }
         let box = try Sandbox()
-        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: AzCLI.dicomResource, issuedAt: Date().addingTimeInterval(-3720), lifetime: 3600))
+        let az = try box.fakeAz(token: DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date().addingTimeInterval(-3720), lifetime: 3600))
         let run = try await box.runAsync(["feed", "--url", url, "--az", az])
         #expect(run.status == 1)
         #expect(server.requestLog.count == 0, "no request with an expired token")
