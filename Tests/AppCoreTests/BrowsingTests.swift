@@ -544,6 +544,22 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
         #expect(s.selected == 3)
     }
 
+    /// A double click while the filter is being typed keeps the filter (as Enter would) and opens
+    /// the row: the keys then belong to the detail view, which the hint bar and `?` show.
+    @Test func doubleClickWhileTypingAFilterKeepsItAndOpens() {
+        var s = makeState(entries: 10)
+        _ = update(&s, key(.char("/")))
+        type("action:create", &s)
+        #expect(s.filter?.editing == true)
+        let effects = update(&s, .input(.mouse(MouseEvent(row: Layout.headerRows, col: 4, kind: .doubleClick(button: 1)))))
+        #expect(effects.contains { if case .loadEntry = $0 { true } else { false } })
+        #expect(s.detail != nil)
+        #expect(s.filter?.editing == false, "the filter is kept, not left in the prompt")
+        #expect(s.filter?.text == "action:create")
+        _ = update(&s, key(.char("j")))
+        #expect(s.filter?.text == "action:create", "j moves in the detail view; it is not typed into the filter")
+    }
+
     @Test func afterAFailureTheHintBarOffersTheWayOutFirst() {
         var s = makeState()
         _ = update(&s, .tokenFailed(Problem("not signed in", signInHelps: true)))

@@ -43,7 +43,12 @@ func handleListMouse(_ m: MouseEvent, _ state: inout AppState) -> [Effect] {
             let target = state.top + row
             if target < state.selected { stopFollowingOnScrollUp(&state) }
             select(&state, target)
-            if case .doubleClick = m.kind { return openDetail(&state) }
+            if case .doubleClick = m.kind {
+                // Opening from the prompt keeps the filter first, as Enter would: the keys then
+                // belong to the detail view, not to the prompt still being typed.
+                if state.filter?.editing == true { _ = handleFilterPrompt(.keep, &state) }
+                return openDetail(&state)
+            }
         }
     default: break
     }
