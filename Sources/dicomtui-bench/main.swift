@@ -2,11 +2,17 @@
 // same run. Build and run in release:
 //
 //     swift run -c release dicomtui-bench [memory] [fetch] [--entries N]
+//     dicomtui-bench fetch-url URL [--token T] [--api-version v2] [--parallel 4] [--metadata]
+//     dicomtui-bench decode-page FILE [--times N]
 //
 // memory: heap bytes per entry for a million entries held the way the UI holds them
 //         (EntryStore) against the plain [ChangeFeedEntry] array (the peer).
 // fetch:  entries per second paging a 100,000-entry emulator feed on loopback, with and without
 //         50 ms added per request, for 4 requests in flight against 1 (the peer).
+// fetch-url:   the in-process fetcher (the one `feed` and the UI use) against a running service,
+//              entries discarded; prints `entries seconds cpu_seconds` (scripts/bench's contender).
+// decode-page: the page decoder alone, N times over a saved page (no network); prints
+//              `entries seconds cpu_seconds` (scripts/bench runs it under callgrind too).
 import AppCore
 import ChangeFeedClient
 import Emulator
@@ -140,6 +146,64 @@ final class HTTPClientBox: Sendable {
     let client = ChangeFeedClient.makeHTTPClient()
 }
 
+/// User + system CPU time of this process so far, in seconds.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+struct BearerAuthorization: AuthorizationSource {
+    let header: String
+    func authorization() async throws -> String { header }
+    func rejected() async {}
+}
+
+/// `fetch-url`: one whole read of the feed at `url` with the fetcher, as `feed` does it but
+/// without token machinery or output. Exits 1 if the fetcher stopped on an error.
+func fetchURL(_ url: String, token: String, apiVersion: APIVersion, parallel: Int, metadata: Bool) async throws {
+    let http = HTTPClientBox()
+    let client = ChangeFeedClient(endpoint: try ServiceEndpoint(url), apiVersion: apiVersion, http: http.client)
+    var fetcher = Fetcher(client: client, tokens: BearerAuthorization(header: "Bearer \(token)"), includeMetadata: metadata)
+    fetcher.parallel = parallel
+    let counter = Counter()
+    let failed = Counter()
+    let cpu0 = cpuSeconds()
+    let start = ContinuousClock.now
+    await fetcher.run { event in
+        switch event {
+        case .page(let entries, let unreadable): counter.add(entries.count + unreadable.count)
+        case .stopped: failed.add(1)
+        default: break
+        }
+    }
+    let seconds = (ContinuousClock.now - start) / .seconds(1)
+    let cpu = cpuSeconds() - cpu0
+    try await http.client.shutdown()
+    print("\(counter.value) \(seconds) \(cpu)")
+    if failed.value > 0 { exit(1) }
+}
+
+/// `decode-page`: `ChangeFeedClient.decodePage` over the same bytes `times` times.
+func decodePage(file: String, times: Int) throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: file))
+    var entries = 0
+    let cpu0 = cpuSeconds()
+    let start = ContinuousClock.now
+    for _ in 0..<times {
+        entries += try ChangeFeedClient.decodePage(data).count
+    }
+    let seconds = (ContinuousClock.now - start) / .seconds(1)
+    print("\(entries) \(seconds) \(cpuSeconds() - cpu0)")
+}
+
+func option(_ name: String, in args: inout [String]) -> String? {
+    guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
+    defer { args.removeSubrange(i...(i + 1)) }
+    return args[i + 1]
+}
+
 var args = Array(CommandLine.arguments.dropFirst())
 var entries: Int?
 if let i = args.firstIndex(of: "--entries"), i + 1 < args.count {
@@ -148,6 +212,23 @@ if let i = args.firstIndex(of: "--entries"), i + 1 < args.count {
 }
 if args.first == "memory-phase", args.count > 1 {
     memoryPhase(args[1], entries: entries ?? 1_000_000)
+    exit(0)
+}
+if args.first == "fetch-url" {
+    let token = option("--token", in: &args) ?? "bench"
+    let version = APIVersion(rawValue: option("--api-version", in: &args) ?? "v2") ?? .v2
+    let parallel = Int(option("--parallel", in: &args) ?? "4") ?? 4
+    let metadata = args.contains("--metadata")
+    guard let url = args.dropFirst().first(where: { !$0.hasPrefix("--") }) else {
+        print("usage: dicomtui-bench fetch-url URL [--token T] [--api-version v2] [--parallel N] [--metadata]")
+        exit(64)
+    }
+    try await fetchURL(url, token: token, apiVersion: version, parallel: parallel, metadata: metadata)
+    exit(0)
+}
+if args.first == "decode-page", args.count > 1 {
+    let times = Int(option("--times", in: &args) ?? "1") ?? 1
+    try decodePage(file: args[1], times: times)
     exit(0)
 }
 let all = args.isEmpty

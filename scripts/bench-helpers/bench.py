@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Helpers of scripts/bench (not part of scripts/test or CI).
+
+  bench.py token                          a JWT the emulator accepts (aud = the DICOM audience, exp in 4 h);
+                                          unsigned, like every token the emulator checks by default
+  bench.py pyloop URL TOKEN [--metadata]  the Python contender: a requests session paging /v2/changefeed by
+                                          offset (200 per page, json-decoded) until a short page; prints entries
+  bench.py pages N [--metadata]           the page paths a full read of an N-entry v2 feed asks for (for wrk)
+  bench.py report RESULTS OUT.md INFO     medians and ratios from the results file: prints the table, writes OUT.md
+"""
+import base64
+import json
+import statistics
+import sys
+import time
+
+AUDIENCE = "https://dicom.healthcareapis.azure.com"
+LIMIT = 200
+
+
+def b64(obj):
+    raw = json.dumps(obj, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def token():
+    now = int(time.time())
+    claims = {"aud": AUDIENCE, "iss": "https://sts.windows.net/72f988bf-0000-4000-8000-00000000bench/",
+              "iat": now, "nbf": now, "exp": now + 4 * 3600,
+              "tid": "72f988bf-0000-4000-8000-00000000bench", "oid": "0b6c8ad4-0000-4000-8000-00000000bench",
+              "upn": "bench@contoso.example", "name": "Bench"}
+    print(b64({"typ": "JWT", "alg": "RS256", "kid": "bench"}) + "." + b64(claims) + "." + "c2lnbmF0dXJl")
+
+
+def page_path(offset, metadata):
+    return f"/v2/changefeed?offset={offset}&limit={LIMIT}&includeMetadata={'true' if metadata else 'false'}"
+
+
+def pyloop(url, tok, metadata):
+    import requests
+    session = requests.Session()
+    session.headers.update({"Authorization": "Bearer " + tok, "Accept": "application/json"})
+    offset, entries = 0, 0
+    while True:
+        r = session.get(url.rstrip("/") + page_path(offset, metadata), timeout=60)
+        r.raise_for_status()
+        page = json.loads(r.content) if r.status_code != 204 and r.content else []
+        entries += len(page)
+        if len(page) < LIMIT:
+            break
+        offset += LIMIT
+    print(entries)
+
+
+def pages(n, metadata):
+    for offset in range(0, n, LIMIT):
+        print(page_path(offset, metadata))
+
+
+# --- report -------------------------------------------------------------------------------------
+
+CASES = [  # key, title
+    ("loop", "loopback, no metadata"),
+    ("loop-meta", "loopback, with metadata"),
+    ("lat", "50 ms per request, no metadata"),
+    ("lat-meta", "50 ms per request, with metadata"),
+]
+CONTENDERS = [  # key, title
+    ("dicomtui", "`dicomtui feed > /dev/null`"),
+    ("inproc", "in-process fetcher (`dicomtui-bench fetch-url`)"),
+    ("curl", "curl loop, one process per page"),
+    ("python", "Python `requests` session loop"),
+    ("wrk", "server limit (`wrk`, same pages)"),
+]
+
+
+def fmt(x, digits=0):
+    if x is None:
+        return "—"
+    return f"{x:,.{digits}f}"
+
+
+def report(results_path, out_path, info_path):
+    info = dict(line.rstrip("\n").split("=", 1) for line in open(info_path) if "=" in line)
+    fetch, cases, cpu, rss, ir, notes = {}, {}, {}, {}, {}, []
+    for line in open(results_path):
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "case":            # case KEY ENTRIES PARALLEL ROUNDS
+            cases[f[1]] = (int(f[2]), f[3], int(f[4]))
+        elif f[0] == "fetch":         # fetch CASE CONTENDER ROUND ENTRIES SECONDS
+            fetch.setdefault((f[1], f[2]), []).append(int(f[4]) / float(f[5]))
+        elif f[0] == "cpu":           # cpu CASE ROUND ENTRIES CPU_SECONDS MAXRSS_KB
+            cpu.setdefault(f[1], []).append((int(f[3]), float(f[4])))
+            rss.setdefault(f[1] + ":" + f[3], []).append(int(f[5]))
+        elif f[0] == "rss":           # rss LABEL ENTRIES MAXRSS_KB
+            rss.setdefault(f[1] + ":" + f[2], []).append(int(f[3]))
+        elif f[0] == "decode":        # decode LABEL ENTRIES_PER_PAGE CPU_US_PER_ENTRY IR_PER_ENTRY|-
+            ir[f[1]] = (int(f[2]), float(f[3]), None if f[4] == "-" else float(f[4]))
+        elif f[0] == "note":
+            notes.append(" ".join(f[1:]))
+
+    out = []
+    out.append("## Fetch throughput (entries/s, median of the rounds)\n")
+    out.append("| case | entries | rounds | " + " | ".join(t for _, t in CONTENDERS)
+               + " | dicomtui / python | dicomtui / curl loop | dicomtui / server limit |")
+    out.append("|---|---:|---:|" + "---:|" * (len(CONTENDERS) + 3))
+    for key, title in CASES:
+        if key not in cases:
+            continue
+        n, par, rounds = cases[key]
+        med = {c: (statistics.median(fetch[(key, c)]) if (key, c) in fetch else None) for c, _ in CONTENDERS}
+        def ratio(a, b):
+            return f"{med[a] / med[b]:.2f}" if med.get(a) and med.get(b) else "—"
+        out.append(f"| {title} | {n:,} | {rounds} | " + " | ".join(fmt(med[c]) for c, _ in CONTENDERS)
+                   + f" | {ratio('dicomtui', 'python')} | {ratio('dicomtui', 'curl')} | {ratio('dicomtui', 'wrk')} |")
+    out.append("")
+    out.append("## CPU per entry (user + system time of `dicomtui feed`, median of the rounds)\n")
+    out.append("| case | entries | CPU s | µs per entry |")
+    out.append("|---|---:|---:|---:|")
+    for key, title in CASES:
+        if key in cpu:
+            n = cpu[key][0][0]
+            s = statistics.median(c for _, c in cpu[key])
+            out.append(f"| {title} | {n:,} | {s:.2f} | {s / n * 1e6:.1f} |")
+    if ir:
+        out.append("")
+        out.append("The page decoder alone (`ChangeFeedClient.decodePage`, `dicomtui-bench decode-page` on one saved "
+                   "200-entry page): CPU per entry (median of 3 runs), and instructions per entry from "
+                   "`valgrind --tool=callgrind` (the difference between 1 and 1 + k decodes, so start-up cancels out).\n")
+        out.append("| page | entries per page | CPU µs per entry | instructions per entry |")
+        out.append("|---|---:|---:|---:|")
+        for label, (n, us, per) in ir.items():
+            out.append(f"| {label} | {n} | {us:.1f} | {fmt(per)} |")
+    out.append("")
+    out.append("## Peak resident memory of `dicomtui feed` (`/usr/bin/time -f %M`)\n")
+    out.append("| run | entries | peak RSS | bytes per entry |")
+    out.append("|---|---:|---:|---:|")
+    order = [key for key, _ in CASES]
+    for label in sorted(rss, key=lambda k: (order.index(k.split(":")[0]), int(k.split(":")[1]))):
+        if not label.startswith("loop"):
+            continue
+        name, n = label.split(":")
+        kb = statistics.median(rss[label])
+        title = dict(CASES).get(name, name)
+        out.append(f"| {title} | {int(n):,} | {kb / 1024:.1f} MB | {kb * 1024 / int(n):,.0f} |")
+    if notes:
+        out.append("")
+        out.extend("- " + n for n in notes)
+    table = "\n".join(out)
+    print(table)
+
+    header = f"""# Benchmarks
+
+Written by `scripts/bench` (`scripts/bench --quick` for a smoke run); rerun it to replace this file.
+Every comparison is a ratio between contenders measured in the same run, against the same emulator
+(`dicomtui emulator`, v2, 200 entries per page, a JWT checked as the service does), the contenders
+interleaved (A B C … A B C …) and each figure the median of the rounds. Absolute numbers move with
+the machine and with whatever else runs on it (this one is shared); the ratios are what to compare.
+
+- date: {info.get('date')}
+- commit: {info.get('commit')}
+- machine: {info.get('cpu')}, {info.get('cores')} cores, {info.get('ram')} RAM; {info.get('os')}
+- toolchain: {info.get('swift')}; release build
+- load average at start / end: {info.get('load_start')} / {info.get('load_end')}
+- mode: {info.get('mode')}; whole run {info.get('elapsed')}
+
+Contenders: `dicomtui feed --url URL [--metadata] > /dev/null` (the release binary, token from a fake
+`az`, defaults: `--parallel 4`); the same fetcher in process, entries counted and dropped
+(`dicomtui-bench fetch-url`, `--parallel 4`); the seed's way, a bash loop running one `curl -s -H
+"Authorization: Bearer …"` per page and stopping at an empty page; a Python `requests` session loop
+that `json`-decodes each page and stops at a short page (both one request at a time, as written by
+hand); and `wrk` at 4 connections (dicomtui's concurrency) cycling through the same page URLs for a
+fixed time: what the emulator can serve. Timings of the first four are wall clock around the whole
+process (start-up included; the in-process fetcher times itself).
+
+"""
+    with open(out_path, "w") as fh:
+        fh.write(header + table + "\n")
+
+
+def main(argv):
+    if not argv:
+        print(__doc__)
+        return 64
+    cmd = argv[0]
+    if cmd == "token":
+        token()
+    elif cmd == "pyloop":
+        pyloop(argv[1], argv[2], "--metadata" in argv)
+    elif cmd == "pages":
+        pages(int(argv[1]), "--metadata" in argv)
+    elif cmd == "report":
+        report(argv[1], argv[2], argv[3])
+    else:
+        print(__doc__)
+        return 64
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
