@@ -100,7 +100,7 @@ struct EmulatorCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Delay added to every response, in milliseconds (the same as the fault 'latency=MS').", valueName: "ms"))
     var latency: Int?
 
-    @Option(help: ArgumentHelp("Faults to inject, e.g. '503x2,429:retry=3,reset,hang=5000,slow,malformed,empty,truncated,bad-entry=5,503%20@page,latency=50' (xN: the next N requests, %N: every Nth, @page|latest|any: which requests).", valueName: "spec"))
+    @Option(help: ArgumentHelp("Faults to inject, e.g. '503x2,429:retry=3,reset,hang=5000,slow,malformed,empty,truncated,bad-entry=5,503%20@page,latency=50,limit=8' (xN: the next N requests, %N: every Nth, @page|latest|any: which requests; limit=N: at most N requests at once, one more gets 429 'too many concurrent requests').", valueName: "spec"))
     var faults: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Append a change (a create, update or delete) this often while running, e.g. 3s: a live feed for follow mode.", valueName: "duration"))

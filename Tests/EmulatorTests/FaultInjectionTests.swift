@@ -343,6 +343,35 @@ struct FaultInjectionTests {
             #expect(try await h.get(Self.page).status == 200)
         }
     }
+
+    @Test("limit: requests over the limit get 429 'too many concurrent requests' with Retry-After: 1 at once; then service resumes")
+    func concurrencyLimit() async throws {
+        var options = EmulatorOptions(entries: 50)
+        options.faults = try FaultPlan(spec: "limit=2,latency=1500")
+        try await withEmulator(options) { h async throws in
+            let started = ContinuousClock.now
+            let answers = try await withThrowingTaskGroup(of: (HTTPAnswer, Duration).self) { group in
+                for _ in 0..<5 {
+                    group.addTask { (try await h.get(Self.page), ContinuousClock.now - started) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            let served = answers.filter { $0.0.status == 200 }
+            let refused = answers.filter { $0.0.status == 429 }
+            #expect(served.count == 2, "\(answers.map(\.0.status))")
+            #expect(refused.count == 3)
+            for (a, after) in refused {
+                #expect(a.text == "too many concurrent requests")
+                #expect(a.header("Retry-After") == "1")
+                #expect(after < .milliseconds(1500), "refused at once, not after the latency")
+            }
+            #expect(h.server.requestLog.requests.filter { $0.fault == FaultInjector.overLimit }.count == 3)
+            // The two in flight have been answered: the next requests are served.
+            #expect(try await h.get(Self.page).status == 200)
+            h.server.faults.reset()
+            #expect(h.server.faults.concurrencyLimit == nil)
+        }
+    }
 }
 
 @Suite("Fault specs")
@@ -380,6 +409,14 @@ struct FaultSpecTests {
         #expect(try FaultPlan(spec: "latency=0").latencyMilliseconds == 0)
     }
 
+    @Test("limit=N parses, writes back, and is not an empty plan")
+    func limitSpec() throws {
+        let plan = try FaultPlan(spec: "503%9@page,limit=4,latency=50")
+        #expect(plan.concurrencyLimit == 4 && plan.latencyMilliseconds == 50 && plan.rules.count == 1)
+        #expect(try FaultPlan(spec: plan.description) == plan)
+        #expect(try FaultPlan(spec: "limit=1").isEmpty == false)
+    }
+
     @Test("description writes a spec that parses back to the same plan")
     func roundTrip() throws {
         let spec = "503x2,429:retry=3,reset,hang,hang=5000@latest,slow=512/100,malformed%7@page,emptyx2@latest,truncated,bad-entry=5,429:retry-date=9,delay=10,latency=50"
@@ -404,6 +441,8 @@ struct FaultSpecTests {
         ("429:wait=3", "429:wait=3", "unknown status option"),
         ("delay", "delay", "needs milliseconds"),
         ("latency=", "latency=", "milliseconds"),
+        ("limit=0", "limit=0", "1 or more"),
+        ("limit=many", "limit=many", "1 or more"),
         ("503,,reset", "", "empty item"),
         ("503,", "", "empty item"),
     ])

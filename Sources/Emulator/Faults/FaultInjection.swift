@@ -116,6 +116,8 @@ public final class FaultInjector: @unchecked Sendable {
     private var queue: [Queued] = []
     private var periodic: [Periodic] = []
     private var latency = 0
+    private var limit: Int?
+    private var inFlight = 0
     private var applied = 0
     private var hangGeneration = 0
 
@@ -156,7 +158,33 @@ public final class FaultInjector: @unchecked Sendable {
             }
         }
         if let ms = plan.latencyMilliseconds { addedLatencyMilliseconds = ms }
+        if let n = plan.concurrencyLimit { concurrencyLimit = n }
     }
+
+    /// At most this many requests are answered at once; one more is refused with 429 "too many
+    /// concurrent requests" and `Retry-After: 1`, as a service throttling a client does. Nil: no limit.
+    public var concurrencyLimit: Int? {
+        get { lock.withLock { limit } }
+        set { lock.withLock { limit = newValue.map { max(1, $0) } } }
+    }
+
+    /// A request begins: false when the concurrency limit is reached (answer 429 then, and do
+    /// not call `leave`).
+    func enter() -> Bool {
+        lock.withLock {
+            if let limit, inFlight >= limit { return false }
+            inFlight += 1
+            return true
+        }
+    }
+
+    /// A request that `enter` let in has been answered.
+    func leave() {
+        lock.withLock { inFlight -= 1 }
+    }
+
+    /// The answer to a request over the concurrency limit.
+    public static let overLimit = InjectedFault.status(429, body: "too many concurrent requests", retryAfter: 1)
 
     /// Milliseconds added to every request.
     public var addedLatencyMilliseconds: Int {
@@ -170,12 +198,14 @@ public final class FaultInjector: @unchecked Sendable {
     /// Number of faults applied so far (queued and periodic).
     public var appliedCount: Int { lock.withLock { applied } }
 
-    /// Forgets queued and periodic faults and the latency, and ends any hang in progress.
+    /// Forgets queued and periodic faults, the latency and the concurrency limit, and ends any
+    /// hang in progress.
     public func reset() {
         lock.withLock {
             queue.removeAll()
             periodic.removeAll()
             latency = 0
+            limit = nil
             hangGeneration += 1
         }
     }
@@ -213,6 +243,7 @@ public final class FaultInjector: @unchecked Sendable {
 /// ```
 /// spec    = item *( "," item )
 /// item    = "latency=" MS                  ; added to every request
+///         | "limit=" N                      ; at most N requests at once; one more gets 429, Retry-After: 1
 ///         | fault [ repeat ] [ "@" target ]
 /// repeat  = "x" N                           ; the next N matching requests (default: x1)
 ///         | "%" N                           ; every Nth matching request, for as long as it runs
@@ -254,6 +285,8 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
     public var rules: [Rule]
     /// Milliseconds added to every request, when the spec sets it.
     public var latencyMilliseconds: Int?
+    /// At most this many requests at once (`limit=N`), when the spec sets it.
+    public var concurrencyLimit: Int?
 
     public init(rules: [Rule] = [], latencyMilliseconds: Int? = nil) {
         self.rules = rules
@@ -265,7 +298,7 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
         self = try Self.parse(spec)
     }
 
-    public var isEmpty: Bool { rules.isEmpty && latencyMilliseconds == nil }
+    public var isEmpty: Bool { rules.isEmpty && latencyMilliseconds == nil && concurrencyLimit == nil }
 
     /// The default chunking of `slow`.
     public static let defaultSlowBytes = 4096
@@ -283,6 +316,13 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
             }
             if item.hasPrefix("latency=") {
                 plan.latencyMilliseconds = try milliseconds(String(item.dropFirst(8)), spec: spec, item: item, what: "latency")
+                continue
+            }
+            if item.hasPrefix("limit=") {
+                guard let n = Int(item.dropFirst(6)), n >= 1 else {
+                    throw FaultSpecError(spec: spec, item: item, reason: "limit= takes the number of requests answered at once, 1 or more")
+                }
+                plan.concurrencyLimit = n
                 continue
             }
             var rest = Substring(item)
@@ -427,6 +467,7 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
             return s
         }
         if let ms = latencyMilliseconds { items.append("latency=\(ms)") }
+        if let n = concurrencyLimit { items.append("limit=\(n)") }
         return items.joined(separator: ",")
     }
 }
@@ -442,7 +483,7 @@ public struct FaultSpecError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         "bad fault spec '\(spec)': item '\(item)': \(reason). "
             + "Items are separated by commas, e.g. 503x2,429:retry=3,reset,hang=5000,slow=512/100,"
-            + "malformed,empty,truncated,bad-entry=5,503%20@page,latency=50"
+            + "malformed,empty,truncated,bad-entry=5,503%20@page,latency=50,limit=8"
     }
 }
 

@@ -272,6 +272,16 @@ public final class EmulatorServer: @unchecked Sendable {
         case .latest: kind = .latest
         case nil: kind = .other
         }
+        // Over the concurrency limit (`limit=N`): refused at once, as a throttling service does.
+        guard faults.enter() else {
+            let refusal = FaultInjector.overLimit
+            requestLog.record(LoggedRequest(method: request.method.rawValue, path: path, query: query,
+                                            authorization: authorization, status: 429, fault: refusal))
+            var headers = HTTPFields()
+            headers[Self.retryAfter] = "1"
+            return text(.tooManyRequests, "too many concurrent requests", headers: headers).response
+        }
+        defer { faults.leave() }
         let (fault, latency) = faults.take(for: kind)
         if latency > 0 { try? await Task.sleep(for: .milliseconds(latency)) }
         func log(_ status: Int) {
