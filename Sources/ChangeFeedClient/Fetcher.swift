@@ -269,7 +269,7 @@ public struct Fetcher: Sendable {
         let (stream, channel) = AsyncStream.makeStream(of: Message.self)
         defer { channel.finish() }
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        try await withThrowingDiscardingTaskGroup { group in
             var next = 0          // the slot to emit next
             var issued = 0        // slots requested so far (0..<issued)
             var blocked = false   // a slot failed for good: request nothing more
