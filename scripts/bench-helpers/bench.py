@@ -176,8 +176,18 @@ fixed time: what the emulator can serve. Timings of the first four are wall cloc
 process (start-up included; the in-process fetcher times itself).
 
 """
+    # The hand-kept record of changes measured (## Before and after, to the end) survives a rerun.
+    kept = ""
+    try:
+        with open(out_path) as fh:
+            old = fh.read()
+        marker = "\n## Before and after"
+        if marker in old:
+            kept = old[old.index(marker):]
+    except OSError:
+        pass
     with open(out_path, "w") as fh:
-        fh.write(header + table + "\n")
+        fh.write(header + table + "\n" + kept)
 
 
 def main(argv):
