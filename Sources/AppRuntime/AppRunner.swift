@@ -10,8 +10,7 @@ import TokenSource
 import Views
 
 /// What the UI runs against: the resolved settings, the endpoint and what the UI adds.
-@dynamicMemberLookup
-public struct RunConfiguration: Sendable {
+public struct RunConfiguration: SettingsCarrier, Sendable {
     public var settings: Settings
     public var endpoint: ServiceEndpoint
     public var isDemo: Bool
@@ -25,8 +24,6 @@ public struct RunConfiguration: Sendable {
                 timeZone: TimeZone = .current) {
         self.endpoint = endpoint; self.settings = settings; self.isDemo = isDemo; self.color = color; self.timeZone = timeZone
     }
-
-    public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 
     /// The UI's token keeper for this service, its changes posted as events.
     func tokenBridge(_ issuer: any TokenIssuer, events: EventQueue) -> TokenEventBridge {

@@ -13,8 +13,7 @@ import TokenSource
 
 /// What the UI runs with: the resolved settings, and what only the UI has (colours, mouse,
 /// the clock's zone, the saved position, the profile switch).
-@dynamicMemberLookup
-public struct UIOptions: Sendable {
+public struct UIOptions: SettingsCarrier, Sendable {
     public var settings: Settings
     public var color = true
     public var mouse = true
@@ -24,8 +23,6 @@ public struct UIOptions: Sendable {
     /// Resolves another profile of the same file (for the UI's profile switch).
     public var profileCatalog: ProfileCatalog?
     public init(settings: Settings) { self.settings = settings }
-
-    public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 }
 
 /// One service the UI shows: where, with which token source and client, and where its position

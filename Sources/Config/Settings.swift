@@ -110,3 +110,14 @@ public struct FlagSettings: Sendable, Equatable {
         set { layer[keyPath: key] = newValue }
     }
 }
+
+/// What a command runs with: the resolved settings plus what is its own. Its settings read as
+/// its own properties (`options.parallel` for `options.settings.parallel`).
+@dynamicMemberLookup
+public protocol SettingsCarrier {
+    var settings: Settings { get }
+}
+
+extension SettingsCarrier {
+    public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
+}

@@ -12,18 +12,14 @@ import TerminalKit
 import TokenSource
 
 /// What `dicomtui token` runs with: the resolved settings, and its output form.
-@dynamicMemberLookup
-public struct TokenOptions: Sendable {
+public struct TokenOptions: SettingsCarrier, Sendable {
     public var settings: Settings
     public var json = false
     public init(settings: Settings) { self.settings = settings }
-
-    public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 }
 
 /// What `dicomtui feed` runs with: the resolved settings, and what only `feed` has.
-@dynamicMemberLookup
-public struct FeedOptions: Sendable {
+public struct FeedOptions: SettingsCarrier, Sendable {
     public var settings: Settings
     /// Leave out elements that do not decode (still named on stderr; exit 0).
     public var skipUnreadable = false
@@ -39,8 +35,6 @@ public struct FeedOptions: Sendable {
     public var giveUpAfter: TimeInterval? = FeedOptions.defaultGiveUpAfter
     public static let defaultGiveUpAfter: TimeInterval = 120
     public init(settings: Settings) { self.settings = settings }
-
-    public subscript<T>(dynamicMember key: KeyPath<Settings, T>) -> T { settings[keyPath: key] }
 }
 
 /// `dicomtui token` and `dicomtui feed`: what the executable calls.
