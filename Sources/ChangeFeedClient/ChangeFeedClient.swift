@@ -108,43 +108,19 @@ public final class ChangeFeedClient: Sendable {
         func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
         if let first = body.firstIndex(where: { !isSpace($0) }), let last = body.lastIndex(where: { !isSpace($0) }),
            body[first...last].elementsEqual("null".utf8) { return nil }
-        let item: Lossy
-        do {
-            item = try JSONDecoder().decode(Lossy.self, from: body)
-        } catch {
-            throw .malformed("the latest entry is not a JSON object (\(describe(error)))")
-        }
-        switch item.result {
-        case .success(let e): return .entry(e)
-        case .failure(let bad) where bad.sequence != nil: return .undecodable(index: 0, bad)
-        case .failure(let bad): throw .malformed("the latest entry did not decode (\(bad.reason))")
+        switch PageDecoder.single(body) {
+        case .failure(let e): throw .malformed("the latest entry is not a JSON object (\(e))")
+        case .success(.entry(let e)): return .entry(e)
+        case .success(.undecodable(_, let bad)) where bad.sequence != nil: return .undecodable(index: 0, bad)
+        case .success(.undecodable(_, let bad)): throw .malformed("the latest entry did not decode (\(bad.reason))")
         }
     }
 
-    /// Decodes a page; elements that do not decode come back as `.undecodable`.
+    /// Decodes a page (`PageDecoder`); elements that do not decode come back as `.undecodable`.
     public static func decodePage(_ data: Data) throws(ChangeFeedError) -> [EntryResult] {
-        let items: [Lossy]
-        do {
-            items = try JSONDecoder().decode([Lossy].self, from: data)
-        } catch {
-            throw .malformed("the page is not a JSON array of entries (\(describe(error)))")
-        }
-        var readable = 0
-        // The elements' own text, for what did not decode (rare: split only then).
-        var spans: [Range<Int>]?
-        return items.enumerated().map { i, item in
-            switch item.result {
-            case .success(let e):
-                readable += 1
-                return .entry(e)
-            case .failure(var bad):
-                bad.afterEntries = readable
-                if spans == nil { spans = JSONArrayElements.spans(in: data) ?? [] }
-                if let spans, i < spans.count {
-                    bad.raw = String(decoding: data[data.startIndex + spans[i].lowerBound ..< data.startIndex + spans[i].upperBound], as: UTF8.self)
-                }
-                return .undecodable(index: i, bad)
-            }
+        switch PageDecoder.page(data) {
+        case .success(let results): return results
+        case .failure(let e): throw .malformed("the page is not a JSON array of entries (\(e))")
         }
     }
 
@@ -350,19 +326,5 @@ public final class ChangeFeedClient: Sendable {
         }
         if let e = error as? HTTPClientError { return "\(e)" }
         return String(describing: error)
-    }
-}
-
-/// One element of a page: an entry, or why it did not decode.
-struct Lossy: Decodable {
-    let result: Result<ChangeFeedEntry, UnreadableEntry>
-    init(from decoder: Decoder) throws {
-        do {
-            result = .success(try ChangeFeedEntry(from: decoder))
-        } catch let e as EntryDecodingError {
-            result = .failure(.salvage(from: decoder, reason: e.message))
-        } catch {
-            result = .failure(.salvage(from: decoder, reason: ChangeFeedClient.describe(error)))
-        }
     }
 }

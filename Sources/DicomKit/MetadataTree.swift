@@ -126,7 +126,17 @@ public struct MetadataTree: Sendable, Equatable {
 
     // MARK: Summary
 
-    /// The fields the list view shows for an instance, read straight from the JSON (no tree).
+    /// The attributes the list view shows.
+    static let summaryKeys = ["00100010", "00100020", "00080060", "00081030"]
+
+    /// The fields the list view shows for an instance, read from the metadata as the service
+    /// sent it: one pass over its top level, and a tree of only the attributes shown.
+    public static func summary(of raw: RawJSON) -> MetadataSummary {
+        let dataset = raw.onlyElement ?? raw
+        return summary(of: .object(dataset.members(summaryKeys).mapValues(\.value)))
+    }
+
+    /// The fields the list view shows for an instance, from its tree.
     public static func summary(of json: JSONValue) -> MetadataSummary {
         var dataset = json
         if case .array(let list) = json, list.count == 1 { dataset = list[0] }

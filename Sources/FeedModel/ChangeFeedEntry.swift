@@ -29,8 +29,7 @@ public enum ChangeFeedState: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// One change-feed entry as the service sends it. Keys are matched case-insensitively
-/// (the service writes camelCase, its docs show PascalCase).
+/// One change-feed entry as the service sends it; `PageDecoder` reads it from the wire.
 public struct ChangeFeedEntry: Sendable, Equatable {
     public var sequence: Int64
     public var partitionName: String?
@@ -42,92 +41,17 @@ public struct ChangeFeedEntry: Sendable, Equatable {
     /// Exact (100 ns ticks): see `Timestamp`.
     public var timestamp: Timestamp
     public var state: ChangeFeedState
-    /// DICOM JSON (PS3.18 F.2) keyed by 8-hex tag; absent for deleted instances and with includeMetadata=false.
-    public var metadata: JSONValue?
+    /// DICOM JSON (PS3.18 F.2) keyed by 8-hex tag, as the service sent it (read into a tree on
+    /// demand); absent for deleted instances and with includeMetadata=false.
+    public var metadata: RawJSON?
 
     public init(sequence: Int64, partitionName: String? = "Microsoft.Default", filePath: String? = nil,
                 studyInstanceUid: String, seriesInstanceUid: String, sopInstanceUid: String,
-                action: ChangeFeedAction, timestamp: Timestamp, state: ChangeFeedState, metadata: JSONValue? = nil) {
+                action: ChangeFeedAction, timestamp: Timestamp, state: ChangeFeedState, metadata: RawJSON? = nil) {
         self.sequence = sequence; self.partitionName = partitionName; self.filePath = filePath
         self.studyInstanceUid = studyInstanceUid; self.seriesInstanceUid = seriesInstanceUid
         self.sopInstanceUid = sopInstanceUid; self.action = action; self.timestamp = timestamp
         self.state = state; self.metadata = metadata
-    }
-}
-
-/// Why an entry could not be read.
-public struct EntryDecodingError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}
-
-extension ChangeFeedEntry: Decodable {
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
-    /// The service's own spelling of each field.
-    static let fieldNames: Set<String> = ["sequence", "partitionName", "filePath", "studyInstanceUid", "seriesInstanceUid",
-                                          "sopInstanceUid", "action", "timestamp", "state", "metadata"]
-
-    /// The keys of an element by their lowercased names. When two keys differ only in case
-    /// (`"studyInstanceUid"` and `"StudyInstanceUid"`), the service's spelling wins, else the
-    /// one that sorts first: never the order of a dictionary, which differs from one decode to the
-    /// next (a page read twice must read the same).
-    static func fieldKeys(_ all: [AnyKey]) -> [String: AnyKey] {
-        var keys: [String: AnyKey] = [:]
-        keys.reserveCapacity(all.count)
-        for k in all {
-            let name = k.stringValue.lowercased()
-            if let kept = keys[name] {
-                let keptOwn = fieldNames.contains(kept.stringValue), newOwn = fieldNames.contains(k.stringValue)
-                if keptOwn != newOwn ? keptOwn : kept.stringValue < k.stringValue { continue }
-            }
-            keys[name] = k
-        }
-        return keys
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: AnyKey.self)
-        let keys = Self.fieldKeys(c.allKeys)
-        func key(_ name: String) throws -> AnyKey {
-            guard let k = keys[name.lowercased()] else {
-                throw EntryDecodingError("missing field '\(name)'")
-            }
-            return k
-        }
-        func optionalString(_ name: String) throws -> String? {
-            guard let k = keys[name.lowercased()] else { return nil }
-            return try c.decodeIfPresent(String.self, forKey: k)
-        }
-        func enumText(_ name: String) throws -> String {
-            let k = try key(name)
-            if let s = try? c.decode(String.self, forKey: k) { return s }
-            if let n = try? c.decode(Int.self, forKey: k) { return String(n) }
-            throw EntryDecodingError("field '\(name)' is neither a string nor a number")
-        }
-
-        sequence = try c.decode(Int64.self, forKey: try key("sequence"))
-        partitionName = try optionalString("partitionName")
-        filePath = try optionalString("filePath")
-        studyInstanceUid = try c.decode(String.self, forKey: try key("studyInstanceUid"))
-        seriesInstanceUid = try c.decode(String.self, forKey: try key("seriesInstanceUid"))
-        sopInstanceUid = try c.decode(String.self, forKey: try key("sopInstanceUid"))
-        let actionText = try enumText("action")
-        guard let a = ChangeFeedAction(wire: actionText) else { throw EntryDecodingError("unknown action '\(actionText)'") }
-        action = a
-        let stateText = try enumText("state")
-        guard let s = ChangeFeedState(wire: stateText) else { throw EntryDecodingError("unknown state '\(stateText)'") }
-        state = s
-        let ts = try c.decode(String.self, forKey: try key("timestamp"))
-        guard let time = Timestamp.parse(ts) else { throw EntryDecodingError("timestamp '\(ts)' is not ISO 8601 with a zone") }
-        timestamp = time
-        if let k = keys["metadata"] { metadata = try c.decodeIfPresent(JSONValue.self, forKey: k) } else { metadata = nil }
     }
 }
 
@@ -157,23 +81,5 @@ public struct UnreadableEntry: Error, Sendable, Equatable {
                 afterEntries: Int = 0, raw: String? = nil) {
         self.sequence = sequence; self.timestamp = timestamp; self.sopInstanceUid = sopInstanceUid
         self.reason = reason; self.afterEntries = afterEntries; self.raw = raw
-    }
-
-    /// Reads what it can of an element that failed to decode as an entry; never throws.
-    public static func salvage(from decoder: Decoder, reason: String) -> UnreadableEntry {
-        var u = UnreadableEntry(reason: reason)
-        guard let c = try? decoder.container(keyedBy: ChangeFeedEntry.AnyKey.self) else {
-            u.reason = reason
-            return u
-        }
-        let keys = ChangeFeedEntry.fieldKeys(c.allKeys)
-        if let k = keys["sequence"] {
-            // A number, or a number written as a string (`"sequence":"42"`).
-            u.sequence = (try? c.decode(Int64.self, forKey: k))
-                ?? (try? c.decode(String.self, forKey: k)).flatMap { Int64($0.trimmingCharacters(in: .whitespaces)) }
-        }
-        if let k = keys["timestamp"], let text = try? c.decode(String.self, forKey: k) { u.timestamp = Timestamp.parse(text) }
-        if let k = keys["sopinstanceuid"] { u.sopInstanceUid = try? c.decode(String.self, forKey: k) }
-        return u
     }
 }

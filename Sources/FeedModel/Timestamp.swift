@@ -193,3 +193,25 @@ extension Int64 {
         return (r != 0 && (r < 0) != (d < 0)) ? r + d : r
     }
 }
+
+extension Timestamp {
+    /// `iso` written into a byte buffer (what `feed` writes for every entry): the same text,
+    /// without building strings.
+    public func appendISO(to out: inout [UInt8]) {
+        let days = ticks.flooredDivision(by: Self.ticksPerDay)
+        let inDay = ticks.flooredModulo(Self.ticksPerDay)
+        let (y, m, d) = Self.civilFromDays(Int(days))
+        let secondOfDay = Int(inDay / Self.ticksPerSecond)
+        func digits(_ v: Int, _ n: Int) {
+            var v = v
+            var k = n
+            let start = out.count
+            out.append(contentsOf: repeatElement(0x30, count: n))
+            while k > 0 { out[start + k - 1] = UInt8(48 + v % 10); v /= 10; k -= 1 }
+        }
+        guard y >= 0 && y <= 9999 else { out.append(contentsOf: iso.utf8); return }
+        digits(y, 4); out.append(0x2D); digits(m, 2); out.append(0x2D); digits(d, 2); out.append(0x54)
+        digits(secondOfDay / 3600, 2); out.append(0x3A); digits(secondOfDay / 60 % 60, 2); out.append(0x3A)
+        digits(secondOfDay % 60, 2); out.append(0x2E); digits(Int(inDay % Self.ticksPerSecond), 7); out.append(0x5A)
+    }
+}

@@ -12,8 +12,9 @@ public enum EntryFormat: String, Sendable, CaseIterable {
     case csv
 }
 
-/// Turns entries into text, in pieces that can be written as they come: `begin()`, `page(_:)`
-/// (or `entries(_:)`) for each page, `end()`. Field names and values are the service's
+/// Turns entries into bytes, in pieces that can be written as they come: `begin`, `page` (or
+/// `entry`) for each page, `end`, each appending to a buffer the caller reuses and writes out
+/// in large writes. (The `String` forms are for tests and small uses.) Field names and values are the service's
 /// (camelCase names, `Create`, `Current`); timestamps are the service's instant to the 100 ns
 /// tick, written in UTC with all 7 fraction digits (`2024-03-04T10:19:39.8097270Z`).
 ///
@@ -23,9 +24,12 @@ public enum EntryFormat: String, Sendable, CaseIterable {
 /// element as the service sent it); CSV as a row with what could be read and the reason in the
 /// last column, `unreadable`.
 ///
+/// Metadata goes through as the service sent it (`RawJSON`): compacted onto one line, its
+/// escapes and numbers as they were.
+///
 /// Text from the service never reaches a terminal as control sequences: JSON escapes C1
 /// controls, bidirectional overrides and line separators as `\uXXXX` (the same data, still
-/// valid JSON), and with `terminal` (stdout is a TTY) CSV fields show control characters as
+/// valid JSON; see `JSONText`), and with `terminal` (stdout is a TTY) CSV fields show control characters as
 /// visible placeholders; piped CSV keeps the values as the service sent them.
 public struct EntryWriter {
     public let format: EntryFormat
@@ -33,7 +37,6 @@ public struct EntryWriter {
     /// Stdout is a terminal: CSV values are made safe to show.
     public let terminal: Bool
     private var written = 0
-    private let encoder: JSONEncoder
 
     /// The columns of the CSV header, and the keys of each JSON object, in this order.
     public static let fields = ["sequence", "partitionName", "filePath", "studyInstanceUid", "seriesInstanceUid",
@@ -45,147 +48,168 @@ public struct EntryWriter {
         self.format = format
         self.includeMetadata = includeMetadata
         self.terminal = terminal
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
     }
 
     /// What comes before the first entry.
-    public func begin() -> String {
+    public func begin(into out: inout [UInt8]) {
         switch format {
-        case .ndjson: return ""
-        case .json: return "["
-        case .csv: return (Self.fields + (includeMetadata ? ["metadata"] : []) + [Self.unreadableColumn]).joined(separator: ",") + "\n"
+        case .ndjson: break
+        case .json: out.append(0x5B)
+        case .csv:
+            let names = Self.fields + (includeMetadata ? ["metadata"] : []) + [Self.unreadableColumn]
+            out.append(contentsOf: names.joined(separator: ",").utf8)
+            out.append(0x0A)
         }
     }
 
-    /// The text of some entries that follow the ones written before.
-    public mutating func entries(_ entries: [ChangeFeedEntry]) -> String {
-        var out = ""
-        for entry in entries { out += frame(format == .csv ? csvRow(entry) : jsonObject(entry)) }
-        return out
+    /// One entry, after the ones written before.
+    public mutating func entry(_ e: ChangeFeedEntry, into out: inout [UInt8]) {
+        startRecord(&out)
+        if format == .csv { csvRow(e, into: &out) } else { jsonObject(e, into: &out) }
+        endRecord(&out)
     }
 
-    /// The text of an element that did not decode, in its place among the entries.
-    public mutating func unreadable(_ u: UnreadableEntry) -> String {
-        frame(format == .csv ? csvRow(u) : jsonObject(u))
+    /// An element that did not decode, in its place among the entries.
+    public mutating func unreadable(_ u: UnreadableEntry, into out: inout [UInt8]) {
+        startRecord(&out)
+        if format == .csv { csvRow(u, into: &out) } else { jsonObject(u, into: &out) }
+        endRecord(&out)
     }
 
     /// A page: its entries and the elements that did not decode, each where it stood.
-    public mutating func page(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) -> String {
-        var out = ""
+    public mutating func page(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], into out: inout [UInt8]) {
         var bad = unreadable[...]
         for (i, e) in entries.enumerated() {
-            while let u = bad.first, u.afterEntries <= i { out += self.unreadable(u); bad = bad.dropFirst() }
-            out += self.entries([e])
+            while let u = bad.first, u.afterEntries <= i { self.unreadable(u, into: &out); bad = bad.dropFirst() }
+            entry(e, into: &out)
         }
-        for u in bad { out += self.unreadable(u) }
-        return out
+        for u in bad { self.unreadable(u, into: &out) }
     }
 
-    /// One record (a JSON object or a CSV row) with what goes around it.
-    private mutating func frame(_ record: String) -> String {
-        defer { written += 1 }
-        switch format {
-        case .ndjson, .csv: return record + "\n"
-        case .json: return (written == 0 ? "\n" : ",\n") + record
+    /// What goes before a record: in a JSON array, the separator (each element on a line of its own).
+    private mutating func startRecord(_ out: inout [UInt8]) {
+        if format == .json {
+            if written > 0 { out.append(0x2C) }
+            out.append(0x0A)
         }
+        written += 1
+    }
+
+    /// What goes after a record: a line end (in a JSON array, the next separator brings it).
+    private func endRecord(_ out: inout [UInt8]) {
+        if format != .json { out.append(0x0A) }
     }
 
     /// What comes after the last entry.
-    public func end() -> String {
-        switch format {
-        case .ndjson, .csv: return ""
-        case .json: return written == 0 ? "]\n" : "\n]\n"
-        }
+    public func end(into out: inout [UInt8]) {
+        guard format == .json else { return }
+        out.append(contentsOf: (written == 0 ? "]\n" : "\n]\n").utf8)
+    }
+
+    // MARK: - The same as text
+
+    public func begin() -> String { text { begin(into: &$0) } }
+    public mutating func entries(_ entries: [ChangeFeedEntry]) -> String {
+        var out: [UInt8] = []
+        for e in entries { entry(e, into: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+    public mutating func unreadable(_ u: UnreadableEntry) -> String {
+        var out: [UInt8] = []
+        unreadable(u, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+    public func end() -> String { text { end(into: &$0) } }
+    public func jsonObject(_ e: ChangeFeedEntry) -> String { text { jsonObject(e, into: &$0) } }
+    public func jsonObject(_ u: UnreadableEntry) -> String { text { jsonObject(u, into: &$0) } }
+
+    private func text(_ write: (inout [UInt8]) -> Void) -> String {
+        var out: [UInt8] = []
+        write(&out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - JSON
 
+    private static func key(_ name: StaticString, _ out: inout [UInt8], first: Bool = false) {
+        if !first { out.append(0x2C) }
+        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+    }
+
     /// One entry as a compact JSON object; `filePath` and `metadata` are left out when absent,
     /// as the service leaves out nulls.
-    public func jsonObject(_ e: ChangeFeedEntry) -> String {
-        var parts: [String] = []
-        parts.reserveCapacity(10)
-        parts.append("\"sequence\":\(e.sequence)")
-        if let p = e.partitionName { parts.append("\"partitionName\":" + json(p)) }
-        if let f = e.filePath { parts.append("\"filePath\":" + json(f)) }
-        parts.append("\"studyInstanceUid\":" + json(e.studyInstanceUid))
-        parts.append("\"seriesInstanceUid\":" + json(e.seriesInstanceUid))
-        parts.append("\"sopInstanceUid\":" + json(e.sopInstanceUid))
-        parts.append("\"action\":" + json(e.action.rawValue))
-        parts.append("\"timestamp\":" + json(e.timestamp.iso))
-        parts.append("\"state\":" + json(e.state.rawValue))
-        if includeMetadata, let m = e.metadata { parts.append("\"metadata\":" + json(m)) }
-        return "{" + parts.joined(separator: ",") + "}"
+    public func jsonObject(_ e: ChangeFeedEntry, into out: inout [UInt8]) {
+        Self.key("{\"sequence\":", &out, first: true)
+        out.append(contentsOf: String(e.sequence).utf8)
+        if let p = e.partitionName { Self.key("\"partitionName\":", &out); JSONText.appendString(p, to: &out) }
+        if let f = e.filePath { Self.key("\"filePath\":", &out); JSONText.appendString(f, to: &out) }
+        Self.key("\"studyInstanceUid\":", &out); JSONText.appendString(e.studyInstanceUid, to: &out)
+        Self.key("\"seriesInstanceUid\":", &out); JSONText.appendString(e.seriesInstanceUid, to: &out)
+        Self.key("\"sopInstanceUid\":", &out); JSONText.appendString(e.sopInstanceUid, to: &out)
+        Self.key("\"action\":\"", &out); out.append(contentsOf: e.action.rawValue.utf8); out.append(0x22)
+        Self.key("\"timestamp\":\"", &out); e.timestamp.appendISO(to: &out); out.append(0x22)
+        Self.key("\"state\":\"", &out); out.append(contentsOf: e.state.rawValue.utf8); out.append(0x22)
+        if includeMetadata, let m = e.metadata { Self.key("\"metadata\":", &out); JSONText.appendCompact(m, to: &out) }
+        out.append(0x7D)
     }
 
     /// An element that did not decode: what could be read of it, the reason, and the element as
-    /// the service sent it (`raw`, when the page could be split; valid JSON, written as is).
-    public func jsonObject(_ u: UnreadableEntry) -> String {
-        var parts = ["\"unreadable\":true"]
-        if let s = u.sequence { parts.append("\"sequence\":\(s)") }
-        if let t = u.timestamp { parts.append("\"timestamp\":" + json(t.iso)) }
-        if let sop = u.sopInstanceUid { parts.append("\"sopInstanceUid\":" + json(sop)) }
-        parts.append("\"reason\":" + json(u.reason))
-        if let raw = u.raw { parts.append("\"raw\":" + Self.escapeInvisibles(raw)) }
-        return "{" + parts.joined(separator: ",") + "}"
-    }
-
-    private func json<T: Encodable>(_ value: T) -> String {
-        // Strings and JSONValue always encode; an empty fallback would only hide a bug.
-        guard let data = try? encoder.encode(value) else { return "null" }
-        return Self.escapeInvisibles(String(decoding: data, as: UTF8.self))
-    }
-
-    /// Characters a terminal may obey or that reorder text, which JSONEncoder leaves as they are.
-    static func isInvisible(_ v: UInt32) -> Bool {
-        (0x7F...0x9F).contains(v) || (0x200E...0x200F).contains(v) || (0x202A...0x202E).contains(v)
-            || (0x2066...0x2069).contains(v) || v == 0x2028 || v == 0x2029
-    }
-
-    /// Writes those characters as JSON `\uXXXX` escapes (inside JSON text they can only be in strings).
-    static func escapeInvisibles(_ json: String) -> String {
-        guard json.unicodeScalars.contains(where: { isInvisible($0.value) }) else { return json }
-        var out = String.UnicodeScalarView()
-        for scalar in json.unicodeScalars {
-            if isInvisible(scalar.value) {
-                let hex = String(scalar.value, radix: 16, uppercase: true)
-                out.append(contentsOf: ("\\u" + String(repeating: "0", count: 4 - hex.count) + hex).unicodeScalars)
-            } else {
-                out.append(scalar)
-            }
+    /// the service sent it (`raw`, when the page could be split; valid JSON, compacted).
+    public func jsonObject(_ u: UnreadableEntry, into out: inout [UInt8]) {
+        Self.key("{\"unreadable\":true", &out, first: true)
+        if let s = u.sequence { Self.key("\"sequence\":", &out); out.append(contentsOf: String(s).utf8) }
+        if let t = u.timestamp { Self.key("\"timestamp\":\"", &out); t.appendISO(to: &out); out.append(0x22) }
+        if let sop = u.sopInstanceUid { Self.key("\"sopInstanceUid\":", &out); JSONText.appendString(sop, to: &out) }
+        Self.key("\"reason\":", &out); JSONText.appendString(u.reason, to: &out)
+        if let text = u.raw, let raw = RawJSON(parsing: Data(text.utf8)) {
+            Self.key("\"raw\":", &out)
+            JSONText.appendCompact(raw, to: &out)
+        } else if let text = u.raw {
+            // Not JSON on its own (cannot happen for an element of a page): kept as a string.
+            Self.key("\"raw\":", &out)
+            JSONText.appendString(text, to: &out)
         }
-        return String(out)
+        out.append(0x7D)
     }
 
     // MARK: - CSV
 
-    public func csvRow(_ e: ChangeFeedEntry) -> String {
+    public func csvRow(_ e: ChangeFeedEntry) -> String { text { csvRow(e, into: &$0) } }
+    public func csvRow(_ u: UnreadableEntry) -> String { text { csvRow(u, into: &$0) } }
+
+    public func csvRow(_ e: ChangeFeedEntry, into out: inout [UInt8]) {
         var fields: [String] = [String(e.sequence), e.partitionName ?? "", e.filePath ?? "", e.studyInstanceUid,
                                 e.seriesInstanceUid, e.sopInstanceUid, e.action.rawValue, e.timestamp.iso,
                                 e.state.rawValue]
-        if includeMetadata { fields.append(e.metadata.map { json($0) } ?? "") }
+        if includeMetadata {
+            var json: [UInt8] = []
+            if let m = e.metadata { JSONText.appendCompact(m, to: &json) }
+            fields.append(String(decoding: json, as: UTF8.self))
+        }
         fields.append("")
-        return csvLine(fields)
+        csvLine(fields, into: &out)
     }
 
     /// An element that did not decode: the fields that could be read, the reason last.
-    public func csvRow(_ u: UnreadableEntry) -> String {
+    public func csvRow(_ u: UnreadableEntry, into out: inout [UInt8]) {
         var fields: [String] = [u.sequence.map { String($0) } ?? "", "", "", "", "", u.sopInstanceUid ?? "", "",
                                 u.timestamp?.iso ?? "", ""]
         if includeMetadata { fields.append("") }
         fields.append(u.reason)
-        return csvLine(fields)
+        csvLine(fields, into: &out)
     }
 
-    private func csvLine(_ values: [String]) -> String {
-        (terminal ? values.map(SafeText.sanitize) : values).map(Self.csvField).joined(separator: ",")
+    private func csvLine(_ values: [String], into out: inout [UInt8]) {
+        for (i, v) in values.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            out.append(contentsOf: Self.csvField(terminal ? SafeText.sanitize(v) : v).utf8)
+        }
     }
 
     /// RFC 4180: a field with a comma, a double quote, CR or LF is put in double quotes, and each
     /// double quote inside is doubled.
     public static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
+        guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -121,7 +121,7 @@ public enum ScriptRunner {
     }
 
     static func writeOut(_ text: String) {
-        _ = StandardOutput.write(text)
+        _ = StandardOutput.write(Array(text.utf8))
     }
 }
 
@@ -135,11 +135,10 @@ final class CaughtSignal: Sendable {
 /// Writes to file descriptor 1 directly: no buffering to lose, and EPIPE seen as such.
 enum StandardOutput {
     /// False when the reader has gone (EPIPE) or stdout cannot be written.
-    static func write(_ text: String) -> Bool {
-        var bytes = Array(text.utf8)
+    static func write(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
+            let n = bytes.withUnsafeBytes { Glibc.write(1, $0.baseAddress! + offset, $0.count - offset) }
             if n > 0 {
                 offset += n
             } else if n < 0 && errno == EINTR {
@@ -167,14 +166,17 @@ final class FeedSession: Sendable {
     let client: ChangeFeedClient
     let auth: any AuthorizationSource
     let progress: ProgressLine?
-    /// Where records go (stdout); false when the reader has gone.
-    let output: @Sendable (String) -> Bool
+    /// Where records go (stdout), a page's bytes at a time; false when the reader has gone.
+    let output: @Sendable ([UInt8]) -> Bool
     /// Where notes go (stderr).
     let note: @Sendable (String) -> Void
 
     /// What the emit callback changes (it is called on the run's own task, one event at a time).
     struct State {
         var writer: EntryWriter
+        /// The buffer a page's records are written into, lent out for the write and given back
+        /// (its capacity is kept from page to page).
+        var spare: [UInt8] = []
         /// Records written (entries, and unreadable elements unless skipped).
         var written = 0
         var unreadableCount = 0
@@ -187,8 +189,10 @@ final class FeedSession: Sendable {
         /// The records of a page not written before, in page order, up to `limit` records in
         /// all; the unreadable elements among them (written or left out); whether the limit is reached.
         mutating func take(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], limit: Int?,
-                           skipUnreadable: Bool) -> (String, [UnreadableEntry], Bool) {
-            var text = ""
+                           skipUnreadable: Bool) -> ([UInt8], [UnreadableEntry], Bool) {
+            var out = spare
+            spare = []
+            out.removeAll(keepingCapacity: true)
             var fresh: [UnreadableEntry] = []
             var bad = unreadable[...]
             let room = { (written: Int) in limit.map { written < $0 } ?? true }
@@ -206,7 +210,7 @@ final class FeedSession: Sendable {
                     unreadableCount += 1
                     fresh.append(u)
                     if !skipUnreadable {
-                        text += writer.unreadable(u)
+                        writer.unreadable(u, into: &out)
                         written += 1
                     }
                 }
@@ -214,17 +218,17 @@ final class FeedSession: Sendable {
                 let e = entries[i]
                 // A row read before (the tail read again) is not written again.
                 guard cursor.read(sequence: e.sequence, timestamp: e.timestamp), room(written) else { continue }
-                text += writer.entries([e])
+                writer.entry(e, into: &out)
                 written += 1
             }
-            return (text, fresh, !room(written))
+            return (out, fresh, !room(written))
         }
     }
     let state: Mutex<State>
 
     init(options: FeedOptions, client: ChangeFeedClient, auth: any AuthorizationSource, progress: Bool,
          terminal: Bool = isatty(STDOUT_FILENO) == 1,
-         output: @escaping @Sendable (String) -> Bool = { StandardOutput.write($0) },
+         output: @escaping @Sendable ([UInt8]) -> Bool = { StandardOutput.write($0) },
          note: @escaping @Sendable (String) -> Void = { printError($0) }) {
         self.options = options
         self.client = client
@@ -261,7 +265,11 @@ final class FeedSession: Sendable {
 
     /// Writes what comes before the first record; false when the reader has gone.
     func start() -> Bool {
-        output(state.withLock { $0.writer.begin() })
+        output(state.withLock { s in
+            var out: [UInt8] = []
+            s.writer.begin(into: &out)
+            return out
+        })
     }
 
     /// One fetcher run, from where the cursor says (the first run: the start asked for; a poll:
@@ -282,7 +290,11 @@ final class FeedSession: Sendable {
 
     /// Writes what comes after the last record; false when the reader has gone.
     func finish() -> Bool {
-        output(state.withLock { $0.writer.end() })
+        output(state.withLock { s in
+            var out: [UInt8] = []
+            s.writer.end(into: &out)
+            return out
+        })
     }
 
     private func handle(_ event: FetchEvent) {
@@ -296,7 +308,7 @@ final class FeedSession: Sendable {
         case .caughtUp:
             state.withLock { s in s.cursor.runFinished() }
         case .page(let entries, let unreadable):
-            let (text, fresh, done) = state.withLock { s in
+            let (bytes, fresh, done) = state.withLock { s in
                 s.take(entries, unreadable: unreadable, limit: options.limit, skipUnreadable: options.skipUnreadable)
             }
             if !fresh.isEmpty {
@@ -307,7 +319,9 @@ final class FeedSession: Sendable {
                     note("dicomtui feed: \(which) could not be read and \(what): \(SafeText.sanitize(u.reason))")
                 }
             }
-            if !text.isEmpty, !output(text) {
+            let closed = !bytes.isEmpty && !output(bytes)
+            state.withLock { $0.spare = bytes }
+            if closed {
                 stop(.pipeClosed)
             } else if done {
                 stop(.done)

@@ -5,10 +5,10 @@ import TerminalKit
 import Testing
 
 /// DICOM JSON for an instance, as the service sends it with includeMetadata=true.
-func metadata(patient: String, id: String, modality: String, ideographic: String? = nil) -> JSONValue {
+func metadata(patient: String, id: String, modality: String, ideographic: String? = nil) -> RawJSON {
     var pn: [String: JSONValue] = ["Alphabetic": .string(patient)]
     if let ideographic { pn["Ideographic"] = .string(ideographic) }
-    return .object([
+    return RawJSON(.object([
         "00100010": .object(["vr": .string("PN"), "Value": .array([.object(pn)])]),
         "00100020": .object(["vr": .string("LO"), "Value": .array([.string(id)])]),
         "00080060": .object(["vr": .string("CS"), "Value": .array([.string(modality)])]),
@@ -16,7 +16,7 @@ func metadata(patient: String, id: String, modality: String, ideographic: String
             "00080100": .object(["vr": .string("SH"), "Value": .array([.string("24627-2")])]),
             "00080104": .object(["vr": .string("LO"), "Value": .array([.string("CT Abdomen")])]),
         ])])]),
-    ])
+    ]))
 }
 
 func key(_ k: Key) -> AppEvent { .input(.key(k)) }

@@ -3,9 +3,12 @@ import FeedModel
 import Foundation
 import Testing
 
-/// Parses DICOM JSON text the way the app does (JSONDecoder into JSONValue).
+struct NotJSON: Error {}
+
+/// Parses DICOM JSON text the way the app does (kept as `RawJSON`, read into a `JSONValue`).
 func parse(_ text: String) throws -> JSONValue {
-    try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+    guard let raw = RawJSON(parsing: Data(text.utf8)) else { throw NotJSON() }
+    return raw.value
 }
 
 extension MetadataTree {

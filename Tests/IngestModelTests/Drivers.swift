@@ -84,7 +84,7 @@ final class FeedDriver: Sendable {
         o.backoff = (0.001, 0.005)
         let out = self.out, err = self.err
         session = FeedSession(options: o, client: client, auth: AnyToken(), progress: false, terminal: false,
-                              output: { text in out.with { $0 += text }; return true },
+                              output: { bytes in out.with { $0 += String(decoding: bytes, as: UTF8.self) }; return true },
                               note: { line in err.with { $0.append(line) } })
     }
 

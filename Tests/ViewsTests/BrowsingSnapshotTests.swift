@@ -52,7 +52,7 @@ func browsingState(rows: Int, cols: Int) -> AppState {
     var s = state(rows: rows, cols: cols)
     s.metadataWithPages = true
     var page = entries(30)
-    for i in 0..<page.count where i % 2 == 0 { page[i].metadata = richMetadata(i / 2) }
+    for i in 0..<page.count where i % 2 == 0 { page[i].metadata = RawJSON(richMetadata(i / 2)) }
     _ = update(&s, .latest(sequence: 120, timestamp: nil))
     _ = update(&s, .pageLoaded(entries: page, unreadable: [
         UnreadableEntry(sequence: 91, sopInstanceUid: "1.2.3.\u{1b}[31mred", reason: "unknown action 'Move'", afterEntries: 30),

@@ -1,19 +1,29 @@
 // libFuzzer target `dicom-json`: DICOM JSON metadata (PS3.18 F.2) as the detail view builds
-// its tree, and JSONValue. Built and run by scripts/fuzz; not part of CI.
+// its tree, RawJSON and JSONValue. Built and run by scripts/fuzz; not part of CI.
 import FuzzDriver
 import DicomKit
 import FeedModel
 import Foundation
 
 private func check(_ data: Data) {
-    guard let json = try? JSONDecoder().decode(JSONValue.self, from: data) else { return }
-    // JSONValue writes what it read.
-    guard let encoded = try? JSONEncoder().encode(json), (try? JSONDecoder().decode(JSONValue.self, from: encoded)) == json else {
-        fatalError("JSONValue does not round-trip")
+    // What the strict reader keeps, the tree reader reads, and the other way round.
+    let raw = RawJSON(parsing: data)
+    guard (raw == nil) == (JSONValue(parsing: data) == nil) else { fatalError("RawJSON and JSONValue disagree on \(data as NSData)") }
+    guard let raw else { return }
+    let json = raw.value
+    // Written compact (as `feed` writes metadata) and written from the tree, it reads the same.
+    var compact: [UInt8] = []
+    JSONText.appendCompact(raw, to: &compact)
+    guard !compact.contains(0x0A), RawJSON(parsing: Data(compact))?.value == json else { fatalError("appendCompact changed the value") }
+    guard RawJSON(json).value == json else { fatalError("JSONValue does not round-trip") }
+    // A member read alone is the member of the tree.
+    if case .object(let o) = json {
+        for (k, v) in o.prefix(8) where raw.member(k)?.value != v { fatalError("member \(k) differs from the tree's") }
     }
 
     let tree = MetadataTree(json: json)
     _ = MetadataTree.summary(of: json)
+    _ = MetadataTree.summary(of: raw)
     // The tree is a well-formed pre-order: parents come first, descendants follow their node.
     for (i, node) in tree.nodes.enumerated() {
         guard node.id == i else { fatalError("node \(i) has id \(node.id)") }

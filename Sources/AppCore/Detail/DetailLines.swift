@@ -30,7 +30,7 @@ extension RowSummary {
     /// What the list shows of an instance's metadata. The patient name keeps all its groups in
     /// DICOM's own form (`Yamada^Tarou=山田^太郎=やまだ^たろう`), so the filter finds a name by any of
     /// them; the list shows the first group present.
-    public init(metadata: JSONValue) {
+    public init(metadata: RawJSON) {
         let s = MetadataTree.summary(of: metadata)
         self.init(patientName: s.patientNameGroups ?? s.patientName, patientID: s.patientID, modality: s.modality)
     }

@@ -36,7 +36,7 @@ func openDetail(_ state: inout AppState) -> [Effect] {
 /// The entry arrived: build its tree.
 func detailLoaded(_ state: inout AppState) {
     guard case .loaded(let e)? = state.detail?.load else { return }
-    state.detail?.tree = e.metadata.map { MetadataTree(json: $0) }
+    state.detail?.tree = e.metadata.map { MetadataTree(json: $0.value) }
     state.detail?.collapsed = []
     if let search = state.detail?.search, !search.query.isEmpty { runSearch(&state) }
 }
