@@ -3,6 +3,7 @@ import Emulator
 import FeedModel
 import Foundation
 import Testing
+import TestSupport
 
 /// A whole feed read through HTTP and the app's page decoder.
 struct ReadBack {
@@ -14,7 +15,21 @@ struct ReadBack {
 
     mutating func add(_ answer: HTTPAnswer) throws {
         texts.append(answer.text)
-        for result in try ChangeFeedClient.decodePage(answer.body) {
+        let results = try ChangeFeedClient.decodePage(answer.body)
+        // The Codable decoder the one-pass decoder replaced reads every wire form the same way
+        // (the reasons' wording aside).
+        let oracle = try #require(CodableOracle.decodePage(answer.body), "the Codable decoder read this page too")
+        #expect(results.count == oracle.count)
+        for (mine, theirs) in zip(results, oracle) {
+            switch (mine, theirs) {
+            case (.entry(let a), .entry(let b)): #expect(a == b)
+            case (.undecodable(let i, let a), .undecodable(let j, let b)):
+                #expect(i == j && a.sequence == b.sequence && a.timestamp == b.timestamp && a.sopInstanceUid == b.sopInstanceUid
+                        && a.afterEntries == b.afterEntries, "\(a) vs \(b)")
+            default: Issue.record("the decoders differ: \(mine) vs \(theirs)")
+            }
+        }
+        for result in results {
             switch result {
             case .entry(let e):
                 entries[e.sequence] = e
