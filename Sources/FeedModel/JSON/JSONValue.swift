@@ -25,11 +25,23 @@ public enum JSONValue: Sendable, Hashable {
         return nil
     }
 
-    /// Reads one JSON text (a value with optional space around it), checked strictly; nil when
-    /// it is not one. An object's repeated key keeps its first value.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    /// Reads one JSON text (a value with optional space around it, after an optional UTF-8 byte
+    /// order mark), checked strictly; nil when it is not one. An object's repeated key keeps its
+    /// first value. (Also what the token source reads az's output and a token's claims with.)
     public init?(parsing bytes: Data) {
         guard let v = bytes.withUnsafeBytes({ raw -> JSONValue? in
             var r = JSONReader(raw)
+            if raw.count >= 3 && raw[0] == 0xEF && raw[1] == 0xBB && raw[2] == 0xBF { r.i = 3 }
             guard let v = try? Self.read(&r, depth: 0) else { return nil }
             r.skipSpace()
             return r.atEnd ? v : nil

@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// Pure parsing of what az prints: no processes here.
@@ -17,7 +18,7 @@ public enum AzOutput {
         guard !data.allSatisfy(isJSONWhitespace) else {
             throw .badOutput(reason: "nothing on stdout")
         }
-        guard let root = try? JSONDecoder().decode(LooseJSON.self, from: data) else {
+        guard let root = JSONValue(parsing: data) else {
             throw .badOutput(reason: "stdout is not JSON (\(data.count) bytes)")
         }
         guard case .object(let dict) = root else {
@@ -54,7 +55,7 @@ public enum AzOutput {
     /// Parses `az account show --output json`.
     public static func parseAccount(_ stdout: Data) throws(TokenError) -> AccountInfo {
         let data = stripBOM(stdout)
-        guard case .object(let dict)? = try? JSONDecoder().decode(LooseJSON.self, from: data) else {
+        guard case .object(let dict)? = JSONValue(parsing: data) else {
             throw .badOutput(reason: "az account show did not print a JSON object")
         }
         let user = dict["user"]?.objectValue ?? [:]
@@ -69,7 +70,7 @@ public enum AzOutput {
     }
 
     /// `expires_on` as an integer, a float, or a numeric string; anything else is absent.
-    static func epochSeconds(_ value: LooseJSON?) -> Double? {
+    static func epochSeconds(_ value: JSONValue?) -> Double? {
         let seconds: Double?
         switch value {
         case .number(let n)?: seconds = n
@@ -116,7 +117,7 @@ public enum AzOutput {
         return date.addingTimeInterval(fraction)
     }
 
-    static func nonEmptyString(_ value: LooseJSON?) -> String? {
+    static func nonEmptyString(_ value: JSONValue?) -> String? {
         guard case .string(let s)? = value else { return nil }
         let trimmed = s.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.isEmpty || trimmed == "N/A" { return nil }

@@ -1,3 +1,4 @@
+import FeedModel
 import Foundation
 
 /// The claims dicomtui shows, read from a JWT payload. The signature is not checked:
@@ -64,7 +65,7 @@ public struct TokenClaims: Sendable, Equatable {
 
     /// Reads claims from a JSON object; fields of the wrong type are ignored.
     init?(payload: Data) {
-        guard case .object(let dict)? = try? JSONDecoder().decode(LooseJSON.self, from: payload) else { return nil }
+        guard case .object(let dict)? = JSONValue(parsing: payload) else { return nil }
         var audiences: [String] = []
         switch dict["aud"] {
         case .string(let single)?: audiences = [single]
@@ -82,48 +83,6 @@ public struct TokenClaims: Sendable, Equatable {
             preferredUsername: dict["preferred_username"]?.stringValue,
             appid: dict["appid"]?.stringValue, azp: dict["azp"]?.stringValue,
             name: dict["name"]?.stringValue, idtyp: dict["idtyp"]?.stringValue)
-    }
-}
-
-/// Any JSON value, decoded without a schema so that unexpected field types are simply ignored.
-enum LooseJSON: Decodable, Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case number(Double)
-    case string(String)
-    case array([LooseJSON])
-    case object([String: LooseJSON])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let value = try? container.decode(Bool.self) {
-            self = .bool(value)
-        } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
-        } else if let value = try? container.decode(String.self) {
-            self = .string(value)
-        } else if let value = try? container.decode([LooseJSON].self) {
-            self = .array(value)
-        } else {
-            self = .object(try container.decode([String: LooseJSON].self))
-        }
-    }
-
-    var stringValue: String? {
-        if case .string(let s) = self { return s }
-        return nil
-    }
-
-    var objectValue: [String: LooseJSON]? {
-        if case .object(let o) = self { return o }
-        return nil
-    }
-
-    var boolValue: Bool? {
-        if case .bool(let b) = self { return b }
-        return nil
     }
 }
 
