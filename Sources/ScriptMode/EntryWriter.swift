@@ -178,16 +178,24 @@ public struct EntryWriter {
     public func csvRow(_ u: UnreadableEntry) -> String { text { csvRow(u, into: &$0) } }
 
     public func csvRow(_ e: ChangeFeedEntry, into out: inout [UInt8]) {
-        var fields: [String] = [String(e.sequence), e.partitionName ?? "", e.filePath ?? "", e.studyInstanceUid,
-                                e.seriesInstanceUid, e.sopInstanceUid, e.action.rawValue, e.timestamp.iso,
-                                e.state.rawValue]
-        if includeMetadata {
-            var json: [UInt8] = []
-            if let m = e.metadata { JSONText.appendCompact(m, to: &json) }
-            fields.append(String(decoding: json, as: UTF8.self))
+        out.append(contentsOf: String(e.sequence).utf8)
+        for text in [e.partitionName ?? "", e.filePath ?? "", e.studyInstanceUid, e.seriesInstanceUid, e.sopInstanceUid] {
+            out.append(0x2C)
+            csvField(text, into: &out)
         }
-        fields.append("")
-        csvLine(fields, into: &out)
+        out.append(0x2C); out.append(contentsOf: e.action.rawValue.utf8)
+        out.append(0x2C); e.timestamp.appendISO(to: &out)
+        out.append(0x2C); out.append(contentsOf: e.state.rawValue.utf8)
+        if includeMetadata {
+            out.append(0x2C)
+            if let m = e.metadata {
+                // Compact JSON: its escapes keep it on one line and safe on a terminal.
+                var json: [UInt8] = []
+                JSONText.appendCompact(m, to: &json)
+                if json.contains(where: Self.needsQuotes) { Self.appendQuoted(json, to: &out) } else { out.append(contentsOf: json) }
+            }
+        }
+        out.append(0x2C)   // the unreadable column, empty for an entry
     }
 
     /// An element that did not decode: the fields that could be read, the reason last.
@@ -202,14 +210,36 @@ public struct EntryWriter {
     private func csvLine(_ values: [String], into out: inout [UInt8]) {
         for (i, v) in values.enumerated() {
             if i > 0 { out.append(0x2C) }
-            out.append(contentsOf: Self.csvField(terminal ? SafeText.sanitize(v) : v).utf8)
+            csvField(v, into: &out)
         }
+    }
+
+    /// One value from the service, made safe to show on a terminal when stdout is one, then
+    /// quoted as RFC 4180 says.
+    private func csvField(_ text: String, into out: inout [UInt8]) {
+        var text = terminal ? SafeText.sanitize(text) : text
+        text.withUTF8 { bytes in
+            if bytes.contains(where: Self.needsQuotes) { Self.appendQuoted(bytes, to: &out) } else { out.append(contentsOf: bytes) }
+        }
+    }
+
+    private static func needsQuotes(_ c: UInt8) -> Bool { c == 0x2C || c == 0x22 || c == 0x0A || c == 0x0D }
+
+    private static func appendQuoted<C: Collection<UInt8>>(_ bytes: C, to out: inout [UInt8]) {
+        out.append(0x22)
+        for c in bytes {
+            out.append(c)
+            if c == 0x22 { out.append(0x22) }
+        }
+        out.append(0x22)
     }
 
     /// RFC 4180: a field with a comma, a double quote, CR or LF is put in double quotes, and each
     /// double quote inside is doubled.
     public static func csvField(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var out: [UInt8] = []
+        let bytes = Array(text.utf8)
+        if bytes.contains(where: needsQuotes) { appendQuoted(bytes, to: &out) } else { out = bytes }
+        return String(decoding: out, as: UTF8.self)
     }
 }
