@@ -282,7 +282,7 @@ struct JSONReader {
         case 0x66: try literal("false")
         case 0x6E: try literal("null")
         case 0x2D, 0x30...0x39:
-            if strict { _ = try scanNumber() } else {
+            if strict { try scanFiniteNumber() } else {
                 while i < count, Self.isNumberByte(base[i]) { i += 1 }
             }
         default:
@@ -323,6 +323,18 @@ struct JSONReader {
         }
         if i < count && Self.isNumberByte(base[i]) { throw error("the end of the number") }
         return real
+    }
+
+    /// A number that also fits a Double (as JSONDecoder requires of a number it decodes): only
+    /// one with an exponent or very many digits can fail that, so only those are converted.
+    mutating func scanFiniteNumber() throws(JSONSyntaxError) {
+        let start = i
+        var exponent = false
+        _ = try scanNumber()
+        for k in start..<i where base[k] == 0x45 || base[k] == 0x65 { exponent = true }
+        guard exponent || i - start > 300 else { return }
+        let text = String(decoding: UnsafeBufferPointer(start: base + start, count: i - start), as: UTF8.self)
+        guard let d = Double(text), d.isFinite else { throw JSONSyntaxError(offset: start, "a number too large for a Double") }
     }
 
     /// The number in `start..<end` as a whole number, when it is one: JSON's grammar, integral
