@@ -4,6 +4,7 @@
 //     swift run -c release dicomtui-bench [memory] [fetch] [--entries N]
 //     dicomtui-bench fetch-url URL [--token T] [--api-version v2] [--parallel 4] [--metadata]
 //     dicomtui-bench decode-page FILE [--times N]
+//     dicomtui-bench page-stage decode|ingest|write FILE [--times N]
 //
 // memory: heap bytes per entry for a million entries held the way the UI holds them
 //         (EntryStore) against the plain [ChangeFeedEntry] array (the peer).
@@ -13,11 +14,17 @@
 //              entries discarded; prints `entries seconds cpu_seconds` (scripts/bench's contender).
 // decode-page: the page decoder alone, N times over a saved page (no network); prints
 //              `entries seconds cpu_seconds` (scripts/bench runs it under callgrind too).
+// page-stage:  one stage of what happens to a page, N times over a saved page, the other
+//              stages done once outside the timing: decode (bytes to entries), ingest (the UI's
+//              update with `.pageLoaded`, each time the page's entries under new sequence
+//              numbers), write (feed's NDJSON writer with metadata, into a reused buffer);
+//              prints `entries seconds cpu_seconds`.
 import AppCore
 import ChangeFeedClient
 import Emulator
 import FeedModel
 import Foundation
+import ScriptMode
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -198,6 +205,47 @@ func decodePage(file: String, times: Int) throws {
     print("\(entries) \(seconds) \(cpuSeconds() - cpu0)")
 }
 
+/// `page-stage`: see the header.
+func pageStage(_ stage: String, file: String, times: Int) throws {
+    let data = try Data(contentsOf: URL(fileURLWithPath: file))
+    let page = try ChangeFeedClient.decodePage(data).compactMap { r -> ChangeFeedEntry? in
+        if case .entry(let e) = r { return e } else { return nil }
+    }
+    var entries = 0
+    var cpu0 = cpuSeconds()
+    var start = ContinuousClock.now
+    switch stage {
+    case "decode":
+        for _ in 0..<times { entries += try ChangeFeedClient.decodePage(data).count }
+    case "ingest":
+        // The pages, each under sequence numbers of its own, made before the clock starts.
+        let span = (page.map(\.sequence).max() ?? 0) + 1
+        let pages = (0..<Int64(times)).map { k in page.map { e in var e = e; e.sequence += k * span; return e } }
+        var state = AppState(serviceURL: "http://bench", apiVersion: .v1, now: Date())
+        state.metadataWithPages = page.contains { $0.metadata != nil }
+        cpu0 = cpuSeconds()
+        start = ContinuousClock.now
+        for p in pages { _ = update(&state, .pageLoaded(entries: p, unreadable: [])) }
+        entries = state.entries.count
+    case "write":
+        var writer = EntryWriter(format: .ndjson, includeMetadata: true)
+        var out: [UInt8] = []
+        var bytes = 0
+        for _ in 0..<times {
+            out.removeAll(keepingCapacity: true)
+            for e in page { writer.entry(e, into: &out) }
+            bytes += out.count
+            entries += page.count
+        }
+        if bytes == 0 { print("nothing written") }
+    default:
+        print("usage: dicomtui-bench page-stage decode|ingest|write FILE [--times N]")
+        exit(64)
+    }
+    let seconds = (ContinuousClock.now - start) / .seconds(1)
+    print("\(entries) \(seconds) \(cpuSeconds() - cpu0)")
+}
+
 func option(_ name: String, in args: inout [String]) -> String? {
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return nil }
     defer { args.removeSubrange(i...(i + 1)) }
@@ -224,6 +272,11 @@ if args.first == "fetch-url" {
         exit(64)
     }
     try await fetchURL(url, token: token, apiVersion: version, parallel: parallel, metadata: metadata)
+    exit(0)
+}
+if args.first == "page-stage", args.count > 2 {
+    let times = Int(option("--times", in: &args) ?? "1") ?? 1
+    try pageStage(args[1], file: args[2], times: times)
     exit(0)
 }
 if args.first == "decode-page", args.count > 1 {
