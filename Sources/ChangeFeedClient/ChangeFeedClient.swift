@@ -312,18 +312,8 @@ public final class ChangeFeedClient: Sendable {
         return "\(plain) [\(raw.count > 120 ? String(raw.prefix(120)) + "…" : raw)]"
     }
 
+    /// The library's own text of a network error.
     static func describe(_ error: Error) -> String {
-        if let e = error as? DecodingError {
-            switch e {
-            case .dataCorrupted(let c): return c.debugDescription
-            case .keyNotFound(let k, _): return "missing \(k.stringValue)"
-            case .typeMismatch(_, let c), .valueNotFound(_, let c):
-                // Name the field: "field 'sequence': Expected to decode Int64 but found a string instead."
-                let path = c.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-                return path.isEmpty ? c.debugDescription : "field '\(path)': \(c.debugDescription)"
-            @unknown default: return "\(e)"
-            }
-        }
         if let e = error as? HTTPClientError { return "\(e)" }
         return String(describing: error)
     }
