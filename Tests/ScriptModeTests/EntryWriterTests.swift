@@ -91,3 +91,38 @@ import Testing
         #expect(pipe.entries([entry]).contains(hostileSOP))
     }
 }
+
+/// Metadata goes through `feed` as the service sent it: on one line, its own escapes and numbers
+/// unchanged, and what a terminal would obey escaped.
+@Suite struct MetadataPassThroughTests {
+    func entry(metadata text: String) throws -> ChangeFeedEntry {
+        ChangeFeedEntry(sequence: 1, studyInstanceUid: "1", seriesInstanceUid: "1.2", sopInstanceUid: "1.2.3", action: .create,
+                        timestamp: Timestamp.parse("2024-03-04T10:19:39.8097279Z")!, state: .current,
+                        metadata: try #require(RawJSON(parsing: Data(text.utf8))))
+    }
+
+    @Test func theServicesTextIsKeptOnOneLine() throws {
+        let sent = """
+            {
+              "00100010": {"vr": "PN", "Value": [{"Ideographic": "\\u5C71\\u7530"}]},
+              "00280030": {"vr": "DS", "Value": [1.250, 2E1]}
+            }
+            """
+        let line = EntryWriter(format: .ndjson, includeMetadata: true).jsonObject(try entry(metadata: sent))
+        #expect(!line.contains("\n"))
+        #expect(line.contains(#""metadata":{"00100010":{"vr":"PN","Value":[{"Ideographic":"\u5C71\u7530"}]},"00280030":{"vr":"DS","Value":[1.250,2E1]}}"#),
+                "escapes, numbers and key order as sent; only the space between tokens is gone")
+    }
+
+    @Test func controlsAndOverridesInsideMetadataAreEscaped() throws {
+        // Raw U+202E (right-to-left override), U+0085 (a C1 control), U+2028, and a tab the
+        // service escaped already.
+        let sent = "{\"00081030\":{\"vr\":\"LO\",\"Value\":[\"a\u{202E}b\u{85}c\u{2028}d\\te\"]}}"
+        let line = EntryWriter(format: .ndjson, includeMetadata: true).jsonObject(try entry(metadata: sent))
+        #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x202E || $0.value == 0x2028 })
+        #expect(line.contains(#"a\u202Eb\u0085c\u2028d\te"#))
+        let back = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let value = ((back["metadata"] as? [String: Any])?["00081030"] as? [String: Any])?["Value"] as? [String]
+        #expect(value == ["a\u{202E}b\u{85}c\u{2028}d\te"], "the same data comes back")
+    }
+}
