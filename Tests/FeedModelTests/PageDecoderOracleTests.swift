@@ -7,7 +7,9 @@ import TestSupport
 /// TestSupport): on generated pages full of the wire's variations and of broken elements, both
 /// must read the same page, the same entries, and the same elements unreadable with the same
 /// salvage (sequence, time, SOP instance UID). Only the wording of the reasons differs.
-@Suite struct PageDecoderOracleTests {
+/// Serialized: its batches are CPU-bound and synchronous, and in parallel they would hold both
+/// threads of the cooperative pool that the timing tests of other suites wait on.
+@Suite(.serialized) struct PageDecoderOracleTests {
     /// SplitMix64: the same pages on every run.
     struct Rng {
         var state: UInt64
