@@ -120,6 +120,10 @@ def ui_report(keys, ui_rss, ui_idle, ui_first):
                 cells += [f"{statistics.median(xs):.2f}", f"{p99(xs):.2f}"] if xs else ["—", "—"]
             ratio = f"{statistics.median(cur) / statistics.median(mem):.1f}" if mem and cur and statistics.median(mem) > 0 else "—"
             out.append(f"| {title} | {max(len(mem), len(cur))} | {what} | " + " | ".join(cells) + f" | {ratio} |")
+        floor = [k[4] * 1000 for k in keys.get(("floor", "floor"), [])]
+        if floor:
+            out.append(f"| the harness's floor: the same keys to `cat` in a raw pty (a key's bytes back) | {len(floor)} | "
+                       f"bytes back | — | — | {statistics.median(floor):.2f} | {p99(floor):.2f} | — |")
         out.append("")
     rows = []
     if ui_first:

@@ -9,6 +9,9 @@
         key LABEL GROUP FIRST LAST   for each key of SPEC: seconds from writing the key to the pty
                                      to the first byte of output, and to the last byte before the
                                      output stays quiet for QUIET seconds (the frame has settled)
+  ui.py floor --keys SPEC
+      The harness's own floor: the same keys written to `cat` in a raw pty of the same size, timed
+      the same way (write to the first byte back); prints `key LABEL floor FIRST LAST`.
   ui.py first-frame DICOMTUI ARGS...
       Seconds from starting `DICOMTUI ARGS...` to the first screen that shows the header and a row
       of the list (the output is fed to a terminal emulator, pyte, to know what is on screen).
@@ -161,6 +164,28 @@ def session(argv):
     p.close()
 
 
+def floor(argv):
+    opts = dict(zip(argv[0::2], argv[1::2]))
+    p = Pty(["sh", "-c", "stty raw -echo && echo ready && exec cat"], 40, 120)
+    while b"ready" not in p.read(5.0)[0]:
+        pass
+    for label, data in parse_keys(opts.get("--keys", "")):
+        p.drain(0.02)
+        t0 = time.perf_counter()
+        p.write(data)
+        got, first = p.read(5.0)
+        if not got:
+            sys.exit("ui.py: cat wrote nothing back")
+        last = first
+        while sum(1 for _ in got) < len(data):   # a key of several bytes: wait for all of them
+            more, last = p.read(1.0)
+            got += more
+        print("key", label, "floor", f"{first - t0:.6f}", f"{last - t0:.6f}", flush=True)
+    os.killpg(p.proc.pid, signal.SIGTERM)
+    p.proc.wait()
+    os.close(p.master)
+
+
 def first_frame(argv):
     rows, cols = 40, 120
     p = Pty(argv, rows, cols)
@@ -184,7 +209,7 @@ def main(argv):
     if len(argv) < 2:
         print(__doc__)
         return 64
-    {"session": session, "first-frame": first_frame}[argv[0]](argv[1:])
+    {"session": session, "floor": floor, "first-frame": first_frame}[argv[0]](argv[1:])
     return 0
 
 
