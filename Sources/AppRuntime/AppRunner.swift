@@ -144,7 +144,7 @@ final class AppRunner {
         var framePending = false
         while !state.shouldQuit {
             // A filter with rows left to examine works between keys: do not sleep.
-            let timeout = state.filterPending ? 0 : framePending ? Self.frameInterval : nextTimeout()
+            let timeout = state.filterPending ? 0 : framePending ? frameWait() : nextTimeout()
             if case .terminate(let signal) = terminal.wait(timeoutMilliseconds: timeout) {
                 status = 128 + signal
                 state.shouldQuit = true
@@ -188,6 +188,18 @@ final class AppRunner {
     /// Milliseconds between frames drawn for background work alone.
     static let frameInterval = 33
     private var lastPresent: Date?
+
+    /// Milliseconds until a frame held back may be drawn: what is left of the frame interval
+    /// since the last frame (a filter that finished just after a frame is drawn when the
+    /// interval ends, not a whole interval later).
+    private func frameWait() -> Int {
+        guard let last = lastPresent else { return 0 }
+        return Self.frameWait(sinceLastFrame: clock().timeIntervalSince(last) * 1000)
+    }
+
+    static func frameWait(sinceLastFrame milliseconds: Double) -> Int {
+        max(0, Int((Double(frameInterval) - milliseconds).rounded(.up)))
+    }
 
     private func present() {
         lastPresent = clock()
