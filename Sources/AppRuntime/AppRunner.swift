@@ -227,7 +227,31 @@ final class AppRunner {
 
     private func apply(_ event: AppEvent) {
         for effect in update(&state, event) { execute(effect) }
+        switch event {
+        case .pageLoaded: pagesSinceTrim += 1
+        case .caughtUp: releaseFreeMemory()
+        default: break
+        }
     }
+
+    /// Pages loaded since the allocator last gave free memory back.
+    private var pagesSinceTrim = 0
+
+    /// At the end of the feed after a burst of pages: the decoder's garbage is freed by now, but
+    /// glibc keeps free memory in its arenas (one per thread that allocated); `malloc_trim(0)`
+    /// gives their whole free pages back to the system. Once per 100 pages or more.
+    private func releaseFreeMemory() {
+        guard pagesSinceTrim >= 100 else { return }
+        pagesSinceTrim = 0
+        _ = Self.mallocTrim?(0)
+    }
+
+    /// glibc's `malloc_trim`, looked up at run time (the Glibc module does not export malloc.h;
+    /// nil on a C library without it).
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
 
     private func execute(_ effect: Effect) {
         switch effect {
