@@ -94,7 +94,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Rerunnable measurements (memory per entry, fetch throughput), each against a peer.
-        .executableTarget(name: "dicomtui-bench", dependencies: ["AppCore", "ChangeFeedClient", "Emulator", "FeedModel", "ScriptMode"]),
+        .executableTarget(name: "dicomtui-bench", dependencies: [
+            "AppCore", "ChangeFeedClient", "Emulator", "FeedModel", "ScriptMode", "Terminal", "TerminalKit", "Views"]),
 
         .testTarget(name: "TerminalKitTests", dependencies: ["TerminalKit"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TerminalKit"]),

@@ -144,7 +144,7 @@ final class AppRunner {
         var framePending = false
         while !state.shouldQuit {
             // A filter with rows left to examine works between keys: do not sleep.
-            let timeout = state.filterPending ? 0 : framePending ? Self.frameInterval : nextTimeout()
+            let timeout = state.filterPending ? 0 : framePending ? frameWait() : nextTimeout()
             if case .terminate(let signal) = terminal.wait(timeoutMilliseconds: timeout) {
                 status = 128 + signal
                 state.shouldQuit = true
@@ -189,6 +189,18 @@ final class AppRunner {
     static let frameInterval = 33
     private var lastPresent: Date?
 
+    /// Milliseconds until a frame held back may be drawn: what is left of the frame interval
+    /// since the last frame (a filter that finished just after a frame is drawn when the
+    /// interval ends, not a whole interval later).
+    private func frameWait() -> Int {
+        guard let last = lastPresent else { return 0 }
+        return Self.frameWait(sinceLastFrame: clock().timeIntervalSince(last) * 1000)
+    }
+
+    static func frameWait(sinceLastFrame milliseconds: Double) -> Int {
+        max(0, Int((Double(frameInterval) - milliseconds).rounded(.up)))
+    }
+
     private func present() {
         lastPresent = clock()
         terminal.present(MainScreen.render(state, theme: Theme(color: config.color && terminal.hasColor)))
@@ -215,7 +227,31 @@ final class AppRunner {
 
     private func apply(_ event: AppEvent) {
         for effect in update(&state, event) { execute(effect) }
+        switch event {
+        case .pageLoaded: pagesSinceTrim += 1
+        case .caughtUp: releaseFreeMemory()
+        default: break
+        }
     }
+
+    /// Pages loaded since the allocator last gave free memory back.
+    private var pagesSinceTrim = 0
+
+    /// At the end of the feed after a burst of pages: the decoder's garbage is freed by now, but
+    /// glibc keeps free memory in its arenas (one per thread that allocated); `malloc_trim(0)`
+    /// gives their whole free pages back to the system. Once per 100 pages or more.
+    private func releaseFreeMemory() {
+        guard pagesSinceTrim >= 100 else { return }
+        pagesSinceTrim = 0
+        _ = Self.mallocTrim?(0)
+    }
+
+    /// glibc's `malloc_trim`, looked up at run time (the Glibc module does not export malloc.h;
+    /// nil on a C library without it).
+    private static let mallocTrim: (@convention(c) (Int) -> Int32)? = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+    }()
 
     private func execute(_ effect: Effect) {
         switch effect {

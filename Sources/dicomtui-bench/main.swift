@@ -5,6 +5,8 @@
 //     dicomtui-bench fetch-url URL [--token T] [--api-version v2] [--parallel 4] [--metadata]
 //     dicomtui-bench decode-page FILE [--times N]
 //     dicomtui-bench page-stage decode|ingest|write FILE [--times N]
+//     dicomtui-bench ui-keys --keys SPEC [--entries N] [--rows R] [--cols C]
+//     dicomtui-bench ui-memory [--entries N]
 //
 // memory: heap bytes per entry for a million entries held the way the UI holds them
 //         (EntryStore) against the plain [ChangeFeedEntry] array (the peer).
@@ -19,6 +21,12 @@
 //              update with `.pageLoaded`, each time the page's entries under new sequence
 //              numbers), write (feed's NDJSON writer with metadata, into a reused buffer);
 //              prints `entries seconds cpu_seconds`.
+// ui-keys:     key press to finished frame in process: N entries (default 1,000,000) loaded the
+//              way the app loads pages, then each key of SPEC through `update` and
+//              `MainScreen.render` into a MemoryTerminal; prints `key LABEL GROUP FIRST LAST`
+//              (seconds; see UI.swift). scripts/bench sends the same keys to the real binary.
+// ui-memory:   the app state of N entries in this process: resident growth, the store's own
+//              count and the heap's in-use and free bytes, each per entry.
 import AppCore
 import ChangeFeedClient
 import Emulator
@@ -282,6 +290,17 @@ if args.first == "page-stage", args.count > 2 {
 if args.first == "decode-page", args.count > 1 {
     let times = Int(option("--times", in: &args) ?? "1") ?? 1
     try decodePage(file: args[1], times: times)
+    exit(0)
+}
+if args.first == "ui-keys" {
+    let spec = option("--keys", in: &args) ?? "j*20 k*20 PgDn*10 PgUp*5 G g"
+    let rows = Int(option("--rows", in: &args) ?? "40") ?? 40
+    let cols = Int(option("--cols", in: &args) ?? "120") ?? 120
+    uiKeys(entries: entries ?? 1_000_000, spec: spec, screenRows: rows, screenCols: cols)
+    exit(0)
+}
+if args.first == "ui-memory" {
+    uiMemory(entries: entries ?? 1_000_000)
     exit(0)
 }
 let all = args.isEmpty

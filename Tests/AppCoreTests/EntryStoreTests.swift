@@ -53,15 +53,102 @@ import Testing
         #expect(store[3].state == Self.entries(10)[3].state)
     }
 
-    /// The budget is 150 bytes an entry without metadata (capacity counted, not just use).
-    @Test func aQuarterMillionEntriesStayUnder150BytesEach() {
+    /// The whole process's budget is 150 bytes an entry without metadata; the store keeps to
+    /// well under half of it for these UIDs (capacity counted, not just use): 8 + 8 bytes of
+    /// sequence and time, 1 of flags, 4 of study and series, 4 + 1 + 13 of SOP instance UID (what
+    /// it adds to its series UID), and the interned UIDs.
+    @Test func aQuarterMillionEntriesStayUnder60BytesEach() {
         var store = EntryStore()
         for chunk in stride(from: 1, to: 250_001, by: 10_000) {
             store.append(contentsOf: Self.entries(10_000, from: chunk))
         }
         #expect(store.count == 250_000)
         let perEntry = Double(store.approximateBytes) / Double(store.count)
-        #expect(perEntry < 150, "\(perEntry) bytes per entry")
+        #expect(perEntry < 60, "\(perEntry) bytes per entry")
+    }
+
+    /// A SOP instance UID is kept as what it adds to the start it shares with its series UID:
+    /// whatever they share (all of the series UID, part of it, nothing, more than 255 bytes),
+    /// each comes back as it was, and the filter and the instance look-up see the whole UID.
+    @Test func sopUIDsSharingAnyStartWithTheirSeriesComeBackWhole() {
+        let long = String(repeating: "1.2", count: 120)
+        let cases: [(series: String, sop: String)] = [
+            ("1.2.3.4", "1.2.3.4.5"),        // extends the series UID
+            ("1.2.3.4", "1.2.3.9.7"),        // shares part of it
+            ("1.2.3.4", "9.8.7"),            // shares nothing
+            ("1.2.3.4", "1.2"),              // is a start of it
+            ("1.2.3.4", "1.2.3.4"),          // is all of it
+            ("", "1.2.3"),                   // no series
+            ("1.2.3.4", ""),                 // no SOP
+            (long, long + ".5"),             // shares more than 255 bytes
+            ("1.2.é", "1.2.é\u{301}.3"),     // not ASCII: bytes, not graphemes
+        ]
+        var store = EntryStore()
+        for (i, c) in cases.enumerated() {
+            store.append(ChangeFeedEntry(sequence: Int64(i + 1), studyInstanceUid: "1.2", seriesInstanceUid: c.series,
+                                         sopInstanceUid: c.sop, action: .create, timestamp: Timestamp(ticks: Int64(i)), state: .current))
+        }
+        for (i, c) in cases.enumerated() {
+            #expect(Array(store[i].sopInstanceUid.utf8) == Array(c.sop.utf8), "row \(i)")
+            #expect(store[i].seriesInstanceUid == c.series)
+            #expect(store.rows(ofInstance: c.sop, series: c.series) == [i], "row \(i)")
+        }
+        // A word across the shared start and the rest, and one in the rest alone.
+        let matcher = store.matcher(for: try! FeedFilter.parse("3.4.5")!)
+        #expect(store.indices.filter(matcher.matches) == [0])
+        let rest = store.matcher(for: try! FeedFilter.parse("9.7")!)
+        #expect(store.indices.filter(rest.matches) == [1])
+    }
+
+    /// Rows put in the middle and taken out keep every other row's UIDs (the SOP arena shifts).
+    @Test func lateRowsAndRemovalsKeepTheOthersWhole() {
+        var store = EntryStore()
+        let input = Self.entries(300)
+        for e in input where e.sequence % 4 != 0 { store.append(e) }
+        for e in input where e.sequence % 4 == 0 { store.insert(e, at: store.insertionPoint(of: e)) }
+        #expect(store.map(\.sopInstanceUid) == input.map(\.sopInstanceUid))
+        store.remove(at: 10)
+        #expect(store.map(\.sopInstanceUid) == input.enumerated().filter { $0.offset != 10 }.map(\.element.sopInstanceUid))
+        #expect(store.map(\.studyInstanceUid) == input.enumerated().filter { $0.offset != 10 }.map(\.element.studyInstanceUid))
+    }
+
+    /// Many distinct strings (the intern table grows many times) each come back as given, and
+    /// the same study under another series, or the same series UID under another study, is kept
+    /// as given.
+    @Test func manyDistinctUIDsAndOddPairsComeBack() {
+        var store = EntryStore()
+        for i in 0..<20_000 {
+            store.append(ChangeFeedEntry(sequence: Int64(i), studyInstanceUid: "2.\(i % 7)", seriesInstanceUid: "3.\(i)",
+                                         sopInstanceUid: "3.\(i).1", action: .create, timestamp: Timestamp(ticks: Int64(i)), state: .current))
+        }
+        store.append(ChangeFeedEntry(sequence: 20_000, studyInstanceUid: "2.5", seriesInstanceUid: "3.1",
+                                     sopInstanceUid: "3.1.2", action: .create, timestamp: Timestamp(ticks: 20_000), state: .current))
+        #expect(store[1].studyInstanceUid == "2.1" && store[1].seriesInstanceUid == "3.1")
+        #expect(store[20_000].studyInstanceUid == "2.5" && store[20_000].seriesInstanceUid == "3.1")
+        #expect(store[12_345].sopInstanceUid == "3.12345.1" && store[12_345].studyInstanceUid == "2.4")
+        #expect(store.rows(ofInstance: "3.1.2", series: "3.1") == [20_000])
+    }
+
+    /// Without metadata there is no summary column; the first summary makes one, and a row's
+    /// summary can be set, replaced and read back.
+    @Test func summariesComeAndGo() {
+        var store = EntryStore()
+        store.append(contentsOf: Self.entries(100))
+        let bare = store.approximateBytes
+        #expect(store.summaryCount == 0 && !store.hasSummary(at: 5))
+        store.setSummary(RowSummary(), at: 5)
+        #expect(store.approximateBytes == bare, "an empty summary adds nothing")
+        store.setSummary(RowSummary(patientName: "Doe^Jane", patientID: "P1", modality: "CT"), at: 5)
+        store.append(Self.entries(1, from: 100)[0], summary: RowSummary(patientName: "Roe^Rick", modality: "MR"))
+        #expect(store[5].patientName == "Doe^Jane" && store[5].patientID == "P1" && store[5].modality == "CT")
+        #expect(store[100].patientName == "Roe^Rick" && store[100].patientID == nil && store[100].modality == "MR")
+        #expect(store[6].patientName == nil && store.summaryCount == 2)
+        store.setSummary(RowSummary(patientID: "P2"), at: 5)
+        #expect(store[5].patientName == nil && store[5].patientID == "P2" && store.summaryCount == 2)
+        let names = store.matcher(for: try! FeedFilter.parse("roe")!)
+        #expect(store.indices.filter(names.matches) == [100])
+        let modality = store.matcher(for: try! FeedFilter.parse("modality:mr")!)
+        #expect(store.indices.filter(modality.matches) == [100])
     }
 }
 

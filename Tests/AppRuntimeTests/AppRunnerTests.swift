@@ -19,6 +19,15 @@ import TokenSource
 
     /// Startup runs `acquireToken` and `startFetching`: the header shows who the token is for,
     /// every row loads, and every request carried that token; `q` ends the run with status 0.
+    /// A frame held back (background work, a filter between keys) waits only for what is left
+    /// of the frame interval since the last frame, not a whole interval from now.
+    @Test func aFrameHeldBackWaitsForTheRestOfTheFrameInterval() {
+        #expect(AppRunner.frameWait(sinceLastFrame: 0) == AppRunner.frameInterval)
+        #expect(AppRunner.frameWait(sinceLastFrame: 10) == AppRunner.frameInterval - 10)
+        #expect(AppRunner.frameWait(sinceLastFrame: 32.5) == 1)
+        #expect(AppRunner.frameWait(sinceLastFrame: 40) == 0)
+    }
+
     @Test func theFeedLoadsWithTheTokenAndQuitReturnsZero() async throws {
         try await withApp(entries: 300) { app in
             let total = app.server.store.count

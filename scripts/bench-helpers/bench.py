@@ -7,6 +7,7 @@
                                           offset (200 per page, json-decoded) until a short page; prints entries
   bench.py pages N [--metadata]           the page paths a full read of an N-entry v2 feed asks for (for wrk)
   bench.py report RESULTS OUT.md INFO     medians and ratios from the results file: prints the table, writes OUT.md
+                                          (the UI's figures too: lines from ui.py and dicomtui-bench ui-keys)
 """
 import base64
 import json
@@ -80,9 +81,74 @@ def fmt(x, digits=0):
     return f"{x:,.{digits}f}"
 
 
+def p99(xs):
+    xs = sorted(xs)
+    return xs[0] if len(xs) < 2 else statistics.quantiles(xs, n=100, method="inclusive")[98]
+
+
+UI_ROWS = [  # key, title, which time (first frame or finished)
+    ("nav", "moving: j, k, PgDn, PgUp, G, g, ↓", 4, "finished frame"),
+    ("filter", "filter: `/`, typing, Backspace, Ctrl-u", 3, "first frame"),
+    ("filter", "filter: `/`, typing, Backspace, Ctrl-u", 4, "finished frame (every row examined)"),
+]
+
+
+def ui_report(keys, ui_rss, ui_idle, ui_first):
+    """The UI's section: key to frame, first frame of --demo, idle CPU, memory per entry."""
+    out = []
+    if keys:
+        n = ui_rss[0] if ui_rss else None
+        out.append(f"## The UI{f' with {n:,} entries loaded' if n else ''}\n")
+        out.append("Key press to frame, in milliseconds (median and 99th percentile of the presses). In-memory: "
+                   "`dicomtui-bench ui-keys`, the app state loaded page by page through `update(.pageLoaded)` "
+                   "(the app's merge path), then each key through `update` and `MainScreen.render` into a "
+                   "`MemoryTerminal` (a 40 x 120 screen), timed in process. ncurses: the release binary in a "
+                   "40 x 120 pseudo-terminal against the emulator (`scripts/bench-helpers/ui.py`), timed from "
+                   "writing the key to the terminal to the first byte of output (first frame) and to the last "
+                   "byte before the output stays quiet for 150 ms (finished frame): curses, the pty and the "
+                   "reader included. A filter examines 25,000 rows per step between frames, so its finished "
+                   "frame comes after every row was examined. Target (issue 13): median at most 1 ms.\n")
+        out.append("| keys | presses | time | in-memory median | in-memory p99 | ncurses median | ncurses p99 | ncurses / in-memory (median) |")
+        out.append("|---|---:|---|---:|---:|---:|---:|---:|")
+        for group, title, col, what in UI_ROWS:
+            mem = [k[col] * 1000 for k in keys.get(("inmem", group), [])]
+            cur = [k[col] * 1000 for k in keys.get(("ncurses", group), [])]
+            if not mem and not cur:
+                continue
+            cells = []
+            for xs in (mem, cur):
+                cells += [f"{statistics.median(xs):.2f}", f"{p99(xs):.2f}"] if xs else ["—", "—"]
+            ratio = f"{statistics.median(cur) / statistics.median(mem):.1f}" if mem and cur and statistics.median(mem) > 0 else "—"
+            out.append(f"| {title} | {max(len(mem), len(cur))} | {what} | " + " | ".join(cells) + f" | {ratio} |")
+        floor = [k[4] * 1000 for k in keys.get(("floor", "floor"), [])]
+        if floor:
+            out.append(f"| the harness's floor: the same keys to `cat` in a raw pty (a key's bytes back) | {len(floor)} | "
+                       f"bytes back | — | — | {statistics.median(floor):.2f} | {p99(floor):.2f} | — |")
+        out.append("")
+    rows = []
+    if ui_first:
+        rows.append(f"| first frame of `dicomtui --demo` (exec to the header and the first row on screen; median of {len(ui_first)}) "
+                    f"| {statistics.median(ui_first) * 1000:,.0f} ms | — |")
+    if ui_idle:
+        cpu, secs = ui_idle
+        rows.append(f"| idle CPU, loaded, no follow (user + system, /proc/PID/stat, over {secs:.0f} s) | {cpu:.2f} s | 0 |")
+    if ui_rss:
+        n, empty, full = ui_rss
+        if n:
+            rows.append(f"| resident memory per entry, whole process (VmRSS loaded {full / 1024:.1f} MB − empty feed "
+                        f"{empty / 1024:.1f} MB) / {n:,} | {(full - empty) * 1024 / n:,.0f} bytes | 150 |")
+    if rows:
+        out.append("| UI figure | measured | target |")
+        out.append("|---|---:|---:|")
+        out += rows
+        out.append("")
+    return out
+
+
 def report(results_path, out_path, info_path):
     info = dict(line.rstrip("\n").split("=", 1) for line in open(info_path) if "=" in line)
     fetch, cases, cpu, rss, ir, notes = {}, {}, {}, {}, {}, []
+    keys, ui_rss, ui_idle, ui_first = {}, None, None, []
     for line in open(results_path):
         f = line.split()
         if not f:
@@ -98,9 +164,29 @@ def report(results_path, out_path, info_path):
             rss.setdefault(f[1] + ":" + f[2], []).append(int(f[3]))
         elif f[0] == "decode":        # decode LABEL ENTRIES_PER_PAGE CPU_US_PER_ENTRY IR_PER_ENTRY|-
             ir[f[1]] = (int(f[2]), float(f[3]), None if f[4] == "-" else float(f[4]))
+        elif f[0] == "uikey":         # uikey inmem|ncurses LABEL GROUP FIRST_S LAST_S
+            keys.setdefault((f[1], f[3]), []).append((f[1], f[2], f[3], float(f[4]), float(f[5])))
+        elif f[0] == "uirss":         # uirss ENTRIES EMPTY_KB FULL_KB
+            ui_rss = (int(f[1]), int(f[2]), int(f[3]))
+        elif f[0] == "uiidle":        # uiidle CPU_SECONDS SECONDS
+            ui_idle = (float(f[1]), float(f[2]))
+        elif f[0] == "uifirst":       # uifirst SECONDS
+            ui_first.append(float(f[1]))
         elif f[0] == "note":
             notes.append(" ".join(f[1:]))
 
+    out = []
+    if fetch:
+        out += fetch_report(cases, fetch, cpu, rss, ir)
+    out += ui_report(keys, ui_rss, ui_idle, ui_first)
+    if notes:
+        out.extend("- " + n for n in notes)
+    table = "\n".join(out)
+    print(table)
+    write(out_path, info, table)
+
+
+def fetch_report(cases, fetch, cpu, rss, ir):
     out = []
     out.append("## Fetch throughput (entries/s, median of the rounds)\n")
     out.append("| case | entries | rounds | " + " | ".join(t for _, t in CONTENDERS)
@@ -145,12 +231,11 @@ def report(results_path, out_path, info_path):
         kb = statistics.median(rss[label])
         title = dict(CASES).get(name, name)
         out.append(f"| {title} | {int(n):,} | {kb / 1024:.1f} MB | {kb * 1024 / int(n):,.0f} |")
-    if notes:
-        out.append("")
-        out.extend("- " + n for n in notes)
-    table = "\n".join(out)
-    print(table)
+    out.append("")
+    return out
 
+
+def write(out_path, info, table):
     header = f"""# Benchmarks
 
 Written by `scripts/bench` (`scripts/bench --quick` for a smoke run); rerun it to replace this file.

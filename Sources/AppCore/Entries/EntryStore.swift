@@ -44,11 +44,21 @@ public struct RowSummary: Sendable, Equatable {
     public var isEmpty: Bool { patientName == nil && patientID == nil && modality == nil }
 }
 
-/// The loaded change-feed entries, in feed order, kept small enough for a million of them:
-/// columns of plain numbers, study and series UIDs interned (many instances share them), SOP
-/// instance UIDs as bytes in one arena. Metadata is not kept here (the detail view fetches it
-/// on demand), only what the list shows of it (patient name and ID, modality; interned, 0
-/// when unknown). About 115 bytes an entry; `[ChangeFeedEntry]` takes several times that.
+/// The loaded change-feed entries, in feed order, kept small enough for a million of them
+/// (about 30 to 60 bytes an entry, by how much the UIDs share; `[ChangeFeedEntry]` takes
+/// several hundred):
+/// - plain numbers in columns (sequence, time, action and state flags);
+/// - each row's study and series as one number: the pair (study UID, series UID), interned
+///   (the instances of a series share it);
+/// - the SOP instance UID as bytes in one arena, without the part it shares with the start of
+///   its series UID (instance UIDs usually extend their series' or share its root): one byte
+///   says how long that shared start is, then the rest;
+/// - interned strings as bytes in an arena with a hash table of numbers (`Interner`), not as
+///   `String`s in a dictionary;
+/// - what the list shows of an entry's metadata (patient name and ID, modality) as one number
+///   per row, the interned triple, and no column at all until some row has one.
+///
+/// Metadata itself is not kept here (the detail view fetches it on demand).
 ///
 /// **Order and identity.** A row's identity is its sequence; its place is the feed's order:
 /// by sequence in v1, by (timestamp, sequence) in v2, where a sequence can be lower than the
@@ -64,17 +74,22 @@ public struct EntryStore: Sendable, RandomAccessCollection {
     /// Action in the low 2 bits, state in the next 2, then the `unreadable`, `sequenceUnknown`
     /// and `timeUnknown` flags.
     fileprivate var kinds: [UInt8] = []
-    fileprivate var studies: [UInt32] = []
-    fileprivate var series: [UInt32] = []
-    /// End of each SOP instance UID in `sopBytes`.
+    /// Each row's (study, series) pair, by id in `groups`.
+    fileprivate var groupOf: [UInt32] = []
+    fileprivate var groups = PairTable()
+    /// Each row's SOP instance UID in `sopBytes`, ending at `sopEnds[row]`: one byte, the length
+    /// of the start it shares with its series UID (at most 255), then the bytes after that.
     fileprivate var sopEnds: [UInt32] = []
     fileprivate var sopBytes: [UInt8] = []
     fileprivate var studyUIDs = Interner()
     fileprivate var seriesUIDs = Interner()
-    /// Interned metadata summaries; id 0 is "not known".
-    fileprivate var patientNames: [UInt32] = []
-    fileprivate var patientIDs: [UInt32] = []
-    fileprivate var modalities: [UInt32] = []
+    /// Each row's metadata summary, by id in `summaries` (0: not known); no column (and
+    /// `hasSummaryColumn` false) until a row has one.
+    fileprivate var summaryOf: [UInt32] = []
+    fileprivate var hasSummaryColumn = false
+    /// (patient name, patient ID, modality) as ids in `summaryText`; pair id 0 is "not known".
+    fileprivate var summaries = TripleTable()
+    /// Interned summary texts; id 0 is "not known" (the empty string).
     fileprivate var summaryText = Interner(reserveEmpty: true)
     /// Rows by series id, built on first use by `rows(ofInstance:series:)`.
     fileprivate var seriesIndex: [UInt32: [Int32]]?
@@ -97,24 +112,66 @@ public struct EntryStore: Sendable, RandomAccessCollection {
     public var endIndex: Int { sequences.count }
 
     public subscript(position: Int) -> FeedRow {
-        let sop = sopBytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[sopRange(position)]), as: UTF8.self) }
         let kind = kinds[position]
+        let group = groupOf[position]
+        let names = summaries[summaryID(position)]
         func text(_ id: UInt32) -> String? { id == 0 ? nil : summaryText[id] }
         return FeedRow(sequence: sequences[position], timestamp: Timestamp(ticks: ticks[position]),
                        timeKnown: kind & Self.timeUnknownFlag == 0,
                        action: ChangeFeedAction.allCases[Int(kind & 3)],
                        state: ChangeFeedState.allCases[Int(kind >> 2 & 3)],
-                       studyInstanceUid: studyUIDs[studies[position]],
-                       seriesInstanceUid: seriesUIDs[series[position]],
-                       sopInstanceUid: sop,
-                       patientName: text(patientNames[position]), patientID: text(patientIDs[position]),
-                       modality: text(modalities[position]),
+                       studyInstanceUid: studyUIDs[groups.first(group)],
+                       seriesInstanceUid: seriesUIDs[groups.second(group)],
+                       sopInstanceUid: sop(at: position),
+                       patientName: text(names.0), patientID: text(names.1), modality: text(names.2),
                        unreadable: kind & Self.unreadableFlag != 0 ? reasons[position] ?? "unreadable" : nil,
                        sequenceKnown: kind & Self.sequenceUnknownFlag == 0)
     }
 
     @inline(__always) private func sopRange(_ row: Int) -> Range<Int> {
         (row == 0 ? 0 : Int(sopEnds[row - 1]))..<Int(sopEnds[row])
+    }
+
+    @inline(__always) fileprivate func summaryID(_ row: Int) -> UInt32 {
+        hasSummaryColumn ? summaryOf[row] : 0
+    }
+
+    /// Calls `body` with the SOP instance UID of `row` as bytes (the shared start of the series
+    /// UID and the rest, put together in a temporary buffer).
+    fileprivate func withSOP<R>(at row: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let range = sopRange(row)
+        return sopBytes.withUnsafeBufferPointer { bytes in
+            let shared = Int(bytes[range.lowerBound])
+            let rest = UnsafeBufferPointer(rebasing: bytes[(range.lowerBound + 1)..<range.upperBound])
+            if shared == 0 { return body(rest) }
+            return seriesUIDs.withBytes(groups.second(groupOf[row])) { series in
+                withUnsafeTemporaryAllocation(of: UInt8.self, capacity: shared + rest.count) { buffer in
+                    _ = buffer.initialize(fromContentsOf: series[..<shared])
+                    _ = UnsafeMutableBufferPointer(rebasing: buffer[shared...]).initialize(fromContentsOf: rest)
+                    return body(UnsafeBufferPointer(buffer))
+                }
+            }
+        }
+    }
+
+    /// The SOP instance UID of `row`.
+    fileprivate func sop(at row: Int) -> String {
+        withSOP(at: row) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The bytes a SOP instance UID is kept as, for a row of this series.
+    private func sopRecord(_ sop: String, series seriesID: UInt32) -> [UInt8] {
+        var sop = sop
+        return sop.withUTF8 { uid in
+            seriesUIDs.withBytes(seriesID) { series in
+                var shared = 0
+                let most = Swift.min(uid.count, series.count, 255)
+                while shared < most, uid[shared] == series[shared] { shared += 1 }
+                var record = [UInt8(shared)]
+                record.append(contentsOf: uid[shared...])
+                return record
+            }
+        }
     }
 
     // MARK: - Adding rows
@@ -155,26 +212,32 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         unreadableCount += 1
     }
 
+    private mutating func internSummary(_ summary: RowSummary) -> UInt32 {
+        if summary.isEmpty { return 0 }
+        return summaries.intern((summaryText.intern(summary.patientName ?? ""), summaryText.intern(summary.patientID ?? ""),
+                                 summaryText.intern(summary.modality ?? "")))
+    }
+
     private mutating func insertRow(at p: Int, sequence: Int64, ticks time: Int64, kind: UInt8, study: String, series s: String,
                                     sop: String, summary: RowSummary) {
         let seriesID = seriesUIDs.intern(s)
-        let studyID = studyUIDs.intern(study)
-        let names = (summaryText.intern(summary.patientName ?? ""), summaryText.intern(summary.patientID ?? ""),
-                     summaryText.intern(summary.modality ?? ""))
-        if names != (0, 0, 0) { summaryCount += 1 }
+        let group = groups.intern((studyUIDs.intern(study), seriesID))
+        let record = sopRecord(sop, series: seriesID)
+        let names = internSummary(summary)
+        if names != 0 {
+            summaryCount += 1
+            addSummaryColumn()
+        }
         if p == count {
             // The common case: the end of the list.
             if bySequence == nil, let last = sequences.last, sequence < last { buildSequenceIndex() }
             sequences.append(sequence)
             ticks.append(time)
             kinds.append(kind)
-            studies.append(studyID)
-            series.append(seriesID)
-            sopBytes.append(contentsOf: sop.utf8)
+            groupOf.append(group)
+            sopBytes.append(contentsOf: record)
             sopEnds.append(UInt32(sopBytes.count))
-            patientNames.append(names.0)
-            patientIDs.append(names.1)
-            modalities.append(names.2)
+            if hasSummaryColumn { summaryOf.append(names) }
             seriesIndex?[seriesID, default: []].append(Int32(p))
             if bySequence != nil { indexSequence(at: p) }
             return
@@ -184,16 +247,12 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         sequences.insert(sequence, at: p)
         ticks.insert(time, at: p)
         kinds.insert(kind, at: p)
-        studies.insert(studyID, at: p)
-        series.insert(seriesID, at: p)
+        groupOf.insert(group, at: p)
         let byteStart = p == 0 ? 0 : Int(sopEnds[p - 1])
-        let bytes = Array(sop.utf8)
-        sopBytes.insert(contentsOf: bytes, at: byteStart)
+        sopBytes.insert(contentsOf: record, at: byteStart)
         sopEnds.insert(UInt32(byteStart), at: p)
-        for i in p..<sopEnds.count { sopEnds[i] += UInt32(bytes.count) }
-        patientNames.insert(names.0, at: p)
-        patientIDs.insert(names.1, at: p)
-        modalities.insert(names.2, at: p)
+        for i in p..<sopEnds.count { sopEnds[i] += UInt32(record.count) }
+        if hasSummaryColumn { summaryOf.insert(names, at: p) }
         shiftPositions(from: p, by: 1)
         seriesIndex?[seriesID, default: []].append(Int32(p))
         seriesIndex?[seriesID]?.sort()
@@ -209,15 +268,12 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         sopBytes.removeSubrange(range)
         sopEnds.remove(at: p)
         for i in p..<sopEnds.count { sopEnds[i] -= UInt32(range.count) }
-        let seriesID = series[p]
+        let seriesID = groups.second(groupOf[p])
         sequences.remove(at: p)
         ticks.remove(at: p)
         kinds.remove(at: p)
-        studies.remove(at: p)
-        series.remove(at: p)
-        patientNames.remove(at: p)
-        patientIDs.remove(at: p)
-        modalities.remove(at: p)
+        groupOf.remove(at: p)
+        if hasSummaryColumn { summaryOf.remove(at: p) }
         seriesIndex?[seriesID]?.removeAll { $0 == Int32(p) }
         bySequence?.removeAll { $0 == Int32(p) }
         shiftPositions(from: p + 1, by: -1)
@@ -239,7 +295,7 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         }
     }
 
-    // MARK: - Where a row goes, and finding it again
+// MARK: - Where a row goes, and finding it again
 
     /// Where a row with this sequence and time goes in feed order: after every row that comes
     /// before it or is equal (by sequence in v1; by time, then sequence in v2).
@@ -324,16 +380,22 @@ public struct EntryStore: Sendable, RandomAccessCollection {
     /// Records what the metadata of the row at `index` says (patient, modality).
     public mutating func setSummary(_ summary: RowSummary, at index: Int) {
         let had = hasSummary(at: index)
-        defer { summaryCount += (hasSummary(at: index) ? 1 : 0) - (had ? 1 : 0) }
-        patientNames[index] = summaryText.intern(summary.patientName ?? "")
-        patientIDs[index] = summaryText.intern(summary.patientID ?? "")
-        modalities[index] = summaryText.intern(summary.modality ?? "")
+        let id = internSummary(summary)
+        if id == 0 && !hasSummaryColumn { return }
+        addSummaryColumn()
+        summaryOf[index] = id
+        summaryCount += (id != 0 ? 1 : 0) - (had ? 1 : 0)
+    }
+
+    /// The summary column, every row "not known", when there is none yet.
+    private mutating func addSummaryColumn() {
+        guard !hasSummaryColumn else { return }
+        summaryOf = Array(repeating: 0, count: count)
+        hasSummaryColumn = true
     }
 
     /// Whether the row's metadata summary is known.
-    public func hasSummary(at index: Int) -> Bool {
-        patientNames[index] != 0 || patientIDs[index] != 0 || modalities[index] != 0
-    }
+    public func hasSummary(at index: Int) -> Bool { summaryID(index) != 0 }
 
     public func isUnreadable(at index: Int) -> Bool { kinds[index] & Self.unreadableFlag != 0 }
     public func sequenceKnown(at index: Int) -> Bool { kinds[index] & Self.sequenceUnknownFlag == 0 }
@@ -345,8 +407,8 @@ public struct EntryStore: Sendable, RandomAccessCollection {
     public func isSameUnreadable(at index: Int, as u: UnreadableEntry) -> Bool {
         guard kinds[index] & Self.unreadableFlag != 0, (kinds[index] & Self.sequenceUnknownFlag != 0) == (u.sequence == nil),
               reasons[index] == u.reason else { return false }
-        let sop = sopBytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[sopRange(index)]), as: UTF8.self) }
-        return sop == (u.sopInstanceUid ?? "")
+        var needle = u.sopInstanceUid ?? ""
+        return needle.withUTF8 { needle in withSOP(at: index) { $0.elementsEqual(needle) } }
     }
 
     /// Readable rows of an instance (its series and SOP instance UIDs), newest first. The first
@@ -356,10 +418,11 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         guard let seriesID = seriesUIDs.id(of: s) else { return [] }
         if seriesIndex == nil {
             var index: [UInt32: [Int32]] = [:]
-            for (row, id) in series.enumerated() { index[id, default: []].append(Int32(row)) }
+            for (row, group) in groupOf.enumerated() { index[groups.second(group), default: []].append(Int32(row)) }
             seriesIndex = index
         }
-        let needle = Array(sop.utf8)
+        // Every row of the series keeps its UID the same way: compare the kept bytes.
+        let needle = sopRecord(sop, series: seriesID)
         var found: [Int] = []
         sopBytes.withUnsafeBufferPointer { bytes in
             for row in (seriesIndex?[seriesID] ?? []).reversed().map(Int.init) {
@@ -384,20 +447,16 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         sequences.reserveCapacity(sequences.count + count)
         ticks.reserveCapacity(ticks.count + count)
         kinds.reserveCapacity(kinds.count + count)
-        studies.reserveCapacity(studies.count + count)
-        series.reserveCapacity(series.count + count)
+        groupOf.reserveCapacity(groupOf.count + count)
         sopEnds.reserveCapacity(sopEnds.count + count)
-        sopBytes.reserveCapacity(sopBytes.count + count * 60)
-        patientNames.reserveCapacity(patientNames.count + count)
-        patientIDs.reserveCapacity(patientIDs.count + count)
-        modalities.reserveCapacity(modalities.count + count)
+        sopBytes.reserveCapacity(sopBytes.count + count * 16)
     }
 
     /// Bytes held, capacity included: what the store costs in memory.
     public var approximateBytes: Int {
-        sequences.capacity * 8 + ticks.capacity * 8 + kinds.capacity + studies.capacity * 4 + series.capacity * 4
+        sequences.capacity * 8 + ticks.capacity * 8 + kinds.capacity + groupOf.capacity * 4 + groups.approximateBytes
             + sopEnds.capacity * 4 + sopBytes.capacity + studyUIDs.approximateBytes + seriesUIDs.approximateBytes
-            + (patientNames.capacity + patientIDs.capacity + modalities.capacity) * 4 + summaryText.approximateBytes
+            + summaryOf.capacity * 4 + summaries.approximateBytes + summaryText.approximateBytes
             + (seriesIndex.map { $0.values.reduce(0) { $0 + $1.capacity * 4 + 48 } } ?? 0)
             + (bySequence?.capacity ?? 0) * 4
     }
@@ -423,45 +482,157 @@ extension EntryStore: Equatable {
     }
 }
 
-/// Strings stored once, referred to by number.
+/// Strings stored once, referred to by number: their UTF-8 bytes end to end in one arena, and an
+/// open-addressing hash table of ids to find them again (about 12 bytes a string beside its
+/// bytes; a `[String: UInt32]` beside a `[String]` takes over a hundred). Strings are told apart
+/// by their bytes, so each comes back exactly as it was given.
 struct Interner: Sendable {
-    private var strings: [String] = []
-    private var index: [String: UInt32] = [:]
+    private var bytes: [UInt8] = []
+    /// End of each string in `bytes`, by id.
+    private var ends: [UInt32] = []
+    /// The id + 1 of a string at (or after) its hash's slot, 0 for an empty slot; a power of two
+    /// long and at most half full.
+    private var slots: [UInt32] = []
     /// The last string interned: consecutive entries usually share their study and series.
-    private var lastString: String?
-    private var lastID: UInt32 = 0
+    private var lastID: UInt32?
 
     /// With `reserveEmpty`, id 0 is the empty string (so 0 can mean "not known").
     init(reserveEmpty: Bool = false) {
         if reserveEmpty { _ = intern("") }
     }
 
-    subscript(id: UInt32) -> String { strings[Int(id)] }
+    /// How many strings there are (ids are 0..<count).
+    var count: Int { ends.count }
 
-    /// Every string, by id.
-    var all: [String] { strings }
+    subscript(id: UInt32) -> String { withBytes(id) { String(decoding: $0, as: UTF8.self) } }
+
+    /// Calls `body` with the bytes of string `id`.
+    func withBytes<R>(_ id: UInt32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        let i = Int(id)
+        let range = (i == 0 ? 0 : Int(ends[i - 1]))..<Int(ends[i])
+        return bytes.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
+    }
 
     /// The id of a string already interned.
-    func id(of s: String) -> UInt32? { s == lastString ? lastID : index[s] }
+    func id(of s: String) -> UInt32? {
+        var s = s
+        return s.withUTF8 { find($0).id }
+    }
 
     mutating func intern(_ s: String) -> UInt32 {
-        if s == lastString { return lastID }
-        let id: UInt32
-        if let found = index[s] {
-            id = found
-        } else {
-            id = UInt32(strings.count)
-            strings.append(s)
-            index[s] = id
+        var s = s
+        return s.withUTF8 { intern(bytes: $0) }
+    }
+
+    mutating func intern(bytes utf8: UnsafeBufferPointer<UInt8>) -> UInt32 {
+        if let last = lastID, withBytes(last, { Self.equal($0, utf8) }) { return last }
+        let (found, slot) = find(utf8)
+        if let found {
+            lastID = found
+            return found
         }
-        lastString = s
+        let id = UInt32(ends.count)
+        bytes.append(contentsOf: utf8)
+        ends.append(UInt32(bytes.count))
+        if ends.count * 2 > slots.count { rehash() } else { slots[slot] = id + 1 }
         lastID = id
         return id
     }
 
-    var approximateBytes: Int {
-        strings.reduce(0) { $0 + $1.utf8.count + 32 } + index.capacity * 24
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        a.count == b.count && (a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0)
     }
+
+    private static func hash(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+        var h = Hasher()
+        h.combine(bytes: UnsafeRawBufferPointer(b))
+        return h.finalize()
+    }
+
+    /// The id of these bytes if they are interned, and the slot where they are or would go.
+    private func find(_ b: UnsafeBufferPointer<UInt8>) -> (id: UInt32?, slot: Int) {
+        guard !slots.isEmpty else { return (nil, 0) }
+        let mask = slots.count - 1
+        var i = Self.hash(b) & mask
+        while true {
+            let v = slots[i]
+            if v == 0 { return (nil, i) }
+            if withBytes(v - 1, { Self.equal($0, b) }) { return (v - 1, i) }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// A table twice as long, every id in it again.
+    private mutating func rehash() {
+        var table = [UInt32](repeating: 0, count: max(16, slots.count * 2))
+        let mask = table.count - 1
+        for id in 0..<UInt32(ends.count) {
+            var i = withBytes(id) { Self.hash($0) } & mask
+            while table[i] != 0 { i = (i + 1) & mask }
+            table[i] = id + 1
+        }
+        slots = table
+    }
+
+    var approximateBytes: Int {
+        bytes.capacity + ends.capacity * 4 + slots.capacity * 4
+    }
+}
+
+/// Pairs of ids stored once, referred to by number (a row's study and series).
+struct PairTable: Sendable {
+    /// First id in the high half, second in the low, by pair id.
+    private var pairs: [UInt64] = []
+    private var index: [UInt64: UInt32] = [:]
+    private var lastID: UInt32?
+
+    var count: Int { pairs.count }
+    func first(_ id: UInt32) -> UInt32 { UInt32(truncatingIfNeeded: pairs[Int(id)] >> 32) }
+    func second(_ id: UInt32) -> UInt32 { UInt32(truncatingIfNeeded: pairs[Int(id)]) }
+
+    mutating func intern(_ pair: (UInt32, UInt32)) -> UInt32 {
+        let key = UInt64(pair.0) << 32 | UInt64(pair.1)
+        if let last = lastID, pairs[Int(last)] == key { return last }
+        let id: UInt32
+        if let found = index[key] {
+            id = found
+        } else {
+            id = UInt32(pairs.count)
+            pairs.append(key)
+            index[key] = id
+        }
+        lastID = id
+        return id
+    }
+
+    var approximateBytes: Int { pairs.capacity * 8 + index.capacity * 12 }
+}
+
+/// Triples of ids stored once, referred to by number (a row's patient name, patient ID and
+/// modality); id 0 is (0, 0, 0).
+struct TripleTable: Sendable {
+    private struct Triple: Hashable {
+        var a, b, c: UInt32
+    }
+    private var triples: [Triple] = [Triple(a: 0, b: 0, c: 0)]
+    private var index: [Triple: UInt32] = [Triple(a: 0, b: 0, c: 0): 0]
+
+    var count: Int { triples.count }
+    subscript(id: UInt32) -> (UInt32, UInt32, UInt32) {
+        let t = triples[Int(id)]
+        return (t.a, t.b, t.c)
+    }
+
+    mutating func intern(_ t: (UInt32, UInt32, UInt32)) -> UInt32 {
+        let key = Triple(a: t.0, b: t.1, c: t.2)
+        if let found = index[key] { return found }
+        let id = UInt32(triples.count)
+        triples.append(key)
+        index[key] = id
+        return id
+    }
+
+    var approximateBytes: Int { triples.capacity * 12 + index.capacity * 16 }
 }
 
 // MARK: - Filtering without building rows
@@ -475,7 +646,9 @@ extension EntryStore {
         fileprivate let terms: [(negated: Bool, atoms: [AtomTest])]
 
         fileprivate enum AtomTest {
-            case word(bytes: [UInt8], study: [Bool], series: [Bool], summary: [Bool])
+            /// `groups`: by (study, series) pair, whether either UID has the word; `summaries`: by
+            /// summary, whether the patient name or ID has it.
+            case word(bytes: [UInt8], groups: [Bool], summaries: [Bool])
             case kindMask(shift: UInt8, mask: UInt8)
             case modality([Bool])
             case unreadable
@@ -496,13 +669,12 @@ extension EntryStore {
         private func test(_ atom: AtomTest, _ row: Int) -> Bool {
             let s = store
             switch atom {
-            case .word(let bytes, let study, let series, let summary):
-                return study[Int(s.studies[row])] || series[Int(s.series[row])] || summary[Int(s.patientNames[row])]
-                    || summary[Int(s.patientIDs[row])] || s.sopContains(row: row, bytes)
+            case .word(let bytes, let groups, let summaries):
+                return groups[Int(s.groupOf[row])] || summaries[Int(s.summaryID(row))] || s.sopContains(row: row, bytes)
             case .kindMask(let shift, let mask):
                 return mask & (1 << (s.kinds[row] >> shift & 3)) != 0
             case .modality(let table):
-                return table[Int(s.modalities[row])]
+                return table[Int(s.summaryID(row))]
             case .unreadable:
                 return s.kinds[row] & EntryStore.unreadableFlag != 0
             }
@@ -512,18 +684,20 @@ extension EntryStore {
     public func matcher(for filter: FeedFilter) -> Matcher {
         /// Each interned string tested once, in place (ASCII letters folded as they are read).
         func table(_ interner: Interner, _ word: [UInt8], skipFirst: Bool = false) -> [Bool] {
-            interner.all.enumerated().map { i, text in
-                if skipFirst && i == 0 { return false }
-                var text = text
-                return text.withUTF8 { Self.contains($0, word) }
+            (0..<UInt32(interner.count)).map { id in
+                if skipFirst && id == 0 { return false }
+                return interner.withBytes(id) { Self.contains($0, word) }
             }
         }
         func atomTest(_ atom: FeedFilter.Atom) -> Matcher.AtomTest {
             switch atom {
             case .word(let w):
                 let bytes = Array(w.lowercased().utf8)
-                return .word(bytes: bytes, study: table(studyUIDs, bytes), series: table(seriesUIDs, bytes),
-                             summary: table(summaryText, bytes, skipFirst: true))
+                let study = table(studyUIDs, bytes), series = table(seriesUIDs, bytes)
+                let texts = table(summaryText, bytes, skipFirst: true)
+                return .word(bytes: bytes,
+                             groups: (0..<UInt32(groups.count)).map { study[Int(groups.first($0))] || series[Int(groups.second($0))] },
+                             summaries: (0..<UInt32(summaries.count)).map { texts[Int(summaries[$0].0)] || texts[Int(summaries[$0].1)] })
             case .actions(let set):
                 var mask: UInt8 = 0
                 for (i, x) in ChangeFeedAction.allCases.enumerated() where set.contains(x) { mask |= 1 << i }
@@ -533,7 +707,8 @@ extension EntryStore {
                 for (i, x) in ChangeFeedState.allCases.enumerated() where set.contains(x) { mask |= 1 << i }
                 return .kindMask(shift: 2, mask: mask)
             case .modality(let m):
-                return .modality(summaryText.all.enumerated().map { $0.offset != 0 && $0.element.uppercased() == m })
+                let texts = (0..<UInt32(summaryText.count)).map { $0 != 0 && summaryText[$0].uppercased() == m }
+                return .modality((0..<UInt32(summaries.count)).map { texts[Int(summaries[$0].2)] })
             case .unreadable:
                 return .unreadable
             }
@@ -542,7 +717,7 @@ extension EntryStore {
     }
 
     fileprivate func sopContains(row: Int, _ word: [UInt8]) -> Bool {
-        sopBytes.withUnsafeBufferPointer { Self.contains(UnsafeBufferPointer(rebasing: $0[sopRange(row)]), word) }
+        withSOP(at: row) { Self.contains($0, word) }
     }
 
     /// Byte substring test of a lower-cased `needle` in `hay`, folding ASCII capitals of `hay`
