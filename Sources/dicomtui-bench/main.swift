@@ -3,7 +3,6 @@
 //
 //     swift run -c release dicomtui-bench [memory] [fetch] [--entries N]
 //     dicomtui-bench fetch-url URL [--token T] [--api-version v2] [--parallel 4] [--metadata]
-//     dicomtui-bench decode-page FILE [--times N]
 //     dicomtui-bench page-stage decode|ingest|write FILE [--times N]
 //     dicomtui-bench ui-keys --keys SPEC [--entries N] [--rows R] [--cols C]
 //     dicomtui-bench ui-memory [--entries N]
@@ -14,13 +13,11 @@
 //         50 ms added per request, for 4 requests in flight against 1 (the peer).
 // fetch-url:   the in-process fetcher (the one `feed` and the UI use) against a running service,
 //              entries discarded; prints `entries seconds cpu_seconds` (scripts/bench's contender).
-// decode-page: the page decoder alone, N times over a saved page (no network); prints
-//              `entries seconds cpu_seconds` (scripts/bench runs it under callgrind too).
 // page-stage:  one stage of what happens to a page, N times over a saved page, the other
 //              stages done once outside the timing: decode (bytes to entries), ingest (the UI's
 //              update with `.pageLoaded`, each time the page's entries under new sequence
 //              numbers), write (feed's NDJSON writer with metadata, into a reused buffer);
-//              prints `entries seconds cpu_seconds`.
+//              prints `entries seconds cpu_seconds` (scripts/bench runs it under callgrind too).
 // ui-keys:     key press to finished frame in process: N entries (default 1,000,000) loaded the
 //              way the app loads pages, then each key of SPEC through `update` and
 //              `MainScreen.render` into a MemoryTerminal; prints `key LABEL GROUP FIRST LAST`
@@ -200,19 +197,6 @@ func fetchURL(_ url: String, token: String, apiVersion: APIVersion, parallel: In
     if failed.value > 0 { exit(1) }
 }
 
-/// `decode-page`: `ChangeFeedClient.decodePage` over the same bytes `times` times.
-func decodePage(file: String, times: Int) throws {
-    let data = try Data(contentsOf: URL(fileURLWithPath: file))
-    var entries = 0
-    let cpu0 = cpuSeconds()
-    let start = ContinuousClock.now
-    for _ in 0..<times {
-        entries += try ChangeFeedClient.decodePage(data).count
-    }
-    let seconds = (ContinuousClock.now - start) / .seconds(1)
-    print("\(entries) \(seconds) \(cpuSeconds() - cpu0)")
-}
-
 /// `page-stage`: see the header.
 func pageStage(_ stage: String, file: String, times: Int) throws {
     let data = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -285,11 +269,6 @@ if args.first == "fetch-url" {
 if args.first == "page-stage", args.count > 2 {
     let times = Int(option("--times", in: &args) ?? "1") ?? 1
     try pageStage(args[1], file: args[2], times: times)
-    exit(0)
-}
-if args.first == "decode-page", args.count > 1 {
-    let times = Int(option("--times", in: &args) ?? "1") ?? 1
-    try decodePage(file: args[1], times: times)
     exit(0)
 }
 if args.first == "ui-keys" {
