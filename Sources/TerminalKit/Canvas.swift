@@ -36,7 +36,7 @@ public struct Canvas: Sendable, Equatable {
     public mutating func draw(_ text: String, row: Int, col: Int, maxWidth: Int? = nil, style: Style = .plain) -> Int {
         guard row >= 0, row < rows, col < cols else { return 0 }
         let limit = maxWidth.map { min(cols, col + $0) } ?? cols
-        if let used = drawPrintableASCII(text, row: row, col: col, limit: limit, style: style) { return used }
+        if let used = drawNarrow(text, row: row, col: col, limit: limit, style: style) { return used }
         var x = col
         var lastDrawn: Int? = nil          // where the previous glyph of this call landed
         /// Draws one grapheme; false when it does not fit.
@@ -110,22 +110,20 @@ public struct Canvas: Sendable, Equatable {
     /// The one-character strings of printable ASCII (small strings: no allocation per cell).
     private static let asciiGlyphs: [String] = (0..<128).map { String(UnicodeScalar(UInt8($0))) }
 
-    /// Most of what a frame draws (numbers, times, UIDs, labels) is printable ASCII: one cell a
-    /// byte, nothing to sanitize or measure. Draws such a text byte by byte and returns the
-    /// cells used; nil (nothing drawn) for any other text, which takes the grapheme path.
-    private mutating func drawPrintableASCII(_ text: String, row: Int, col: Int, limit: Int, style: Style) -> Int? {
-        var text = text
-        return text.withUTF8 { bytes -> Int? in
-            for b in bytes where b < 0x20 || b > 0x7E { return nil }
-            let glyphs = Self.asciiGlyphs
-            var x = col
-            for b in bytes {
-                if x + 1 > limit { break }
-                if x >= 0 { put(glyphs[Int(b)], width: 1, row: row, col: x, style: style) }
-                x += 1
-            }
-            return max(0, x - col)
+    /// Most of what a frame draws (numbers, times, UIDs, labels) is text whose every scalar is a
+    /// one-cell glyph on its own (`TextWidth.narrowScalarCount`): nothing to sanitize, measure or
+    /// group. Draws such a text scalar by scalar and returns the cells used; nil (nothing drawn)
+    /// for any other text, which takes the grapheme path.
+    private mutating func drawNarrow(_ text: String, row: Int, col: Int, limit: Int, style: Style) -> Int? {
+        guard TextWidth.narrowScalarCount(text) != nil else { return nil }
+        let glyphs = Self.asciiGlyphs
+        var x = col
+        for s in text.unicodeScalars {
+            if x + 1 > limit { break }
+            if x >= 0 { put(s.value < 0x80 ? glyphs[Int(s.value)] : String(Character(s)), width: 1, row: row, col: x, style: style) }
+            x += 1
         }
+        return max(0, x - col)
     }
 
     private mutating func put(_ text: String, width: Int, row: Int, col: Int, style: Style) {

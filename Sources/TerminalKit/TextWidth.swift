@@ -34,8 +34,36 @@ public enum TextWidth {
         return width
     }
 
+    /// The number of scalars of `text` when each of them is a one-cell glyph on its own (printable
+    /// ASCII, Latin-1 and the spacing letters and symbols below U+0300, and the few symbols the
+    /// views draw: `…`, arrows, box drawing, `▸ ▾ ● •`), else nil. No scalar in that set joins
+    /// another into one grapheme or takes two cells, so such text, most of what a frame holds,
+    /// is measured, cut and drawn scalar by scalar without the grapheme walk.
+    public static func narrowScalarCount(_ text: String) -> Int? {
+        var ascii = true
+        var count = 0
+        for b in text.utf8 {
+            if b >= 0x80 { ascii = false; break }
+            if b < 0x20 || b == 0x7F { return nil }
+            count += 1
+        }
+        if ascii { return count }
+        count = 0
+        for s in text.unicodeScalars {
+            let v = s.value
+            switch v {
+            case 0x20...0x7E, 0xA0...0x2FF, 0x2026, 0x2022, 0x2190...0x2193, 0x2500...0x257F, 0x25B8, 0x25BE, 0x25CF:
+                count += 1
+            default:
+                return nil
+            }
+        }
+        return count
+    }
+
     /// Cells taken by a whole string.
     public static func of(_ text: String) -> Int {
+        if let n = narrowScalarCount(text) { return n }
         var total = 0
         for ch in text { total += of(ch) }
         return total
@@ -45,6 +73,7 @@ public enum TextWidth {
     /// straddle the limit is left out whole.
     public static func prefix(_ text: String, fitting width: Int) -> String {
         guard width > 0 else { return "" }
+        if let n = narrowScalarCount(text) { return n <= width ? text : String(text.unicodeScalars.prefix(width)) }
         var used = 0
         var end = text.startIndex
         for i in text.indices {
@@ -59,6 +88,7 @@ public enum TextWidth {
     /// The longest suffix of `text` that fits in `width` cells.
     public static func suffix(_ text: String, fitting width: Int) -> String {
         guard width > 0 else { return "" }
+        if let n = narrowScalarCount(text) { return n <= width ? text : String(text.unicodeScalars.suffix(width)) }
         var used = 0
         var start = text.endIndex
         var i = text.endIndex
