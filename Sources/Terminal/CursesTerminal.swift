@@ -172,24 +172,38 @@ public final class CursesTerminal: TerminalDevice {
         let sameShape = lastFrame.map { $0.rows == canvas.rows && $0.cols == canvas.cols } ?? false
         let full = needsFullRepaint || !sameShape || canvas.rows > screenRows || canvas.cols > screenCols
         if full { werase(win) }
-        for y in 0..<rows {
-            var x = 0
-            while x < cols {
-                let cell = canvas[y, x]
-                let wide = x + 1 < canvas.cols && canvas[y, x + 1].isContinuation
-                let span = wide ? 2 : 1
-                defer { x += span }
-                if cell.isContinuation { continue }           // an orphan half: leave it to curses
-                if !full, let last = lastFrame, last[y, x] == cell,
-                   x + 1 >= canvas.cols || last[y, x + 1].isContinuation == wide,
-                   !wide || last[y, x + 1] == canvas[y, x + 1] {
-                    continue                                    // unchanged since the last frame
-                }
-                if full && cell == .blank { continue }
-                if x + span > cols {                            // a wide glyph cut by the screen edge
-                    draw(" ", cells: 1, style: cell.style, y: y, x: x, win: win)
-                } else {
-                    draw(cell.text, cells: span, style: cell.style, y: y, x: x, win: win)
+        // The cells read in place (no copy of each cell, nor of its text, on every frame).
+        let previous = full ? nil : lastFrame
+        canvas.cells.withUnsafeBufferPointer { now in
+            (previous?.cells ?? []).withUnsafeBufferPointer { before in
+                let width = canvas.cols
+                for y in 0..<rows {
+                    let row = y * width
+                    if before.count == now.count {
+                        // A row that has not changed at all is passed over in one comparison a cell.
+                        var same = true
+                        for k in row..<row + width where now[k] != before[k] { same = false; break }
+                        if same { continue }
+                    }
+                    var x = 0
+                    while x < cols {
+                        let cell = now[row + x]
+                        let wide = x + 1 < width && now[row + x + 1].isContinuation
+                        let span = wide ? 2 : 1
+                        defer { x += span }
+                        if cell.isContinuation { continue }           // an orphan half: leave it to curses
+                        if before.count == now.count, before[row + x] == cell,
+                           x + 1 >= width || before[row + x + 1].isContinuation == wide,
+                           !wide || before[row + x + 1] == now[row + x + 1] {
+                            continue                                    // unchanged since the last frame
+                        }
+                        if full && cell == .blank { continue }
+                        if x + span > cols {                            // a wide glyph cut by the screen edge
+                            draw(" ", cells: 1, style: cell.style, y: y, x: x, win: win)
+                        } else {
+                            draw(cell.text, cells: span, style: cell.style, y: y, x: x, win: win)
+                        }
+                    }
                 }
             }
         }
@@ -342,6 +356,17 @@ public final class CursesTerminal: TerminalDevice {
     // MARK: - Drawing
 
     private func draw(_ text: String, cells: Int, style: Style, y: Int, x: Int, win: UnsafeMutablePointer<WINDOW>) {
+        // Printable ASCII in one cell (most of a frame): nothing for CellGlyph to decide, no arrays.
+        if cells == 1, text.utf8.count == 1, let b = text.utf8.first, b >= 0x20, b < 0x7F {
+            let (attrs, pair) = attributes(for: style)
+            var cc = cchar_t()
+            var wide: (wchar_t, wchar_t) = (wchar_t(b), 0)
+            withUnsafePointer(to: &wide) { p in
+                p.withMemoryRebound(to: wchar_t.self, capacity: 2) { _ = setcchar(&cc, $0, attrs, pair, nil) }
+            }
+            _ = mvwadd_wch(win, Int32(y), Int32(x), &cc)
+            return
+        }
         let glyph = CellGlyph.resolve(text, cells: cells, unicode: localeIsUTF8) { Int(wcwidth(wchar_t(bitPattern: $0))) }
         let (attrs, pair) = attributes(for: style)
         var cc = cchar_t()
