@@ -25,9 +25,11 @@
 ///   ceiling or above lifts it (the limit has moved) and growth goes on as before. Under a
 ///   fixed limit of N requests the width thus settles between N/2 and N + 1, and tries N + 1
 ///   less and less often.
+/// - **Alone.** A congestion answer to a request that was alone in flight (the first page, the
+///   last one, a width of 1) says nothing about concurrency: nothing moves.
 /// - **Absorbed.** `congested` says whether the answer was absorbed (the width was cut for it,
-///   or it was part of the last cut's window): the fetcher retries those quietly. At width 1
-///   with nothing else in flight there is nothing to absorb, and the answer is the user's news.
+///   or it was part of the last cut's window): the fetcher retries those quietly. An answer to a
+///   request alone in flight is not absorbed: it is the user's news.
 ///
 /// **Pinned** (`--parallel N`): the width is N and nothing moves it.
 public struct ConcurrencyController: Sendable, Equatable {
@@ -101,7 +103,7 @@ public struct ConcurrencyController: Sendable, Equatable {
         responses += 1
         guard isAdaptive else { return false }
         if responses <= holdUntil { return true }
-        guard width > Self.minimum || inFlight > 1 else { return false }
+        guard inFlight > 1 else { return false }
         let refusedAt = width
         if let c = ceiling, refusedAt <= c {
             probeWait = min(probeWait * 2, Self.maxProbeWait)

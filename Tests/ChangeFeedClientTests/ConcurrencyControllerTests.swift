@@ -61,21 +61,32 @@ import Testing
         #expect(taken2)
         #expect(d.width == 2, "4 halves to 2")
         Self.clean(&d, 3)   // the other three in flight at the cut
-        let taken3 = d.congested(inFlight: 1)
+        let taken3 = d.congested(inFlight: 2)
         #expect(taken3)
         #expect(d.width == 1)
         let taken4 = d.congested(inFlight: 2)
-        #expect(taken4, "another request still in flight: absorbed")
+        #expect(taken4, "the other one in flight at that cut: the same event")
+        let taken5 = d.congested(inFlight: 3)
+        #expect(taken5, "several in flight (sent before the cuts): absorbed")
         #expect(d.width == 1, "never below 1")
-        Self.clean(&d, 1)
-        let taken5 = d.congested(inFlight: 1)
-        #expect(!taken5, "alone at width 1 there is nothing to absorb: the user's news")
+        Self.clean(&d, 2)
+        let taken6 = d.congested(inFlight: 1)
+        #expect(!taken6, "a request alone in flight: nothing to absorb, the user's news")
         #expect(d.width == 1)
         // Odd widths round down.
         var e = ConcurrencyController()
         _ = Self.grow(&e, to: 7)
-        e.congested(inFlight: 1)
+        e.congested(inFlight: 7)
         #expect(e.width == 3)
+    }
+
+    @Test func aRefusalOfARequestAloneInFlightMovesNothing() {
+        // The first page (requested alone), or the last: the service's refusal is not about
+        // how many requests this fetcher sends at once.
+        var c = ConcurrencyController()
+        let taken = c.congested(inFlight: 1)
+        #expect(!taken, "reported, not absorbed")
+        #expect(c.width == 4 && c.cuts == 0 && c.ceiling == nil && !c.holding)
     }
 
     @Test func theAnswersOfOneWindowCutOnce() {
