@@ -266,8 +266,9 @@ public struct Fetcher: Sendable {
 
     enum Message: Sendable {
         case event(FetchEvent)
-        /// Slot `k`'s request failed and will be tried again (what `.retrying` says).
-        case retrying(Int, ChangeFeedError, attempt: Int, delay: TimeInterval)
+        /// A request failed and will be tried again (what `.retrying` says): the controller
+        /// hears of it before the user may.
+        case retrying(ChangeFeedError, attempt: Int, delay: TimeInterval)
         case done(Int, Result<PageResult, ChangeFeedError>)
         case cancelled(Int)
     }
@@ -331,7 +332,7 @@ public struct Fetcher: Sendable {
                         do {
                             let page = try await fetchPage(query, gate: gate, emit: { event in
                                 if case .retrying(let e, let attempt, let delay) = event {
-                                    channel.yield(.retrying(k, e, attempt: attempt, delay: delay))
+                                    channel.yield(.retrying(e, attempt: attempt, delay: delay))
                                 } else {
                                     channel.yield(.event(event))
                                 }
@@ -352,7 +353,7 @@ public struct Fetcher: Sendable {
                 switch message {
                 case .event(let e):
                     emit(e)
-                case .retrying(_, let e, let attempt, let delay):
+                case .retrying(let e, let attempt, let delay):
                     if Self.isCongestion(e) {
                         let taken = controller.congested(inFlight: outstanding())
                         if taken && Self.isQuietable(e) && attempt <= quietRefusals {
