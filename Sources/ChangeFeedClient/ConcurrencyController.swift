@@ -4,14 +4,19 @@
 /// A pure value: the pipeline tells it what each response was, and reads `width`. No clock, no
 /// HTTP; the rule is in the counts below.
 ///
-/// **Adaptive** (additive increase, multiplicative decrease):
+/// **Adaptive** (a quick start, then additive increase and multiplicative decrease):
 /// - It starts at `initial` (4) and stays within `minimum...maximum` (1...32).
-/// - **Growth.** A *clean* response (a page answered) counts towards growth only when the fetch
-///   was *latency-bound* as it arrived: every slot of the window was a request still waiting on
-///   the network (none of them a finished page held in the reorder buffer behind a slower one,
-///   and not the last few pages of the run). Once `width` such responses have come in since the
-///   width last changed (about one round trip at the current width), the width grows by one.
-///   Responses that are not latency-bound neither count nor reset the count.
+/// - **Latency-bound.** A *clean* response (a page answered) counts towards growth only when the
+///   fetch was latency-bound as it arrived: every slot of the window was a request still out
+///   (none of them a finished page held in the reorder buffer behind a slower one, and not the
+///   last few pages of the run), and the answer took at most twice the fastest round trip of
+///   the run. An answer that took longer queued somewhere (for the CPU here, with the page
+///   decoded, or at the service): more requests would only queue longer. Responses that are not
+///   latency-bound neither count nor reset the count.
+/// - **Start.** Until the first congestion answer, each counted response adds one (the width
+///   about doubles each round trip, as TCP's slow start does), up to the cap.
+/// - **Growth.** After the first cut, once `width` counted responses have come in since the
+///   width last changed (about one round trip at the current width), it grows by one.
 /// - **Cut.** A *congestion* answer (429, 503, a timeout or a reset connection) halves the width
 ///   (rounding down, never below 1) and starts a *hold*: the answers still due from the requests
 ///   that were in flight at the cut were sent at the old width, so they tell nothing about the
@@ -59,6 +64,10 @@ public struct ConcurrencyController: Sendable, Equatable {
     private(set) var responses = 0
     /// Responses up to this count belong to the window of the last cut.
     private(set) var holdUntil = 0
+    /// No congestion answer yet: each counted response adds one.
+    public private(set) var startingUp = true
+    /// The fastest round trip of a clean answer so far.
+    public private(set) var fastest: Duration?
 
     /// `pinned` nil: adaptive. A pinned width is clamped to `minimum...maximum`.
     public init(pinned: Int? = nil) {
@@ -77,10 +86,19 @@ public struct ConcurrencyController: Sendable, Equatable {
     /// True while the answers of the last cut's window are still coming in.
     public var holding: Bool { responses < holdUntil }
 
-    /// A page came back. `latencyBound`: every slot of the window was waiting on the network.
-    public mutating func clean(latencyBound: Bool) {
+    /// A page came back. `latencyBound`: every slot of the window was a request still out.
+    /// `roundTrip`: how long its request took, from sending to the page decoded (nil: unknown,
+    /// e.g. it was retried); one more than twice the fastest makes it not latency-bound.
+    public mutating func clean(latencyBound: Bool, roundTrip: Duration? = nil) {
         responses += 1
-        guard isAdaptive, responses > holdUntil, latencyBound else { return }
+        guard isAdaptive else { return }
+        if let roundTrip, fastest.map({ roundTrip < $0 }) ?? true { fastest = roundTrip }
+        guard responses > holdUntil, latencyBound else { return }
+        if let roundTrip, let fastest, roundTrip > fastest * 2 { return }
+        if startingUp {
+            width = min(width + 1, Self.maximum)
+            return
+        }
         streak += 1
         if let c = ceiling, width >= c {
             // Probing at the width refused last: a clean window there means the limit moved.
@@ -114,6 +132,7 @@ public struct ConcurrencyController: Sendable, Equatable {
         width = max(Self.minimum, refusedAt / 2)
         streak = 0
         holdUntil = responses + max(0, inFlight - 1)
+        startingUp = false
         cuts += 1
         return true
     }

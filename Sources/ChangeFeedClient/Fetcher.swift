@@ -266,10 +266,12 @@ public struct Fetcher: Sendable {
 
     enum Message: Sendable {
         case event(FetchEvent)
-        /// A request failed and will be tried again (what `.retrying` says): the controller
-        /// hears of it before the user may.
-        case retrying(ChangeFeedError, attempt: Int, delay: TimeInterval)
-        case done(Int, Result<PageResult, ChangeFeedError>)
+        /// Slot `k`'s request failed and will be tried again (what `.retrying` says): the
+        /// controller hears of it before the user may.
+        case retrying(Int, ChangeFeedError, attempt: Int, delay: TimeInterval)
+        /// Slot `k` is done; a page comes with how long it took, from its request to the page
+        /// decoded.
+        case done(Int, Result<PageResult, ChangeFeedError>, Duration = .zero)
         case cancelled(Int)
     }
 
@@ -299,9 +301,9 @@ public struct Fetcher: Sendable {
     /// retried. The first page is requested alone, so that a one-page feed or a request the
     /// service refuses costs one request, not several.
     ///
-    /// The controller hears every answer: each page (clean; latency-bound when every slot of
-    /// the window was still waiting on the network) and each retry of a 429, 503, timeout or
-    /// reset (congestion). It only ever changes how many slots `topUp` fills: requests already
+    /// The controller hears every answer: each page (clean, with how long it took; see the
+    /// controller for when it counts as latency-bound) and each retry of a 429, 503, timeout
+    /// or reset (congestion). It only ever changes how many slots `topUp` fills: requests already
     /// sent are not withdrawn.
     private func pipeline(_ plan: Plan, gate: RequestGate, progress: inout ProgressCounter,
                           _ emit: @Sendable (FetchEvent) -> Void) async throws {
@@ -318,6 +320,7 @@ public struct Fetcher: Sendable {
             var blocked = false   // a slot failed for good: request nothing more
             var buffer: [Int: Result<PageResult, ChangeFeedError>] = [:]
             var absorbed = 0      // refusals retried without a `.retrying` event
+            var retried: Set<Int> = []   // slots retried and not done: their time says nothing
 
             // The window: the first page goes alone; after it, `width` slots from `next` on.
             func ahead() -> Int { next == 0 ? 1 : controller.width }
@@ -330,14 +333,15 @@ public struct Fetcher: Sendable {
                     let query = plan.query(k)
                     group.addTask { [self] in
                         do {
+                            let sent = ContinuousClock.now
                             let page = try await fetchPage(query, gate: gate, emit: { event in
                                 if case .retrying(let e, let attempt, let delay) = event {
-                                    channel.yield(.retrying(e, attempt: attempt, delay: delay))
+                                    channel.yield(.retrying(k, e, attempt: attempt, delay: delay))
                                 } else {
                                     channel.yield(.event(event))
                                 }
                             })
-                            channel.yield(.done(k, .success(page)))
+                            channel.yield(.done(k, .success(page), ContinuousClock.now - sent))
                         } catch let e as ChangeFeedError {
                             channel.yield(.done(k, .failure(e)))
                         } catch {
@@ -353,7 +357,8 @@ public struct Fetcher: Sendable {
                 switch message {
                 case .event(let e):
                     emit(e)
-                case .retrying(let e, let attempt, let delay):
+                case .retrying(let k, let e, let attempt, let delay):
+                    retried.insert(k)
                     if Self.isCongestion(e) {
                         let taken = controller.congested(inFlight: outstanding())
                         if taken && Self.isQuietable(e) && attempt <= quietRefusals {
@@ -364,11 +369,12 @@ public struct Fetcher: Sendable {
                     emit(.retrying(e, attempt: attempt, delay: delay))
                 case .cancelled:
                     continue
-                case .done(let k, let result):
+                case .done(let k, let result, let took):
                     if case .failure = result {
                         blocked = true
                     } else {
-                        controller.clean(latencyBound: outstanding() >= ahead())
+                        let roundTrip = retried.remove(k) == nil ? took : nil
+                        controller.clean(latencyBound: outstanding() >= ahead(), roundTrip: roundTrip)
                     }
                     buffer[k] = result
                     // Hand over every page that is now next in line.

@@ -46,9 +46,10 @@ import Testing
             #expect(last.adaptive && all.allSatisfy(\.adaptive))
             #expect(last.absorbedRefusals >= 1 && last.absorbedRefusals <= refused)
             // Settled at or near the limit, nowhere near the cap: the refused width is limit + 1,
-            // and after a cut it is probed again less and less often.
+            // and after a cut it is probed again less and less often. (Before the first refusal
+            // the width grows fast: on a slow machine the first requests may not overlap.)
             let widths = all.map(\.width)
-            #expect(widths.max()! <= limit + 3, "\(widths)")
+            #expect(widths.max()! <= 2 * (limit + 1), "\(widths)")
             #expect((1...(limit + 1)).contains(last.width), "\(widths)")
             #expect(widths.filter { $0 <= limit }.count * 4 >= widths.count * 3, "mostly within the limit: \(widths)")
             #expect(refused <= 12, "a few probes, not a storm: \(refused) refused; widths \(widths)")
@@ -57,7 +58,7 @@ import Testing
 
     @Test(arguments: APIVersion.allCases)
     func withLatencyAndNoLimitTheWidthGrowsPastFour(version: APIVersion) async throws {
-        try await withFeed(try Self.options(entries: 2_000, faults: "latency=20"), version: version) { feed in
+        try await withFeed(try Self.options(entries: 2_000, faults: "latency=50"), version: version) { feed in
             let truth = FetcherPipelineTests.truth(feed, version)
             let reports = ProgressLog()
             var fetcher = feed.fetcher(pageSize: 20)
@@ -67,7 +68,8 @@ import Testing
             #expect(log.stopped == nil && log.retries.isEmpty)
             expectSameEntries(log.entries, truth)
             let widths = reports.list.filter { !$0.byTime }.map(\.width)
-            // About 100 pages: 4 + 5 + 6 + 7 latency-bound answers take it to 8 and more.
+            // About 100 pages: until a refusal each latency-bound answer adds one, so 4 of them
+            // take it to 8 (an answer that took more than twice the fastest does not count).
             #expect(widths.max()! >= 8, "\(widths)")
             #expect(widths.allSatisfy { (1...32).contains($0) })
             #expect(zip(widths, widths.dropFirst()).allSatisfy { $1 >= $0 }, "no refusal, no cut: \(widths)")

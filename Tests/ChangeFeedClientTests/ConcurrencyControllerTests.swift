@@ -18,30 +18,69 @@ import Testing
         return n
     }
 
-    @Test func startsAtFourAdaptive() {
-        let c = ConcurrencyController()
-        #expect(c.width == 4 && c.isAdaptive && c.ceiling == nil && c.cuts == 0)
+    /// A controller past its start: grown to 8, refused there (cut to 4, ceiling 8), and the
+    /// seven other answers of that window in.
+    static func pastTheStart() -> ConcurrencyController {
+        var c = ConcurrencyController()
+        _ = grow(&c, to: 8)
+        c.congested(inFlight: 8)
+        clean(&c, 7)
+        return c
     }
 
-    @Test func cleanLatencyBoundAnswersGrowItByOneAWindowAtATime() {
+    @Test func startsAtFourAdaptive() {
+        let c = ConcurrencyController()
+        #expect(c.width == 4 && c.isAdaptive && c.ceiling == nil && c.cuts == 0 && c.startingUp)
+    }
+
+    @Test func untilTheFirstRefusalEachCleanAnswerAddsOne() {
         var c = ConcurrencyController()
+        Self.clean(&c, 1)
+        #expect(c.width == 5)
+        #expect(Self.grow(&c, to: 32) == 27, "about doubling each round trip")
+        Self.clean(&c, 10)
+        #expect(c.width == 32)
+        c.congested(inFlight: 32)
+        #expect(!c.startingUp && c.width == 16)
+    }
+
+    @Test func afterTheFirstCutCleanAnswersGrowItByOneAWindowAtATime() {
+        var c = Self.pastTheStart()
+        #expect(c.width == 4 && !c.startingUp)
         Self.clean(&c, 3)
         #expect(c.width == 4, "three answers are less than a window of four")
         Self.clean(&c, 1)
         #expect(c.width == 5, "a window of four clean answers adds one")
         Self.clean(&c, 5)
         #expect(c.width == 6, "the next step takes a window at the new width")
-        #expect(Self.grow(&c, to: 10) == 6 + 7 + 8 + 9)
+        #expect(Self.grow(&c, to: 7) == 6)
     }
 
     @Test func answersThatAreNotLatencyBoundNeitherCountNorReset() {
-        var c = ConcurrencyController()
-        Self.clean(&c, 100, latencyBound: false)
-        #expect(c.width == 4, "the reorder buffer or the end of the run was the bottleneck: no growth")
+        var s = ConcurrencyController()
+        Self.clean(&s, 100, latencyBound: false)
+        #expect(s.width == 4, "the reorder buffer or the end of the run was the bottleneck: no growth")
+        var c = Self.pastTheStart()
         Self.clean(&c, 3)
         Self.clean(&c, 10, latencyBound: false)
         Self.clean(&c, 1)
         #expect(c.width == 5, "the three before and the one after add up to a window")
+    }
+
+    @Test func anAnswerThatQueuedIsNotLatencyBound() {
+        var c = ConcurrencyController()
+        c.clean(latencyBound: true, roundTrip: .milliseconds(50))
+        #expect(c.width == 5 && c.fastest == .milliseconds(50))
+        c.clean(latencyBound: true, roundTrip: .milliseconds(101))
+        #expect(c.width == 5, "more than twice the fastest: it waited for the CPU or the service, not the wire")
+        c.clean(latencyBound: true, roundTrip: .milliseconds(100))
+        #expect(c.width == 6, "twice the fastest still counts")
+        c.clean(latencyBound: true, roundTrip: .milliseconds(40))
+        #expect(c.width == 7 && c.fastest == .milliseconds(40))
+        c.clean(latencyBound: true, roundTrip: .milliseconds(81))
+        #expect(c.width == 7, "measured against the fastest so far")
+        c.clean(latencyBound: true)
+        #expect(c.width == 8, "a time not known (the page was retried) does not hold it back")
     }
 
     @Test func neverExceedsTheCap() {
