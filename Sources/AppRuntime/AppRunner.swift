@@ -265,7 +265,8 @@ final class AppRunner {
             let events = self.events
             fetcher.onProgress = { p in
                 events.post(.progress(FetchRate(pagesPerSecond: p.pagesPerSecond, entriesPerSecond: p.entriesPerSecond,
-                                                fraction: p.fraction, fractionIsEstimate: p.fractionIsEstimate)))
+                                                fraction: p.fraction, fractionIsEstimate: p.fractionIsEstimate,
+                                                inFlight: p.inFlight, width: p.width)))
             }
             let tokens = self.tokens
             fetchTask = Task.detached { [fetcher] in

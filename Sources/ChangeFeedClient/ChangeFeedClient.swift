@@ -46,6 +46,9 @@ public final class ChangeFeedClient: Sendable {
         // Fail a refused connection at once: the fetcher retries with its own backoff and
         // reports each attempt, instead of the pool retrying silently until the connect timeout.
         config.connectionPool.retryConnectionEstablishment = false
+        // Room for the fetcher's widest pipeline and a request or two beside it (the pool's
+        // default, 8, queued every request past the eighth: adaptive concurrency stalled there).
+        config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = ConcurrencyController.maximum + 4
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 

@@ -29,12 +29,27 @@ public struct FetchProgress: Sendable, Equatable {
     public var fraction: Double?
     /// True when `fraction` is a sequence-based guess (v2), false when it is exact (v1).
     public var fractionIsEstimate: Bool
+    /// Page requests in flight right after this page was handed over (0 at the end).
+    public var inFlight: Int
+    /// How many the fetcher keeps in flight now: the concurrency controller's width (pinned by
+    /// `--parallel`, or adaptive; 1 while v2 pages by time, which is sequential).
+    public var width: Int
+    /// The width adapts (no `--parallel`).
+    public var adaptive: Bool
+    /// Refusals (429, 503) the adaptive controller absorbed in this run: retried without a
+    /// `.retrying` event, the width cut back instead.
+    public var absorbedRefusals: Int
+    /// v2's newest part, paged by time: one request at a time, whatever the width was.
+    public var byTime: Bool
 
     public init(pages: Int, entries: Int, elapsed: TimeInterval, pagesPerSecond: Double, entriesPerSecond: Double,
-                entriesUpperBound: Int64?, fraction: Double?, fractionIsEstimate: Bool) {
+                entriesUpperBound: Int64?, fraction: Double?, fractionIsEstimate: Bool,
+                inFlight: Int = 0, width: Int = 1, adaptive: Bool = false, absorbedRefusals: Int = 0, byTime: Bool = false) {
         self.pages = pages; self.entries = entries; self.elapsed = elapsed
         self.pagesPerSecond = pagesPerSecond; self.entriesPerSecond = entriesPerSecond
         self.entriesUpperBound = entriesUpperBound; self.fraction = fraction; self.fractionIsEstimate = fractionIsEstimate
+        self.inFlight = inFlight; self.width = width; self.adaptive = adaptive; self.absorbedRefusals = absorbedRefusals
+        self.byTime = byTime
     }
 }
 
@@ -55,6 +70,9 @@ struct ProgressCounter {
     var entries = 0
     var firstSequence: Int64?
     var lastSequence: Int64?
+    /// The width adapts; refusals it absorbed so far (the pipeline counts them).
+    var adaptive = false
+    var absorbedRefusals = 0
 
     init(sequenceMode: Bool, latest: Int64?, base: Int64, limit: Int, openEnded: Bool) {
         self.sequenceMode = sequenceMode; self.latest = latest; self.base = base; self.limit = limit
@@ -84,6 +102,7 @@ struct ProgressCounter {
         }
         return FetchProgress(pages: pages, entries: entries, elapsed: elapsed,
                              pagesPerSecond: rate(pages), entriesPerSecond: rate(entries),
-                             entriesUpperBound: upper, fraction: fraction, fractionIsEstimate: estimate)
+                             entriesUpperBound: upper, fraction: fraction, fractionIsEstimate: estimate,
+                             adaptive: adaptive, absorbedRefusals: absorbedRefusals)
     }
 }

@@ -58,9 +58,14 @@ public struct Fetcher: Sendable {
     public var endTime: Timestamp?
     /// Seconds a row may take to become visible after its timestamp (`--late-window`).
     public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
-    /// Page requests in flight at once (`--parallel`); 1 is the plain sequential walk.
-    /// Clamped to 1...32.
-    public var parallel: Int = 4
+    /// Page requests in flight at once (`--parallel`): nil adapts to what the service and the
+    /// network allow (`ConcurrencyController`: from 4, up to 32, cut back on 429, 503, timeouts
+    /// and resets); a number pins it (1 is the plain sequential walk). Clamped to 1...32.
+    public var parallel: Int?
+    /// Adaptive mode: a request refused with 429 or 503 up to this many times in a row, while
+    /// the controller absorbs the refusal (it cuts the width for it), is retried without a
+    /// `.retrying` event: the refusal is the controller's probe, not the user's news.
+    public var quietRefusals = 3
     /// A 200 that is not change-feed JSON this many times in a row for one request stops the run.
     public var maxMalformedAttempts = 5
     /// A request that keeps failing with errors worth retrying (network, 5xx, 429, …) stops the
@@ -107,6 +112,7 @@ public struct Fetcher: Sendable {
             emit(.latest(sequence: sequence, timestamp: newest))
             var progress = ProgressCounter(sequenceMode: client.apiVersion.isSequenceMode, latest: sequence,
                                            base: start.afterSequence, limit: pageSize, openEnded: endTime == nil)
+            progress.adaptive = parallel == nil
             if client.apiVersion.isSequenceMode {
                 let plan = sequencePlan(latest: sequence)
                 progress.windows = plan.windows
@@ -200,7 +206,14 @@ public struct Fetcher: Sendable {
             let query = PageQuery(offset: skip, limit: pageSize, includeMetadata: includeMetadata, startTime: t, endTime: endTime)
             let page = try await fetchPage(query, gate: gate, emit: emit)
             emit(.page(page.entries, unreadable: page.unreadable))
-            if let onProgress { onProgress(progress.add(page)) }
+            if let onProgress {
+                // Paging by time is sequential: each request starts where the last one ended.
+                var p = progress.add(page)
+                p.inFlight = page.rows < pageSize ? 0 : 1
+                p.width = 1
+                p.byTime = true
+                onProgress(p)
+            }
             if page.rows < pageSize { return }
             // Where the rows at the last known timestamp begin: elements with an unknown time
             // stand where the page put them, between their neighbours.
@@ -253,18 +266,50 @@ public struct Fetcher: Sendable {
 
     enum Message: Sendable {
         case event(FetchEvent)
-        case done(Int, Result<PageResult, ChangeFeedError>)
+        /// Slot `k`'s request failed and will be tried again (what `.retrying` says): the
+        /// controller hears of it before the user may.
+        case retrying(Int, ChangeFeedError, attempt: Int, delay: TimeInterval)
+        /// Slot `k` is done; a page comes with how long it took, from its request to the page
+        /// decoded.
+        case done(Int, Result<PageResult, ChangeFeedError>, Duration = .zero)
         case cancelled(Int)
     }
 
-    /// Runs the offset-paged requests of `plan`, up to `parallel` in flight, and hands the
-    /// pages over strictly in slot order: what `emit` receives is the same as with
-    /// `parallel = 1`, also when requests are retried. The first page is requested alone, so
-    /// that a one-page feed or a request the service refuses costs one request, not `parallel`.
+    /// An answer that says the service or the network is overloaded: the concurrency
+    /// controller cuts back on it.
+    static func isCongestion(_ e: ChangeFeedError) -> Bool {
+        switch e {
+        case .throttled, .network: true
+        case .server(let status, _): status == 503
+        default: false
+        }
+    }
+
+    /// A congestion answer the adaptive fetcher may retry without telling (429, 503): a
+    /// network error is told, since it may be the network going away rather than load.
+    static func isQuietable(_ e: ChangeFeedError) -> Bool {
+        switch e {
+        case .throttled: true
+        case .server(let status, _): status == 503
+        default: false
+        }
+    }
+
+    /// Runs the offset-paged requests of `plan`, as many in flight as the concurrency
+    /// controller says (`parallel`, or adaptive), and hands the pages over strictly in slot
+    /// order: what `emit` receives is the same as with `parallel = 1`, also when requests are
+    /// retried. The first page is requested alone, so that a one-page feed or a request the
+    /// service refuses costs one request, not several.
+    ///
+    /// The controller hears every answer: each page (clean, with how long it took; see the
+    /// controller for when it counts as latency-bound) and each retry of a 429, 503, timeout
+    /// or reset (congestion). It only ever changes how many slots `topUp` fills: requests already
+    /// sent are not withdrawn.
     private func pipeline(_ plan: Plan, gate: RequestGate, progress: inout ProgressCounter,
                           _ emit: @Sendable (FetchEvent) -> Void) async throws {
         guard plan.hasSlot(0) else { return }
-        let width = min(max(parallel, 1), 32)
+        var controller = ConcurrencyController(pinned: parallel)
+        let quietRefusals = self.quietRefusals
         let onProgress = self.onProgress
         let (stream, channel) = AsyncStream.makeStream(of: Message.self)
         defer { channel.finish() }
@@ -274,17 +319,29 @@ public struct Fetcher: Sendable {
             var issued = 0        // slots requested so far (0..<issued)
             var blocked = false   // a slot failed for good: request nothing more
             var buffer: [Int: Result<PageResult, ChangeFeedError>] = [:]
+            var absorbed = 0      // refusals retried without a `.retrying` event
+            var retried: Set<Int> = []   // slots retried and not done: their time says nothing
+
+            // The window: the first page goes alone; after it, `width` slots from `next` on.
+            func ahead() -> Int { next == 0 ? 1 : controller.width }
+            // Requests sent and not answered for good (finished pages wait in `buffer`).
+            func outstanding() -> Int { issued - next - buffer.count }
 
             func topUp() {
-                // The first page goes alone; after it, up to `width` slots ahead of `next`.
-                let ahead = next == 0 ? 1 : width
-                while !blocked, issued < next + ahead, plan.hasSlot(issued) {
+                while !blocked, issued < next + ahead(), plan.hasSlot(issued) {
                     let k = issued
                     let query = plan.query(k)
                     group.addTask { [self] in
                         do {
-                            let page = try await fetchPage(query, gate: gate, emit: { channel.yield(.event($0)) })
-                            channel.yield(.done(k, .success(page)))
+                            let sent = ContinuousClock.now
+                            let page = try await fetchPage(query, gate: gate, emit: { event in
+                                if case .retrying(let e, let attempt, let delay) = event {
+                                    channel.yield(.retrying(k, e, attempt: attempt, delay: delay))
+                                } else {
+                                    channel.yield(.event(event))
+                                }
+                            })
+                            channel.yield(.done(k, .success(page), ContinuousClock.now - sent))
                         } catch let e as ChangeFeedError {
                             channel.yield(.done(k, .failure(e)))
                         } catch {
@@ -300,10 +357,25 @@ public struct Fetcher: Sendable {
                 switch message {
                 case .event(let e):
                     emit(e)
+                case .retrying(let k, let e, let attempt, let delay):
+                    retried.insert(k)
+                    if Self.isCongestion(e) {
+                        let taken = controller.congested(inFlight: outstanding())
+                        if taken && Self.isQuietable(e) && attempt <= quietRefusals {
+                            absorbed += 1
+                            continue
+                        }
+                    }
+                    emit(.retrying(e, attempt: attempt, delay: delay))
                 case .cancelled:
                     continue
-                case .done(let k, let result):
-                    if case .failure = result { blocked = true }
+                case .done(let k, let result, let took):
+                    if case .failure = result {
+                        blocked = true
+                    } else {
+                        let roundTrip = retried.remove(k) == nil ? took : nil
+                        controller.clean(latencyBound: outstanding() >= ahead(), roundTrip: roundTrip)
+                    }
                     buffer[k] = result
                     // Hand over every page that is now next in line.
                     while let ready = buffer.removeValue(forKey: next) {
@@ -320,9 +392,17 @@ public struct Fetcher: Sendable {
                             }
                             if plan.sequenceMode { emit(.readThrough(plan.through(next))) }
                             next += 1
-                            if let onProgress { onProgress(progress.add(page)) }
-                            if !plan.sequenceMode && page.rows < plan.limit {
-                                // The end of the window; anything fetched past it is dropped.
+                            // v2: the end of the window; anything fetched past it is dropped.
+                            let end = !plan.sequenceMode && page.rows < plan.limit
+                            if !end { topUp() }
+                            if let onProgress {
+                                progress.absorbedRefusals = absorbed
+                                var p = progress.add(page)
+                                p.inFlight = end ? 0 : outstanding()
+                                p.width = controller.width
+                                onProgress(p)
+                            }
+                            if end {
                                 group.cancelAll()
                                 return
                             }

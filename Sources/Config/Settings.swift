@@ -29,8 +29,9 @@ public struct Settings: Sendable, Equatable {
     public var refreshBefore: TimeInterval = TokenTiming.defaultRefreshBefore
     /// Entries per request; nil: the API version's maximum.
     public var pageSize: Int?
-    /// Page requests kept in flight.
-    public var parallel = 4
+    /// Page requests kept in flight: nil adapts (`ConcurrencyController`: from 4, up to 32,
+    /// fewer when the service pushes back); a number (`--parallel`, `parallel:`) pins it.
+    public var parallel: Int?
     public var theme: ColorChoice = .color
 
     // MARK: Set by flags only
@@ -55,6 +56,11 @@ public struct Settings: Sendable, Equatable {
     public var demoTokenLifetime: TimeInterval = 3600
 
     public init() {}
+
+    /// What `parallel` nil means, for help texts: `adaptive, 4 to 32`.
+    public static var adaptiveParallelText: String {
+        "adaptive, \(ConcurrencyController.initial) to \(ConcurrencyController.maximum)"
+    }
 
     /// The settings a profile can hold and the environment and flags override; nil leaves
     /// the setting to the next source down.

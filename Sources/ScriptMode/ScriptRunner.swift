@@ -345,7 +345,7 @@ final class FeedSession: Sendable {
     }
 }
 
-/// `  1,234 entries, 2,000/s` on stderr, rewritten in place (only when stderr is a terminal).
+/// `  1,234 entries, 2,000/s, 8 in flight` on stderr, rewritten in place (only when stderr is a terminal).
 final class ProgressLine: Sendable {
     private let last = Mutex<ContinuousClock.Instant?>(nil)
 
@@ -359,6 +359,7 @@ final class ProgressLine: Sendable {
         guard due else { return }
         var text = "\r\u{1B}[K\(p.entries) entries, \(Int(p.entriesPerSecond))/s"
         if let f = p.fraction { text += String(format: ", %.0f %%%@", f * 100, p.fractionIsEstimate ? " (estimate)" : "") }
+        if p.inFlight > 0 { text += ", \(p.inFlight) in flight" }
         FileHandle.standardError.write(Data(text.utf8))
     }
 

@@ -262,6 +262,7 @@ public enum MainScreen {
             if f.retryAttempt == nil, let rate = f.rate {
                 if let fraction = rate.fraction { left += " \(rate.fractionIsEstimate ? "~" : "")\(Int((fraction * 100).rounded()))%" }
                 if rate.pagesPerSecond > 0 { left += String(format: " · %.0f pages/s", rate.pagesPerSecond) }
+                if rate.inFlight > 0 { left += " · \(rate.inFlight) in flight" }
             }
         case .idle: left = state.follow.on ? "at the end, polling every \(Format.seconds(state.follow.interval))" : "idle, at the end of the feed"
         case .stopped: left = "stopped"

@@ -81,7 +81,7 @@ struct ServiceOptionGroup: ParsableArguments {
     @Option(name: .customLong("api-version"), help: ArgumentHelp("Change-feed API version: v1, v1.0-prerelease or v2 (default: v2).", valueName: "version"))
     var apiVersion: String?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Page requests kept in flight while loading (default: \(Settings().parallel)).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Page requests kept in flight while loading, 1 to 32; a number pins it (default: \(defaultText(\.parallel)): more while the service keeps up, fewer when it throttles).", valueName: "n"))
     var parallel: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("v2: only entries from this long ago on, e.g. 2h, 7d, 1h30m.", valueName: "duration"))
@@ -212,6 +212,13 @@ func defaultText(_ key: KeyPath<Settings, TimeInterval>) -> String {
     if seconds >= 7200, seconds % 3600 == 0 { return "\(seconds / 3600)h" }
     if seconds >= 120, seconds % 60 == 0 { return "\(seconds / 60)m" }
     return "\(seconds)s"
+}
+
+/// A default of `Settings` that may be left to the program, for help texts: the number, or
+/// what nil means (`adaptive, 4 to 32` for `parallel`).
+func defaultText(_ key: KeyPath<Settings, Int?>) -> String {
+    if let n = Settings()[keyPath: key] { return "\(n)" }
+    return key == \Settings.parallel ? Settings.adaptiveParallelText : "none"
 }
 
 /// Checks shared by the UI and the script commands.

@@ -97,7 +97,7 @@ import Testing
         #expect(s.apiVersion == .v2)
         #expect(s.resource == "https://dicom.healthcareapis.azure.com")
         #expect(s.refreshBefore == 300)
-        #expect(s.parallel == 4)
+        #expect(s.parallel == nil, "no --parallel, no profile key: adaptive")
         #expect(s.profileName == nil)
         #expect(s.profiles.isEmpty)
     }

@@ -10,7 +10,7 @@ import Testing
 /// Model-based test of the whole ingest path: generated feeds (equal and earlier timestamps, gaps,
 /// deletes, updates and re-creates, rows that commit late, rows stamped in the past, every wire
 /// form), generated fault schedules (every fault the emulator has, at random requests, `/latest`
-/// and the last page included), v1 and v2, 1, 4 or 16 requests in flight, with and without
+/// and the last page included), v1 and v2, 1, 4 or 16 requests in flight or adaptive, with and without
 /// metadata, changes during the first read and between follow polls. After the last change
 /// commits, one more poll must bring the UI's list (or `feed`'s output) to exactly the emulator's
 /// truth: the same entries in the same order, none twice, timestamps to the tick; after `R`, the

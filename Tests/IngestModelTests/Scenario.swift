@@ -29,7 +29,8 @@ struct Scenario: Sendable, CustomStringConvertible {
     let seed: UInt64
     let mode: Mode
     let version: APIVersion
-    let parallel: Int
+    /// Requests in flight: pinned, or nil for adaptive.
+    let parallel: Int?
     let metadata: Bool
     let pageSize: Int
     let entries: Int
@@ -48,7 +49,7 @@ struct Scenario: Sendable, CustomStringConvertible {
 
     var description: String {
         "seed \(seed): \(mode.rawValue) \(version.rawValue), \(entries) entries"
-            + (unreadableShare > 0 ? " (\(Int(unreadableShare * 100)) % unreadable)" : "") + ", page \(pageSize), parallel \(parallel)"
+            + (unreadableShare > 0 ? " (\(Int(unreadableShare * 100)) % unreadable)" : "") + ", page \(pageSize), parallel \(parallel.map(String.init) ?? "adaptive")"
             + (metadata ? ", metadata" : "") + ", \(faults.map(\.count).reduce(0, +)) faults, "
             + "\(duringRun.count) changes during the read, \(polls.count) polls (\(polls.map(\.count).reduce(0, +)) changes)"
             + " — replay: DICOMTUI_MODEL_SEED=\(seed)"
@@ -62,7 +63,7 @@ struct Scenario: Sendable, CustomStringConvertible {
         var r = SplitMix64(seed: seed)
         let mode = forced ?? (r.chance(0.5) ? .ui : .feed)
         let version: APIVersion = r.chance(0.45) ? .v2 : r.chance(0.8) ? .v1 : .v1Prerelease
-        let parallel = [1, 4, 16].randomElement(using: &r)!
+        let parallel: Int? = [1, 4, 16, nil].randomElement(using: &r)!
         let metadata = r.chance(0.25)
         let pageSize = r.chance(0.2) ? version.maxLimit : Int.random(in: 3...40, using: &r)
         let entries = r.chance(0.08) ? 0 : Int.random(in: 1...320, using: &r)

@@ -21,6 +21,18 @@ import TokenSource
         }
     }
 
+    /// Without `--parallel` the number of requests in flight adapts; the help of the UI and of
+    /// `feed` says so (from `Settings`), and says that a number pins it.
+    @Test func parallelsHelpSaysTheDefaultAdapts() async throws {
+        let box = try Sandbox()
+        for args in [["--help"], ["feed", "--help"]] {
+            let run = try await box.runAsync(args)
+            let help = run.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(help.contains("--parallel <n> Page requests kept in flight while loading, 1 to 32; a number pins it (default: adaptive, 4 to 32"),
+                    "\(args): \(run.stdout)")
+        }
+    }
+
     /// The UI exited 2 and `feed` 78 for the same bad URL: one status for one error.
     @Test func aBadURLIsAConfigurationErrorForTheUIAndForFeed() async throws {
         let box = try Sandbox()

@@ -81,6 +81,25 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         #expect(run.stderr.isEmpty, "no progress on stderr when it is not a terminal: \(run.stderr)")
     }
 
+    /// A service that takes two requests at once: adaptive `feed` cuts back and says nothing
+    /// about the 429s that cost (they are its probes), while `--parallel 8` keeps today's note
+    /// for each retry.
+    @Test func aConcurrencyLimitIsAbsorbedQuietlyUnlessParallelIsPinned() async throws {
+        let box = try Sandbox()
+        let common = ["feed", "--demo", "--demo-entries", "1000", "--page-size", "50", "--demo-faults", "limit=2,latency=30"]
+        let expected = demoEntries(1000).map(\.sequence)
+
+        let adaptive = try await box.runAsync(common)
+        #expect(adaptive.status == 0, "\(adaptive.stderr)")
+        #expect(try adaptive.lines.map(jsonObject).compactMap { ($0["sequence"] as? NSNumber)?.int64Value } == expected)
+        #expect(adaptive.stderr.isEmpty, "no retry notes: \(adaptive.stderr)")
+
+        let pinned = try await box.runAsync(common + ["--parallel", "8"])
+        #expect(pinned.status == 0, "\(pinned.stderr)")
+        #expect(try pinned.lines.map(jsonObject).compactMap { ($0["sequence"] as? NSNumber)?.int64Value } == expected)
+        #expect(pinned.stderr.contains("429 Too Many Requests, retry after 1 s; try 2"), "\(pinned.stderr)")
+    }
+
     @Test func v1WithATokenFromAzAndFromSequence() async throws {
         let (server, url) = try await startEmulator(entries: 300)
         defer { Task { await server.stop() } }

@@ -33,6 +33,9 @@ func state(rows: Int, cols: Int, zone: TimeZone = utc, demo: Bool = true) -> App
         var s = state(rows: 24, cols: 80)
         _ = update(&s, .latest(sequence: 90, timestamp: nil))
         _ = update(&s, .pageLoaded(entries: entries(30), unreadable: []))
+        // The fetcher's last report: the status line says how many requests are in flight.
+        _ = update(&s, .progress(FetchRate(pagesPerSecond: 0, entriesPerSecond: 0, fraction: nil, fractionIsEstimate: false,
+                                           inFlight: 8, width: 8)))
         _ = update(&s, .input(.key(.char("j"))))
         _ = update(&s, .input(.key(.char("j"))))
         assertSnapshot(MainScreen.render(s, theme: Theme(color: true)), named: "feed-80x24")

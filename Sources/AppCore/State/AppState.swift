@@ -470,8 +470,14 @@ public struct FetchRate: Sendable, Equatable {
     /// 0...1 when known; `fractionIsEstimate` marks a guess (v2 has no exact total).
     public var fraction: Double?
     public var fractionIsEstimate: Bool
-    public init(pagesPerSecond: Double, entriesPerSecond: Double, fraction: Double?, fractionIsEstimate: Bool) {
+    /// Page requests in flight as the last page was handed over, and how many the fetcher
+    /// aims to keep in flight (adaptive, or `--parallel`).
+    public var inFlight: Int
+    public var width: Int
+    public init(pagesPerSecond: Double, entriesPerSecond: Double, fraction: Double?, fractionIsEstimate: Bool,
+                inFlight: Int = 0, width: Int = 0) {
         self.pagesPerSecond = pagesPerSecond; self.entriesPerSecond = entriesPerSecond
         self.fraction = fraction; self.fractionIsEstimate = fractionIsEstimate
+        self.inFlight = inFlight; self.width = width
     }
 }
