@@ -2,7 +2,7 @@
 // same run. Build and run in release:
 //
 //     swift run -c release dicomtui-bench [memory] [fetch] [--entries N]
-//     dicomtui-bench fetch-url URL [--token T] [--api-version v2] [--parallel 4] [--metadata]
+//     dicomtui-bench fetch-url URL [--token T] [--api-version v2] [--parallel N (default: adaptive)] [--metadata]
 //     dicomtui-bench page-stage decode|ingest|write FILE [--times N]
 //     dicomtui-bench ui-keys --keys SPEC [--entries N] [--rows R] [--cols C]
 //     dicomtui-bench ui-memory [--entries N]
@@ -174,7 +174,7 @@ struct BearerAuthorization: AuthorizationSource {
 
 /// `fetch-url`: one whole read of the feed at `url` with the fetcher, as `feed` does it but
 /// without token machinery or output. Exits 1 if the fetcher stopped on an error.
-func fetchURL(_ url: String, token: String, apiVersion: APIVersion, parallel: Int, metadata: Bool) async throws {
+func fetchURL(_ url: String, token: String, apiVersion: APIVersion, parallel: Int?, metadata: Bool) async throws {
     let http = HTTPClientBox()
     let client = ChangeFeedClient(endpoint: try ServiceEndpoint(url), apiVersion: apiVersion, http: http.client)
     var fetcher = Fetcher(client: client, tokens: BearerAuthorization(header: "Bearer \(token)"), includeMetadata: metadata)
@@ -257,7 +257,8 @@ if args.first == "memory-phase", args.count > 1 {
 if args.first == "fetch-url" {
     let token = option("--token", in: &args) ?? "bench"
     let version = APIVersion(rawValue: option("--api-version", in: &args) ?? "v2") ?? .v2
-    let parallel = Int(option("--parallel", in: &args) ?? "4") ?? 4
+    // As `feed`: adaptive unless pinned.
+    let parallel = option("--parallel", in: &args).flatMap { Int($0) }
     let metadata = args.contains("--metadata")
     guard let url = args.dropFirst().first(where: { !$0.hasPrefix("--") }) else {
         print("usage: dicomtui-bench fetch-url URL [--token T] [--api-version v2] [--parallel N] [--metadata]")

@@ -261,11 +261,11 @@ the machine and with whatever else runs on it (this one is shared); the ratios a
 - mode: {info.get('mode')}; whole run {info.get('elapsed')}
 
 Contenders: `dicomtui feed --url URL [--metadata] > /dev/null` (the release binary, token from a fake
-`az`, defaults: `--parallel 4`); the same fetcher in process, entries counted and dropped
-(`dicomtui-bench fetch-url`, `--parallel 4`); the seed's way, a bash loop running one `curl -s -H
+`az`, defaults: requests in flight adaptive, 4 to 32); the same fetcher in process, entries counted and dropped
+(`dicomtui-bench fetch-url`, adaptive too); the seed's way, a bash loop running one `curl -s -H
 "Authorization: Bearer …"` per page and stopping at an empty page; a Python `requests` session loop
 that `json`-decodes each page and stops at a short page (both one request at a time, as written by
-hand); and `wrk` at 4 connections (dicomtui's concurrency) cycling through the same page URLs for a
+hand); and `wrk` at 32 connections (the most dicomtui keeps in flight) cycling through the same page URLs for a
 fixed time: what the emulator can serve. Timings of the first four are wall clock around the whole
 process (start-up included; the in-process fetcher times itself).
 
