@@ -105,7 +105,7 @@ let package = Package(
             "AppRuntime", "ChangeFeedClient", "Config", "Emulator", "FeedModel", "Terminal", "TerminalKit", "TokenSource", "TestSupport",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
-        .testTarget(name: "FeedModelTests", dependencies: ["FeedModel", "TestSupport"]),
+        .testTarget(name: "FeedModelTests", dependencies: ["Emulator", "FeedModel", "TestSupport"]),
         .testTarget(name: "DicomKitTests", dependencies: ["DicomKit", "FeedModel", "TestSupport"]),
         .testTarget(name: "AppCoreTests", dependencies: ["AppCore", "FeedModel", "TerminalKit"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "AppCore", "FeedModel", "TerminalKit", "Terminal"],

@@ -23,14 +23,7 @@ func loadedState(_ rows: [EmulatedEntry], screenRows: Int, screenCols: Int) -> A
     var i = 0
     while i < rows.count {
         let end = min(rows.count, i + 200)
-        let page = rows[i..<end].map { row in
-            var e = row.changeFeedEntry
-            e.studyInstanceUid = String(decoding: Array(e.studyInstanceUid.utf8), as: UTF8.self)
-            e.seriesInstanceUid = String(decoding: Array(e.seriesInstanceUid.utf8), as: UTF8.self)
-            e.sopInstanceUid = String(decoding: Array(e.sopInstanceUid.utf8), as: UTF8.self)
-            e.partitionName = e.partitionName.map { String(decoding: Array($0.utf8), as: UTF8.self) }
-            return e
-        }
+        let page = rows[i..<end].map(decodedEntry)
         _ = update(&state, .pageLoaded(entries: page, unreadable: []))
         i = end
     }

@@ -50,15 +50,7 @@ func memoryPhase(_ kind: String, entries n: Int) {
         var i = 0
         while i < rows.count {
             let end = min(rows.count, i + 10_000)
-            // Fresh string storage per entry, as JSONDecoder produces it (the emulator's rows share theirs).
-            body(rows[i..<end].map { row in
-                var e = row.changeFeedEntry
-                e.studyInstanceUid = String(decoding: Array(e.studyInstanceUid.utf8), as: UTF8.self)
-                e.seriesInstanceUid = String(decoding: Array(e.seriesInstanceUid.utf8), as: UTF8.self)
-                e.sopInstanceUid = String(decoding: Array(e.sopInstanceUid.utf8), as: UTF8.self)
-                e.partitionName = e.partitionName.map { String(decoding: Array($0.utf8), as: UTF8.self) }
-                return e
-            })
+            body(rows[i..<end].map(decodedEntry))
             i = end
         }
     }
@@ -195,6 +187,17 @@ func fetchURL(_ url: String, token: String, apiVersion: APIVersion, parallel: In
     try await http.client.shutdown()
     print("\(counter.value) \(seconds) \(cpu)")
     if failed.value > 0 { exit(1) }
+}
+
+/// An emulator row as the page decoder hands it over: with string storage of its own (the
+/// emulator's rows share theirs).
+func decodedEntry(_ row: EmulatedEntry) -> ChangeFeedEntry {
+    var e = row.changeFeedEntry
+    e.studyInstanceUid = String(decoding: Array(e.studyInstanceUid.utf8), as: UTF8.self)
+    e.seriesInstanceUid = String(decoding: Array(e.seriesInstanceUid.utf8), as: UTF8.self)
+    e.sopInstanceUid = String(decoding: Array(e.sopInstanceUid.utf8), as: UTF8.self)
+    e.partitionName = e.partitionName.map { String(decoding: Array($0.utf8), as: UTF8.self) }
+    return e
 }
 
 /// `page-stage`: see the header.

@@ -1,4 +1,5 @@
 @testable import ChangeFeedClient
+import Emulator
 import Testing
 
 /// The controller's rule on its own: no HTTP, no clock, only sequences of answers.
@@ -201,7 +202,7 @@ import Testing
     }
 
     @Test func underAnyScheduleItStaysWithinOneAndTheCap() {
-        var rng = SplitMix(seed: 13)
+        var rng = SplitMix64(seed: 13)
         for _ in 0..<200 {
             var c = ConcurrencyController()
             for _ in 0..<500 {
@@ -229,18 +230,5 @@ import Testing
     @Test func pinnedIsClamped() {
         #expect(ConcurrencyController(pinned: 0).width == 1)
         #expect(ConcurrencyController(pinned: 99).width == 32)
-    }
-}
-
-/// A small deterministic generator for the schedule test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,4 +1,5 @@
 import FeedModel
+import Emulator
 import Foundation
 import Testing
 import TestSupport
@@ -10,16 +11,11 @@ import TestSupport
 /// Serialized: its batches are CPU-bound and synchronous, and in parallel they would hold both
 /// threads of the cooperative pool that the timing tests of other suites wait on.
 @Suite(.serialized) struct PageDecoderOracleTests {
-    /// SplitMix64: the same pages on every run.
+    /// The emulator's SplitMix64: the same pages on every run.
     struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var base: SplitMix64
+        init(state: UInt64) { base = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { base.next() }
         mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
         mutating func chance(_ p: Double) -> Bool { Double(next() % 1_000_000) / 1_000_000 < p }
         mutating func pick<T>(_ xs: [T]) -> T { xs[int(xs.count)] }

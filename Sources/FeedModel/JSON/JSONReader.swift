@@ -227,6 +227,21 @@ struct JSONReader {
 
     // MARK: - Values
 
+    /// After an element of an array or a member of an object: steps over the `,` before the
+    /// next one (true: more follow) or over the closing `close` (false: the container ended). A
+    /// comma right before the closing byte is accepted, as JSONDecoder accepts it.
+    mutating func more(before close: UInt8, in what: String) throws(JSONSyntaxError) -> Bool {
+        skipSpace()
+        if current == 0x2C {
+            i += 1
+            skipSpace()
+            if current == close { i += 1; return false }
+            return true
+        }
+        if current == close { i += 1; return false }
+        throw error("',' or '\(Character(UnicodeScalar(close)))' \(what)")
+    }
+
     /// Steps over one value (after any space), checking it as described for the type.
     mutating func skipValue(strict: Bool, depth: Int = 0) throws(JSONSyntaxError) {
         skipSpace()
@@ -239,45 +254,20 @@ struct JSONReader {
             i += 1
             skipSpace()
             if current == 0x7D { i += 1; return }
-            while true {
+            repeat {
                 skipSpace()
                 _ = try scanString(strict: strict)
                 try expect(0x3A, "':' after a key")
                 try skipValue(strict: strict, depth: depth + 1)
-                skipSpace()
-                let c = current
-                if c == 0x2C {
-                    i += 1
-                    skipSpace()
-                    // A comma before the closing brace, as JSONDecoder accepts it.
-                    if current == 0x7D { i += 1; return }
-                } else if c == 0x7D {
-                    i += 1
-                    return
-                } else {
-                    throw error("',' or '}' in an object")
-                }
-            }
+            } while try more(before: 0x7D, in: "in an object")
         case 0x5B:   // [
             guard depth < Self.maxDepth else { throw error("at most \(Self.maxDepth) levels of nesting") }
             i += 1
             skipSpace()
             if current == 0x5D { i += 1; return }
-            while true {
+            repeat {
                 try skipValue(strict: strict, depth: depth + 1)
-                skipSpace()
-                let c = current
-                if c == 0x2C {
-                    i += 1
-                    skipSpace()
-                    if current == 0x5D { i += 1; return }
-                } else if c == 0x5D {
-                    i += 1
-                    return
-                } else {
-                    throw error("',' or ']' in an array")
-                }
-            }
+            } while try more(before: 0x5D, in: "in an array")
         case 0x74: try literal("true")
         case 0x66: try literal("false")
         case 0x6E: try literal("null")

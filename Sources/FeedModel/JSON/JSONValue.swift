@@ -62,45 +62,25 @@ public enum JSONValue: Sendable, Hashable {
             var o: [String: JSONValue] = [:]
             r.skipSpace()
             if r.current == 0x7D { r.i += 1; return .object(o) }
-            while true {
+            repeat {
                 r.skipSpace()
                 let k = try r.scanString(strict: true)
                 guard let key = r.text(k) else { throw JSONSyntaxError(offset: k.start, "a key with a bad escape") }
                 try r.expect(0x3A, "':' after a key")
                 let v = try read(&r, depth: depth + 1)
                 if o[key] == nil { o[key] = v }
-                r.skipSpace()
-                if r.current == 0x2C {
-                    r.i += 1
-                    r.skipSpace()
-                    if r.current == 0x7D { r.i += 1; return .object(o) }
-                } else if r.current == 0x7D {
-                    r.i += 1
-                    return .object(o)
-                } else {
-                    throw r.error("',' or '}' in an object")
-                }
-            }
+            } while try r.more(before: 0x7D, in: "in an object")
+            return .object(o)
         case 0x5B:
             guard depth < JSONReader.maxDepth else { throw r.error("at most \(JSONReader.maxDepth) levels of nesting") }
             r.i += 1
             var a: [JSONValue] = []
             r.skipSpace()
             if r.current == 0x5D { r.i += 1; return .array(a) }
-            while true {
+            repeat {
                 a.append(try read(&r, depth: depth + 1))
-                r.skipSpace()
-                if r.current == 0x2C {
-                    r.i += 1
-                    r.skipSpace()
-                    if r.current == 0x5D { r.i += 1; return .array(a) }
-                } else if r.current == 0x5D {
-                    r.i += 1
-                    return .array(a)
-                } else {
-                    throw r.error("',' or ']' in an array")
-                }
-            }
+            } while try r.more(before: 0x5D, in: "in an array")
+            return .array(a)
         case 0x74: try r.literal("true"); return .bool(true)
         case 0x66: try r.literal("false"); return .bool(false)
         case 0x6E: try r.literal("null"); return .null

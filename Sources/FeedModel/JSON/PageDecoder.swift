@@ -62,24 +62,12 @@ public enum PageDecoder {
                     r.i += 1
                 } else {
                     results.reserveCapacity(256)
-                    while true {
+                    repeat {
                         r.skipSpace()
                         let result = try element(&r, data: data, slots: &slots, index: results.count, readable: readable)
                         if case .entry = result { readable += 1 }
                         results.append(result)
-                        r.skipSpace()
-                        if r.current == 0x2C {
-                            r.i += 1
-                            r.skipSpace()
-                            // A comma before the closing bracket, as JSONDecoder accepts it.
-                            if r.current == 0x5D { r.i += 1; break }
-                        } else if r.current == 0x5D {
-                            r.i += 1
-                            break
-                        } else {
-                            throw r.error("',' or ']' between entries")
-                        }
-                    }
+                    } while try r.more(before: 0x5D, in: "between entries")
                 }
                 r.skipSpace()
                 guard r.atEnd else { throw r.error("nothing after the array") }
@@ -137,7 +125,7 @@ public enum PageDecoder {
         if r.current == 0x7D {
             r.i += 1
         } else {
-            while true {
+            repeat {
                 r.skipSpace()
                 let key = try r.scanString(strict: false)
                 if (key.nonASCII || key.escaped || key.control) && r.text(key) == nil { badKey = true }
@@ -166,18 +154,7 @@ public enum PageDecoder {
                         slots[field.rawValue] = slot
                     }
                 }
-                r.skipSpace()
-                if r.current == 0x2C {
-                    r.i += 1
-                    r.skipSpace()
-                    if r.current == 0x7D { r.i += 1; break }
-                } else if r.current == 0x7D {
-                    r.i += 1
-                    break
-                } else {
-                    throw r.error("',' or '}' in an entry")
-                }
-            }
+            } while try r.more(before: 0x7D, in: "in an entry")
         }
         if badKey {
             return .undecodable(index: index, UnreadableEntry(reason: "a key of the element is not valid text (not UTF-8, a bad escape or a control character)",
