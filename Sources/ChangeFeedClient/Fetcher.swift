@@ -288,11 +288,8 @@ public struct Fetcher: Sendable {
     /// A congestion answer the adaptive fetcher may retry without telling (429, 503): a
     /// network error is told, since it may be the network going away rather than load.
     static func isQuietable(_ e: ChangeFeedError) -> Bool {
-        switch e {
-        case .throttled: true
-        case .server(let status, _): status == 503
-        default: false
-        }
+        if case .network = e { return false }
+        return isCongestion(e)
     }
 
     /// Runs the offset-paged requests of `plan`, as many in flight as the concurrency

@@ -30,14 +30,11 @@ public enum JSONText {
             while k < n {
                 let c = base[k]
                 if c == 0x22 {
-                    // Find the closing quote (skipping escaped characters), then write the content.
-                    var j = k + 1
-                    while j < n && base[j] != 0x22 { j += base[j] == 0x5C ? 2 : 1 }
-                    let end = min(j, n)
+                    // The content, up to its closing quote, in the same pass that writes it.
                     out.append(0x22)
-                    appendContent(base + k + 1, end - k - 1, raw: true, to: &out)
+                    k += 1 + appendContent(base + k + 1, n - k - 1, raw: true, to: &out)
                     out.append(0x22)
-                    k = end + 1
+                    k += 1
                 } else {
                     if c != 0x20 && c != 0x0A && c != 0x0D && c != 0x09 { out.append(c) }
                     k += 1
@@ -57,10 +54,12 @@ public enum JSONText {
     }
 
     /// The content of a string (UTF-8, between its quotes). `raw`: the bytes are JSON string
-    /// content already (a backslash starts an escape, copied as it is); otherwise they are text
-    /// (a backslash is a backslash).
-    static func appendContent(_ p: UnsafePointer<UInt8>?, _ n: Int, raw: Bool, to out: inout [UInt8]) {
-        guard let p else { return }
+    /// content already (a backslash starts an escape, copied as it is) and it ends at the first
+    /// quote not escaped; otherwise they are text (a backslash is a backslash) and all `n` are
+    /// content. Returns the bytes of content read.
+    @discardableResult
+    static func appendContent(_ p: UnsafePointer<UInt8>?, _ n: Int, raw: Bool, to out: inout [UInt8]) -> Int {
+        guard let p else { return 0 }
         var k = 0
         var run = 0   // start of the bytes not yet copied
         func flush(_ upTo: Int) {
@@ -69,9 +68,15 @@ public enum JSONText {
         while k < n {
             let c = p[k]
             if c >= 0x20 && c < 0x7F && c != 0x22 && c != 0x5C { k += 1; continue }
-            if c == 0x5C && raw {
-                k += min(2, n - k)   // an escape: the backslash and what it escapes go through
-                continue
+            if raw {
+                if c == 0x5C {
+                    k += min(2, n - k)   // an escape: the backslash and what it escapes go through
+                    continue
+                }
+                if c == 0x22 {           // the closing quote
+                    flush(k)
+                    return k
+                }
             }
             if c < 0x80 {
                 flush(k)
@@ -111,6 +116,7 @@ public enum JSONText {
             k += 1
         }
         flush(n)
+        return n
     }
 
     /// A tree, compact, with its object keys sorted (so that the same tree writes the same text).

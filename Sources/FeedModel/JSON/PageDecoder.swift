@@ -46,6 +46,8 @@ public enum PageDecoder {
         var valueEnd: Int
         /// The metadata value is not valid JSON (strict reading): why.
         var invalid: JSONSyntaxError?
+        /// A string value's content, found while scanning (read once, not again to decode it).
+        var string: StringSpan?
     }
 
     /// A page: a JSON array of entries.
@@ -134,6 +136,7 @@ public enum PageDecoder {
                 let valueStart = r.i
                 let field = match(key, r)
                 var invalid: JSONSyntaxError?
+                var string: StringSpan?
                 if field == .metadata {
                     do throws(JSONSyntaxError) {
                         try r.skipValue(strict: true)
@@ -143,11 +146,13 @@ public enum PageDecoder {
                         r.i = valueStart
                         try r.skipValue(strict: false)
                     }
+                } else if field != nil && r.current == 0x22 {
+                    string = try r.scanString(strict: false)
                 } else {
                     try r.skipValue(strict: false)
                 }
                 if let field {
-                    let slot = Slot(key: key, valueStart: valueStart, valueEnd: r.i, invalid: invalid)
+                    let slot = Slot(key: key, valueStart: valueStart, valueEnd: r.i, invalid: invalid, string: string)
                     if let kept = slots[field.rawValue] {
                         if prefer(slot.key, over: kept.key, field: field, r) { slots[field.rawValue] = slot }
                     } else {
@@ -227,15 +232,15 @@ public enum PageDecoder {
             return .success(v)
         }
         func string(_ f: Field, optional: Bool) -> Result<String?, Reason> {
-            guard let (s, e) = value(f) else {
+            guard let slot = slots[f.rawValue] else {
                 return optional ? .success(nil) : .failure(Reason(message: "missing field '\(f.name)'"))
             }
+            let s = slot.valueStart
             if r.base[s] == 0x6E && optional { return .success(nil) }
-            guard r.base[s] == 0x22 else {
+            guard let span = slot.string else {
                 return .failure(Reason(message: "field '\(f.name)' is \(kind(s)), not a string"))
             }
-            var sub = JSONReader(UnsafeRawBufferPointer(start: r.base, count: e), at: s)
-            guard let span = try? sub.scanString(strict: false), let text = sub.text(span) else {
+            guard let text = r.text(span) else {
                 return .failure(Reason(message: "field '\(f.name)' is not a valid string (a bad escape or not UTF-8)"))
             }
             return .success(text)
@@ -280,13 +285,18 @@ public enum PageDecoder {
             state = s
         }
         let timestamp: Timestamp
-        switch string(.timestamp, optional: false) {
-        case .failure(let why): return .failure(why)
-        case .success(let text):
-            guard let t = Timestamp.parse(text!) else {
-                return .failure(Reason(message: "timestamp '\(text!)' is not ISO 8601 with a zone"))
+        if let span = slots[Field.timestamp.rawValue]?.string, !span.escaped, !span.nonASCII, !span.control,
+           let t = Timestamp.parse(utf8: UnsafeBufferPointer(start: r.base + span.start, count: span.count)) {
+            timestamp = t   // the usual case: read from the bytes, no text made
+        } else {
+            switch string(.timestamp, optional: false) {
+            case .failure(let why): return .failure(why)
+            case .success(let text):
+                guard let t = Timestamp.parse(text!) else {
+                    return .failure(Reason(message: "timestamp '\(text!)' is not ISO 8601 with a zone"))
+                }
+                timestamp = t
             }
-            timestamp = t
         }
         var metadata: RawJSON?
         if let slot = slots[Field.metadata.rawValue] {
@@ -308,10 +318,7 @@ public enum PageDecoder {
     static func salvage(_ slots: [Slot?], _ r: JSONReader) -> UnreadableEntry {
         var u = UnreadableEntry(reason: "")
         func stringValue(_ f: Field) -> String? {
-            guard let slot = slots[f.rawValue], r.base[slot.valueStart] == 0x22 else { return nil }
-            var sub = JSONReader(UnsafeRawBufferPointer(start: r.base, count: slot.valueEnd), at: slot.valueStart)
-            guard let span = try? sub.scanString(strict: false) else { return nil }
-            return sub.text(span)
+            slots[f.rawValue]?.string.flatMap { r.text($0) }
         }
         if let slot = slots[Field.sequence.rawValue] {
             u.sequence = r.wholeNumber(slot.valueStart, slot.valueEnd)
