@@ -159,19 +159,23 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         withSOP(at: row) { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// The bytes a SOP instance UID is kept as, for a row of this series.
-    private func sopRecord(_ sop: String, series seriesID: UInt32) -> [UInt8] {
+    /// How long a start a SOP instance UID shares with its series UID (at most 255 bytes).
+    private func sharedStart(_ sop: String, series seriesID: UInt32) -> Int {
         var sop = sop
         return sop.withUTF8 { uid in
             seriesUIDs.withBytes(seriesID) { series in
                 var shared = 0
                 let most = Swift.min(uid.count, series.count, 255)
                 while shared < most, uid[shared] == series[shared] { shared += 1 }
-                var record = [UInt8(shared)]
-                record.append(contentsOf: uid[shared...])
-                return record
+                return shared
             }
         }
+    }
+
+    /// The bytes a SOP instance UID is kept as, for a row of this series.
+    private func sopRecord(_ sop: String, series seriesID: UInt32) -> [UInt8] {
+        let shared = sharedStart(sop, series: seriesID)
+        return [UInt8(shared)] + sop.utf8.dropFirst(shared)
     }
 
     // MARK: - Adding rows
@@ -222,7 +226,6 @@ public struct EntryStore: Sendable, RandomAccessCollection {
                                     sop: String, summary: RowSummary) {
         let seriesID = seriesUIDs.intern(s)
         let group = groups.intern((studyUIDs.intern(study), seriesID))
-        let record = sopRecord(sop, series: seriesID)
         let names = internSummary(summary)
         if names != 0 {
             summaryCount += 1
@@ -235,13 +238,17 @@ public struct EntryStore: Sendable, RandomAccessCollection {
             ticks.append(time)
             kinds.append(kind)
             groupOf.append(group)
-            sopBytes.append(contentsOf: record)
+            // Written in place (no record array for each row).
+            let shared = sharedStart(sop, series: seriesID)
+            sopBytes.append(UInt8(shared))
+            sopBytes.append(contentsOf: sop.utf8.dropFirst(shared))
             sopEnds.append(UInt32(sopBytes.count))
             if hasSummaryColumn { summaryOf.append(names) }
             seriesIndex?[seriesID, default: []].append(Int32(p))
             if bySequence != nil { indexSequence(at: p) }
             return
         }
+        let record = sopRecord(sop, series: seriesID)
         // A row in the middle (a late arrival): everything after it moves down by one.
         if bySequence == nil, !(p == 0 || sequences[p - 1] <= sequence) || sequence > sequences[p] { buildSequenceIndex() }
         sequences.insert(sequence, at: p)
