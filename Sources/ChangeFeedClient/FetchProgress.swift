@@ -98,7 +98,6 @@ struct ProgressCounter {
             estimate = true
             let span = latest - first
             fraction = span <= 0 ? 1 : min(1, max(0, Double(last - first) / Double(span)))
-            if page.rows < limit { fraction = 1 }
         }
         return FetchProgress(pages: pages, entries: entries, elapsed: elapsed,
                              pagesPerSecond: rate(pages), entriesPerSecond: rate(entries),

@@ -35,8 +35,9 @@ public protocol AuthorizationSource: Sendable {
 ///   to the sequence `/latest` reported (an empty window is a gap, not the end), several in
 ///   flight at once (`parallel`), handed over strictly in order by a reorder buffer.
 /// - **v2** reads in two parts. Rows older than the late window before `/latest`'s timestamp
-///   are *settled* (nothing can still appear among them), so that part is paged by `offset`,
-///   several pages in flight, the first short page (in feed order) being its end. The newer
+///   are *settled* (nothing can still appear among them), so that part is read in small time
+///   windows, each paged by `offset` up to `maxOffset` (`WindowSchedule`), several pages and
+///   windows in flight, handed over in feed order. The newer
 ///   part is paged by time: each page starts at the timestamp of the previous page's last row
 ///   and skips only the rows read at that very timestamp, so a row that commits late among
 ///   them shifts nothing by more than one row (read again, recognised by its sequence) and
@@ -58,6 +59,12 @@ public struct Fetcher: Sendable {
     public var endTime: Timestamp?
     /// Seconds a row may take to become visible after its timestamp (`--late-window`).
     public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
+    /// v2: the most rows a request may skip (`offset`). The service reads `offset + limit` rows
+    /// for each request, so the settled part is read in time windows small enough for this
+    /// (see `WindowSchedule`); the newest part is paged by time, where `offset` only counts the
+    /// rows read at one timestamp.
+    public var maxOffset: Int64 = Fetcher.defaultMaxOffset
+    public static let defaultMaxOffset: Int64 = 1000
     /// Page requests in flight at once (`--parallel`): nil adapts to what the service and the
     /// network allow (`ConcurrencyController`: from 4, up to 32, cut back on 429, 503, timeouts
     /// and resets); a number pins it (1 is the plain sequential walk). Clamped to 1...32.
@@ -114,9 +121,10 @@ public struct Fetcher: Sendable {
                                            base: start.afterSequence, limit: pageSize, openEnded: endTime == nil)
             progress.adaptive = parallel == nil
             if client.apiVersion.isSequenceMode {
-                let plan = sequencePlan(latest: sequence)
-                progress.windows = plan.windows
-                try await pipeline(plan, gate: gate, progress: &progress, emit)
+                let schedule = SequenceSchedule(after: start.afterSequence, latest: sequence, limit: pageSize,
+                                                includeMetadata: includeMetadata)
+                progress.windows = schedule.windows
+                try await pipeline(schedule, gate: gate, progress: &progress, emit)
             } else if latest != nil {
                 try await readTimeWindow(newest: newest, gate: gate, progress: &progress, emit)
             }
@@ -137,42 +145,7 @@ public struct Fetcher: Sendable {
         }) { token in try await client.entry(sequence: sequence, authorization: token) }
     }
 
-    // MARK: - The plan: which pages exist and where each one starts
-
-    /// The offset-paged requests of one run, numbered 0, 1, 2, ….
-    struct Plan: Sendable {
-        let sequenceMode: Bool
-        /// v1: exclusive start sequence of slot 0; v2: rows skipped before slot 0.
-        let base: Int64
-        let limit: Int
-        /// v1: the number of windows up to `/latest`. v2: nil (the end is the first short page).
-        let windows: Int?
-        let includeMetadata: Bool
-        let startTime: Timestamp?
-        let endTime: Timestamp?
-        /// v1: the last sequence to read (what `/latest` reported).
-        let last: Int64
-
-        func hasSlot(_ k: Int) -> Bool { windows.map { k < $0 } ?? true }
-
-        func query(_ k: Int) -> PageQuery {
-            PageQuery(offset: base + Int64(k) * Int64(limit), limit: limit, includeMetadata: includeMetadata,
-                      startTime: sequenceMode ? nil : startTime, endTime: sequenceMode ? nil : endTime)
-        }
-
-        /// v1: the last sequence slot `k` covers.
-        func through(_ k: Int) -> Int64 { min(last, base + Int64(k + 1) * Int64(limit)) }
-    }
-
-    func sequencePlan(latest: Int64?) -> Plan {
-        let after = start.afterSequence
-        let span = max(0, (latest ?? 0) - after)
-        let windows = Int((span + Int64(pageSize) - 1) / Int64(pageSize))
-        return Plan(sequenceMode: true, base: after, limit: pageSize, windows: windows, includeMetadata: includeMetadata,
-                    startTime: nil, endTime: nil, last: latest ?? after)
-    }
-
-    // MARK: - v2: the settled part by offset, the rest by time
+    // MARK: - v2: the settled part in small windows, the rest by time
 
     /// `newest` is `/latest`'s timestamp; nil when the newest row's time could not be read, and
     /// then nothing counts as settled: the whole window is read by time.
@@ -182,9 +155,9 @@ public struct Fetcher: Sendable {
         if var settledEnd = newest?.adding(seconds: -max(0, lateWindow)) {
             if let end = endTime { settledEnd = min(settledEnd, end) }
             if from.map({ $0 < settledEnd }) ?? true {
-                let plan = Plan(sequenceMode: false, base: 0, limit: pageSize, windows: nil, includeMetadata: includeMetadata,
-                                startTime: from, endTime: settledEnd, last: 0)
-                try await pipeline(plan, gate: gate, progress: &progress, emit)
+                let schedule = WindowSchedule(start: from, end: settledEnd, limit: pageSize, maxOffset: maxOffset,
+                                              includeMetadata: includeMetadata)
+                try await pipeline(schedule, gate: gate, progress: &progress, emit)
                 from = settledEnd
             }
         }
@@ -210,6 +183,7 @@ public struct Fetcher: Sendable {
                 // Paging by time is sequential: each request starts where the last one ended.
                 var p = progress.add(page)
                 p.inFlight = page.rows < pageSize ? 0 : 1
+                if page.rows < pageSize { p.fraction = p.fraction.map { _ in 1 } }
                 p.width = 1
                 p.byTime = true
                 onProgress(p)
@@ -292,19 +266,20 @@ public struct Fetcher: Sendable {
         return isCongestion(e)
     }
 
-    /// Runs the offset-paged requests of `plan`, as many in flight as the concurrency
-    /// controller says (`parallel`, or adaptive), and hands the pages over strictly in slot
-    /// order: what `emit` receives is the same as with `parallel = 1`, also when requests are
-    /// retried. The first page is requested alone, so that a one-page feed or a request the
-    /// service refuses costs one request, not several.
+    /// Runs the requests of `schedule`, as many in flight as the concurrency controller says
+    /// (`parallel`, or adaptive), and hands the pages over strictly in the schedule's order:
+    /// what `emit` receives is the same as with `parallel = 1`, also when requests are retried.
+    /// The first page is requested alone, so that a one-page feed or a request the service
+    /// refuses costs one request, not several.
     ///
     /// The controller hears every answer: each page (clean, with how long it took; see the
     /// controller for when it counts as latency-bound) and each retry of a 429, 503, timeout
-    /// or reset (congestion). It only ever changes how many slots `topUp` fills: requests already
-    /// sent are not withdrawn.
-    private func pipeline(_ plan: Plan, gate: RequestGate, progress: inout ProgressCounter,
-                          _ emit: @Sendable (FetchEvent) -> Void) async throws {
-        guard plan.hasSlot(0) else { return }
+    /// or reset (congestion). It only ever changes how many requests `topUp` keeps going:
+    /// requests already sent are not withdrawn.
+    private func pipeline<Schedule: PageSchedule>(_ schedule: Schedule, gate: RequestGate, progress: inout ProgressCounter,
+                                                  _ emit: @Sendable (FetchEvent) -> Void) async throws {
+        var schedule = schedule
+        guard !schedule.isComplete else { return }
         var controller = ConcurrencyController(pinned: parallel)
         let quietRefusals = self.quietRefusals
         let onProgress = self.onProgress
@@ -312,22 +287,20 @@ public struct Fetcher: Sendable {
         defer { channel.finish() }
 
         try await withThrowingDiscardingTaskGroup { group in
-            var next = 0          // the slot to emit next
-            var issued = 0        // slots requested so far (0..<issued)
-            var blocked = false   // a slot failed for good: request nothing more
+            var handed = 0        // pages handed over
+            var issued = 0        // requests sent so far (keys 0..<issued)
+            var inFlight = 0      // requests sent and not answered for good
+            var blocked = false   // a request failed for good: request nothing more
             var buffer: [Int: Result<PageResult, ChangeFeedError>] = [:]
             var absorbed = 0      // refusals retried without a `.retrying` event
-            var retried: Set<Int> = []   // slots retried and not done: their time says nothing
+            var retried: Set<Int> = []   // requests retried and not done: their time says nothing
 
-            // The window: the first page goes alone; after it, `width` slots from `next` on.
-            func ahead() -> Int { next == 0 ? 1 : controller.width }
-            // Requests sent and not answered for good (finished pages wait in `buffer`).
-            func outstanding() -> Int { issued - next - buffer.count }
+            // The first page goes alone; after it, `width` requests in flight or waiting in the buffer.
+            func ahead() -> Int { handed == 0 ? 1 : controller.width }
 
             func topUp() {
-                while !blocked, issued < next + ahead(), plan.hasSlot(issued) {
+                while !blocked, inFlight + buffer.count < ahead(), let query = schedule.nextRequest(key: issued) {
                     let k = issued
-                    let query = plan.query(k)
                     group.addTask { [self] in
                         do {
                             let sent = ContinuousClock.now
@@ -346,6 +319,7 @@ public struct Fetcher: Sendable {
                         }
                     }
                     issued += 1
+                    inFlight += 1
                 }
             }
 
@@ -357,7 +331,7 @@ public struct Fetcher: Sendable {
                 case .retrying(let k, let e, let attempt, let delay):
                     retried.insert(k)
                     if Self.isCongestion(e) {
-                        let taken = controller.congested(inFlight: outstanding())
+                        let taken = controller.congested(inFlight: inFlight)
                         if taken && Self.isQuietable(e) && attempt <= quietRefusals {
                             absorbed += 1
                             continue
@@ -367,15 +341,24 @@ public struct Fetcher: Sendable {
                 case .cancelled:
                     continue
                 case .done(let k, let result, let took):
-                    if case .failure = result {
+                    inFlight -= 1
+                    if schedule.drop(k) {
+                        // A page past the end of its window: not wanted, whatever it says.
+                        retried.remove(k)
+                        topUp()
+                        continue
+                    }
+                    switch result {
+                    case .failure:
                         blocked = true
-                    } else {
+                    case .success(let page):
                         let roundTrip = retried.remove(k) == nil ? took : nil
-                        controller.clean(latencyBound: outstanding() >= ahead(), roundTrip: roundTrip)
+                        controller.clean(latencyBound: inFlight + 1 >= ahead(), roundTrip: roundTrip)
+                        schedule.answered(key: k, rows: page.rows)
                     }
                     buffer[k] = result
                     // Hand over every page that is now next in line.
-                    while let ready = buffer.removeValue(forKey: next) {
+                    while let key = schedule.nextKey, let ready = buffer.removeValue(forKey: key) {
                         switch ready {
                         case .failure(let e):
                             group.cancelAll()
@@ -383,19 +366,18 @@ public struct Fetcher: Sendable {
                         case .success(let page):
                             // Cancelled from inside `emit`: hand over nothing more.
                             if Task.isCancelled { throw CancellationError() }
-                            if !plan.sequenceMode || page.rows > 0 {
-                                // v1: an empty window is a gap: nothing to show.
-                                emit(.page(page.entries, unreadable: page.unreadable))
-                            }
-                            if plan.sequenceMode { emit(.readThrough(plan.through(next))) }
-                            next += 1
-                            // v2: the end of the window; anything fetched past it is dropped.
-                            let end = !plan.sequenceMode && page.rows < plan.limit
+                            let handOver = schedule.handedOver(page)
+                            if handOver.emit { emit(.page(page.entries, unreadable: page.unreadable)) }
+                            if let through = handOver.readThrough { emit(.readThrough(through)) }
+                            for d in handOver.discarded where buffer.removeValue(forKey: d) != nil { _ = schedule.drop(d) }
+                            handed += 1
+                            let end = schedule.isComplete
                             if !end { topUp() }
                             if let onProgress {
                                 progress.absorbedRefusals = absorbed
                                 var p = progress.add(page)
-                                p.inFlight = end ? 0 : outstanding()
+                                if end { p.fraction = p.fraction.map { _ in 1 } }
+                                p.inFlight = end ? 0 : inFlight
                                 p.width = controller.width
                                 onProgress(p)
                             }
@@ -404,10 +386,6 @@ public struct Fetcher: Sendable {
                                 return
                             }
                         }
-                    }
-                    if !plan.hasSlot(next) {
-                        group.cancelAll()
-                        return
                     }
                     topUp()
                 }

@@ -56,7 +56,13 @@ final class CountingIssuer: TokenIssuer {
     @Test func aTokenAboutToExpireIsNeverHandedOut() async throws {
         let source = CountingIssuer(lifetime: 3)   // under the 5 s margin
         let keeper = TokenKeeper(issuer: source)
-        await #expect(throws: TokenError.staleToken(secondsLeft: 2)) { try await keeper.authorization() }
+        // 2 s left when the keeper looks, or 1 or 0 when the machine is slow to get there.
+        let error = await #expect(throws: TokenError.self) { try await keeper.authorization() }
+        guard case .staleToken(let left)? = error else {
+            Issue.record("expected a stale token, got \(String(describing: error))")
+            return
+        }
+        #expect((0...2).contains(left))
         await #expect(throws: TokenError.self) { try await keeper.authorization() }
         #expect(source.calls.withLock { $0 } == 1, "the second call is held back by the pause")
     }

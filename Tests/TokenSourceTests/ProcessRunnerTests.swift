@@ -24,7 +24,9 @@ import Testing
                 return
             }
         }
-        #expect(ContinuousClock.now - started < .seconds(15))
+        // 0.8 s on a quiet machine; the bound only says it does not wait for the loop to end
+        // (it never does), with room for a machine busy building.
+        #expect(ContinuousClock.now - started < .seconds(60))
         let pid = try #require(fake.read(fake.file("pid")).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
         #expect(processIsReaped(pid))
     }
