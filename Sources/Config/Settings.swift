@@ -49,6 +49,8 @@ public struct Settings: Sendable, Equatable {
     public var followInterval: TimeInterval = 5
     /// Seconds a row may take to appear after its timestamp (`--late-window`).
     public var lateWindow: TimeInterval = FeedCursor.defaultLateWindow
+    /// v2: the most rows one request may skip (`--max-offset`); see `Fetcher.maxOffset`.
+    public var maxOffset: Int64 = Fetcher.defaultMaxOffset
     /// The demo emulator: entries, faults, how often it appends a change (0: never), token lifetime.
     public var demoEntries = 2_000
     public var demoFaults: String?
@@ -99,6 +101,7 @@ public struct Settings: Sendable, Equatable {
         fetcher.start = start
         fetcher.endTime = endTime
         fetcher.lateWindow = lateWindow
+        fetcher.maxOffset = maxOffset
         fetcher.parallel = parallel
         return fetcher
     }

@@ -166,7 +166,12 @@ struct LoadOptionGroup: ParsableArguments {
             help: ArgumentHelp("How long after its timestamp a change may still appear (transactions commit in any order): re-reads cover this much of the feed's tail so that late rows are not missed, e.g. 2m, 30s (default: \(defaultText(\.lateWindow))).", valueName: "duration"))
     var lateWindow: String?
 
+    @Option(name: .customLong("max-offset"), parsing: .unconditional,
+            help: ArgumentHelp("v2: the most rows one request may skip; older entries are read in time windows small enough for it, since the service reads offset + limit rows for each request (default: \(Settings().maxOffset)).", valueName: "n"))
+    var maxOffset: Int64?
+
     func validate() throws {
+        if let maxOffset, maxOffset < 0 { throw ValidationError("--max-offset must be 0 or more.") }
         if let lateWindow, !(0...86_400).contains(Duration.seconds(parsing: lateWindow) ?? -1) {
             throw ValidationError("--late-window takes a duration from 0s to 1d, such as 2m or 30s (got '\(lateWindow)').")
         }
@@ -180,6 +185,7 @@ struct LoadOptionGroup: ParsableArguments {
         s.follow = follow
         if let t = followInterval.flatMap(Duration.seconds(parsing:)) { s.followInterval = t }
         if let t = lateWindow.flatMap(Duration.seconds(parsing:)) { s.lateWindow = t }
+        if let maxOffset { s.maxOffset = maxOffset }
     }
 }
 

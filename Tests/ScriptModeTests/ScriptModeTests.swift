@@ -114,6 +114,25 @@ func expectSame(_ object: [String: Any], _ e: EmulatedEntry, sourceLocation: Sou
         for (object, entry) in zip(objects, expected) { expectSame(object, entry) }
     }
 
+    /// The service reads `offset + limit` rows for each v2 request: `feed` reads older entries
+    /// in time windows, so no request it sends skips more than `--max-offset` rows.
+    @Test func v2NeverSendsAnOffsetAboveMaxOffset() async throws {
+        let (server, url) = try await startEmulator(entries: 2_500)
+        defer { Task { await server.stop() } }
+        let box = try Sandbox()
+        let token = DemoTokenIssuer.mint(resource: DicomService.audience, issuedAt: Date(), lifetime: 3600)
+        let az = try box.fakeAz(token: token)
+        let run = try await box.runAsync(["feed", "--url", url, "--az", az, "--page-size", "40", "--max-offset", "120",
+                                          "--late-window", "0s"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let expected = server.store.entriesV2(limit: 3_000).map(\.sequence)
+        #expect(try run.lines.map(jsonObject).compactMap { ($0["sequence"] as? NSNumber)?.int64Value } == expected)
+        let offsets = server.requestLog.requests.filter { !$0.path.hasSuffix("/latest") }.map { request in
+            (request.query ?? "").split(separator: "&").first { $0.hasPrefix("offset=") }.flatMap { Int($0.dropFirst(7)) } ?? -1
+        }
+        #expect(offsets.count >= 2_500 / 40 && offsets.allSatisfy { (0...120).contains($0) }, "\(offsets.max() ?? -1)")
+    }
+
     @Test func csvRoundTrips() async throws {
         let box = try Sandbox()
         let run = try await box.runAsync(["feed", "--demo", "--demo-entries", "120", "--format", "csv", "--metadata"])
