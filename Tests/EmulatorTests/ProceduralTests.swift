@@ -234,6 +234,36 @@ struct ProceduralTests {
         #expect(elapsed < .seconds(20), "took \(elapsed)")
     }
 
+    @Test("with the demo's shape and unreadable rows: times never decrease, some are rounded; the queries agree")
+    func shaped() {
+        var o = Self.options(30_000, seed: 12)
+        o.shape = .realistic
+        o.unreadableShare = 0.01
+        let store = ChangeFeedStore(options: o)
+        let rows = store.allEntries()
+        #expect(rows.count == 30_000)
+        #expect(zip(rows, rows.dropFirst()).allSatisfy { $0.timestampTicks <= $1.timestampTicks })
+        #expect(rows.last?.timestampTicks == Self.newest.ticks)
+        let milliseconds = rows.filter { $0.timestampTicks % 10_000 == 0 }.count
+        #expect(milliseconds > 300, "whole milliseconds: \(milliseconds)")
+        let unreadable = rows.filter(\.isUnreadable).count
+        #expect((150...450).contains(unreadable))
+        #expect(rows == ChangeFeedStore(options: o).allEntries())
+        var rng = SplitMix64(seed: 5)
+        for _ in 0..<40 {
+            let t = rows[Int(rng.next() % UInt64(rows.count))].timestampTicks + Int64(rng.next() % 3) - 1
+            let page = store.entriesV2(startTicks: t, endTicks: FeedTime.maxTicks, offset: 3, limit: 5)
+            #expect(page == Array(rows.filter { $0.timestampTicks >= t }.dropFirst(3).prefix(5)))
+        }
+        var v1: [EmulatedEntry] = []
+        var offset: Int64 = 0
+        while offset < rows.last!.sequence {
+            v1 += store.entriesV1(offset: offset, limit: 100)
+            offset += 100
+        }
+        #expect(v1 == rows)
+    }
+
     @Test("live changes follow the procedural rows, in sequence and in time")
     func liveAppends() throws {
         let store = ChangeFeedStore(options: Self.options(10_000))
@@ -329,6 +359,26 @@ struct ProceduralServerTests {
             #expect(clock.now - t < slow - .milliseconds(1_000))
             #expect(h.server.requestLog.largestV2Offset == 400_000)
             #expect(h.server.requestLog.v2Offsets == [0, 400_000, 400_000, 400_000])
+        }
+    }
+
+    @Test("the demo's options with the procedural dataset: every wire form, pages that decode, newest at now")
+    func demoProcedural() async throws {
+        let before = Timestamp(Date()).ticks
+        let options = EmulatorOptions.demo(entries: 3_000_000, dataset: .procedural)
+        #expect(options.dataset.kind == .procedural && options.dataset.shape == .realistic)
+        try await withEmulator(options) { h in
+            let latest = try #require(h.store.latest(.v2))
+            #expect(latest.timestampTicks >= before && latest.timestampTicks <= Timestamp(Date()).ticks)
+            let page = try await h.get("/v2/changefeed?offset=1234567&limit=200")
+            #expect(page.status == 200)
+            let objects = try page.array()
+            #expect(objects.count == 200)
+            #expect(objects.contains { $0["Sequence"] != nil } && objects.contains { $0["sequence"] != nil },
+                    "PascalCase and camelCase keys")
+            let expected = h.store.entriesV2(start: nil, end: nil, offset: 1_234_567, limit: 200).map(\.sequence)
+            let got = objects.map { (($0["sequence"] ?? $0["Sequence"]) as? NSNumber)?.int64Value ?? -1 }
+            #expect(got == expected)
         }
     }
 

@@ -96,7 +96,8 @@ public final class RequestLog: @unchecked Sendable {
     }
 
     func record(_ r: LoggedRequest) {
-        let feed = r.changeFeed
+        // Parsed only when it may carry an offset (the log sits on every request's path).
+        let feed = r.query.flatMap { $0.range(of: "offset", options: .caseInsensitive) } != nil ? r.changeFeed : nil
         lock.withLock {
             if let feed, feed.isV2Page, let offset = feed.offset { largestOffset = max(largestOffset, offset) }
             total += 1
