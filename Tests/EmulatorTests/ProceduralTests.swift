@@ -382,6 +382,21 @@ struct ProceduralServerTests {
         }
     }
 
+    @Test("the window count behind the offset cost: visible rows only, on the generated dataset too")
+    func windowCountGenerated() throws {
+        let store = ChangeFeedStore(options: DatasetOptions(entryCount: 500, seed: 4, shape: .realistic))
+        let rows = store.allEntries()
+        let start = rows[100].timestampTicks, end = rows[400].timestampTicks
+        let inWindow = Int64(rows.filter { $0.timestampTicks >= start && $0.timestampTicks < end }.count)
+        #expect(store.v2WindowCount(startTicks: start, endTicks: end) == inWindow)
+        try store.appendCreate(studyInstanceUid: "1.2.3", seriesInstanceUid: "1.2.3.1", sopInstanceUid: "1.2.3.1.1",
+                               at: FeedTime.date(start + 1), visible: false)
+        #expect(store.v2WindowCount(startTicks: start, endTicks: end) == inWindow, "a pending row is not read")
+        store.commitAll()
+        #expect(store.v2WindowCount(startTicks: start, endTicks: end) == inWindow + 1)
+        #expect(store.v2WindowCount(startTicks: end, endTicks: start) == 0)
+    }
+
     @Test("offsetcost= in a fault spec sets the cost; the spec prints it back")
     func offsetCostSpec() throws {
         let plan = try FaultPlan(spec: "503x2,offsetcost=5")
