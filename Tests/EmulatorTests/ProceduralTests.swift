@@ -264,6 +264,60 @@ struct ProceduralTests {
         #expect(v1 == rows)
     }
 
+    @Test("runtime deletes, updates and re-creates of procedural instances rewrite their procedural rows")
+    func runtimeChangesToProceduralInstances() throws {
+        let store = ChangeFeedStore(options: Self.options(30_000, seed: 31))
+        let rows = store.allEntries()
+        let plain = try #require(rows.first { $0.action == .create && $0.state == .current && $0.sequence > 100 })
+        let updated = try #require(rows.first { $0.action == .update && $0.state == .current })
+        let gone = try #require(rows.first { $0.action == .delete })
+        let other = try #require(rows.last { $0.action == .create && $0.state == .current })
+        func uids(_ e: EmulatedEntry) -> (String, String, String) { (e.studyInstanceUid, e.seriesInstanceUid, e.sopInstanceUid) }
+
+        #expect(throws: ChangeFeedStoreError.instanceAlreadyExists(sopInstanceUid: plain.sopInstanceUid)) {
+            try store.appendCreate(studyInstanceUid: plain.studyInstanceUid, seriesInstanceUid: plain.seriesInstanceUid,
+                                   sopInstanceUid: plain.sopInstanceUid)
+        }
+        #expect(throws: ChangeFeedStoreError.instanceDeleted(sopInstanceUid: gone.sopInstanceUid)) {
+            try store.appendUpdate(studyInstanceUid: gone.studyInstanceUid, seriesInstanceUid: gone.seriesInstanceUid,
+                                   sopInstanceUid: gone.sopInstanceUid)
+        }
+        #expect(throws: ChangeFeedStoreError.self) {
+            try store.appendDelete(studyInstanceUid: "1.2.3", seriesInstanceUid: other.seriesInstanceUid,
+                                   sopInstanceUid: other.sopInstanceUid)
+        }
+
+        // A pending delete changes nothing until it commits.
+        let delete = try store.appendDelete(studyInstanceUid: plain.studyInstanceUid, seriesInstanceUid: plain.seriesInstanceUid,
+                                            sopInstanceUid: plain.sopInstanceUid, visible: false)
+        #expect(store.entry(sequence: plain.sequence)?.state == .current)
+        #expect(store.metadataJSON(sopInstanceUid: plain.sopInstanceUid) != nil)
+        #expect(store.commit(sequence: delete.sequence))
+        #expect(store.entry(sequence: plain.sequence)?.state == .deleted)
+        #expect(store.metadataJSON(sopInstanceUid: plain.sopInstanceUid) == nil)
+        #expect(store.entriesV1(offset: plain.sequence - 1, limit: 1).first?.state == .deleted)
+
+        let (s1, r1, i1) = uids(plain)
+        try store.appendCreate(studyInstanceUid: s1, seriesInstanceUid: r1, sopInstanceUid: i1)
+        let (s2, r2, i2) = uids(updated)
+        try store.appendUpdate(studyInstanceUid: s2, seriesInstanceUid: r2, sopInstanceUid: i2)
+        let (s3, r3, i3) = uids(gone)
+        try store.appendCreate(studyInstanceUid: s3, seriesInstanceUid: r3, sopInstanceUid: i3)
+        #expect(store.entry(sequence: plain.sequence)?.state == .replaced)
+        #expect(store.entry(sequence: updated.sequence)?.state == .replaced)
+        let metadata = try #require(store.metadataJSON(sopInstanceUid: i2))
+        #expect(String(decoding: metadata, as: UTF8.self).contains("-U2"), "a procedural update, then a runtime one")
+
+        // Every instance's rows, procedural and appended, follow the rules.
+        var history: [String: [EmulatedEntry]] = [:]
+        for row in store.allEntries() { history[row.sopInstanceUid, default: []].append(row) }
+        for sop in [i1, i2, i3] {
+            let entries = try #require(history[sop])
+            #expect(entries.count >= 3)
+            #expect(entries.map(\.state) == expectedStates(actions: entries.map(\.action)))
+        }
+    }
+
     @Test("live changes follow the procedural rows, in sequence and in time")
     func liveAppends() throws {
         let store = ChangeFeedStore(options: Self.options(10_000))
@@ -395,6 +449,25 @@ struct ProceduralServerTests {
         store.commitAll()
         #expect(store.v2WindowCount(startTicks: start, endTicks: end) == inWindow + 1)
         #expect(store.v2WindowCount(startTicks: end, endTicks: start) == 0)
+    }
+
+    @Test("a runtime delete of a procedural instance shows on the wire: Deleted, without metadata")
+    func runtimeDeleteOverHTTP() async throws {
+        let store = ChangeFeedStore(options: DatasetOptions.procedural(entries: 50_000, seed: 2, newestAt: ProceduralTests.newest.date))
+        try await withEmulator(EmulatorOptions(), store: store) { h in
+            let target = try #require(h.store.entriesV1(offset: 20_000, limit: 100).first { $0.state == .current })
+            let before = try await h.get("/v1/changefeed?offset=\(target.sequence - 1)&limit=1")
+            #expect(try before.array().first?["state"] as? String == "Current")
+            #expect(try before.array().first?["metadata"] != nil)
+            try h.store.appendDelete(studyInstanceUid: target.studyInstanceUid, seriesInstanceUid: target.seriesInstanceUid,
+                                     sopInstanceUid: target.sopInstanceUid)
+            let after = try await h.get("/v1/changefeed?offset=\(target.sequence - 1)&limit=1")
+            #expect(try after.array().first?["state"] as? String == "Deleted")
+            #expect(try after.array().first?["metadata"] == nil)
+            let tail = try await h.get("/v2/changefeed/latest")
+            #expect(try tail.object()["sopInstanceUid"] as? String == target.sopInstanceUid)
+            #expect(try tail.object()["action"] as? String == "Delete")
+        }
     }
 
     @Test("offsetcost= in a fault spec sets the cost; the spec prints it back")

@@ -94,9 +94,11 @@ struct RowSnapshot: Sendable {
 /// With a procedural dataset (`DatasetKind.procedural`) the rows up to the newest are computed
 /// on demand; rows appended at run time (live changes, `append…`) follow them, with later
 /// sequences and timestamps never before the procedural newest (an earlier `at` is moved up
-/// to it). Runtime deletes and updates reach appended instances only; pending rows and
-/// `FeedShape`'s equal and earlier timestamps apply to appended rows only (the procedural rows
-/// take the shape's whole-second, millisecond and microsecond rounding).
+/// to it). `appendDelete`, `appendUpdate` and `appendCreate` (a re-create) also take the UIDs
+/// of a procedural instance, and its procedural rows then read Deleted or Replaced; the live
+/// generator only changes appended instances. Pending rows and `FeedShape`'s equal and
+/// earlier timestamps apply to appended rows only (the procedural rows take the shape's
+/// whole-second, millisecond and microsecond rounding).
 ///
 /// Rows can be appended invisible (`visible: false`): their transaction has not committed.
 /// They hold their sequence and timestamp, but no query shows them, nor their effect on the
@@ -169,7 +171,8 @@ public final class ChangeFeedStore: @unchecked Sendable {
     /// will once all pending rows have committed (what `allEntries()` returns after `commitAll()`).
     /// A procedural dataset is walked row by row: for small ones.
     public func allEntries(includingPending: Bool) -> [EmulatedEntry] {
-        let prefix = procedural.map { p in p.rows(0..<p.count).map { entry(p, $0) } } ?? []
+        let views = adoptedViews(asCommitted: includingPending)
+        let prefix = procedural.map { p in p.rows(0..<p.count).map { entry(p, $0, views) } } ?? []
         return prefix + locked { d in
             d.rows.indices.compactMap { i in
                 includingPending ? entry(d, i, asCommitted: true) : d.rows[i].isPending ? nil : entry(d, i)
@@ -181,7 +184,8 @@ public final class ChangeFeedStore: @unchecked Sendable {
     /// pending; then read as in `allEntries(includingPending: true)`).
     public func entry(sequence: Int64, includingPending: Bool = false) -> EmulatedEntry? {
         if let p = procedural, sequence <= p.lastSequence {
-            return p.row(sequence: sequence).flatMap { p.rows($0..<($0 + 1)).first }.map { entry(p, $0) }
+            let views = adoptedViews(asCommitted: includingPending)
+            return p.row(sequence: sequence).flatMap { p.rows($0..<($0 + 1)).first }.map { entry(p, $0, views) }
         }
         return locked { d in
             let i = lowerBound(d.rows, sequence)
@@ -195,7 +199,8 @@ public final class ChangeFeedStore: @unchecked Sendable {
 
     /// v1: `WHERE Sequence BETWEEN offset+1 AND offset+limit ORDER BY Sequence`.
     public func entriesV1(offset: Int64, limit: Int) -> [EmulatedEntry] {
-        let prefix = proceduralV1(offset: offset, limit: limit).map { entry(procedural!, $0) }
+        let views = adoptedViews()
+        let prefix = proceduralV1(offset: offset, limit: limit).map { entry(procedural!, $0, views) }
         return prefix + locked { d in v1Indices(d, offset: offset, limit: limit).map { entry(d, $0) } }
     }
 
@@ -205,7 +210,8 @@ public final class ChangeFeedStore: @unchecked Sendable {
                           offset: Int64 = 0, limit: Int) -> [EmulatedEntry] {
         let (prefix, tailOffset) = proceduralV2(start: startTicks, end: endTicks, offset: offset, limit: limit)
         let rest = limit - prefix.count
-        return prefix.map { entry(procedural!, $0) } + locked { d in
+        let views = adoptedViews()
+        return prefix.map { entry(procedural!, $0, views) } + locked { d in
             v2Indices(d, start: startTicks, end: endTicks, offset: tailOffset, limit: rest).map { entry(d, $0) }
         }
     }
@@ -232,18 +238,20 @@ public final class ChangeFeedStore: @unchecked Sendable {
     public func latest(_ version: APIVersion) -> EmulatedEntry? {
         if let e = locked({ d in latestIndex(d, version).map { entry(d, $0) } }) { return e }
         guard let p = procedural, p.count > 0 else { return nil }
-        return p.rows((p.count - 1)..<p.count).first.map { entry(p, $0) }
+        return p.rows((p.count - 1)..<p.count).first.map { entry(p, $0, adoptedViews()) }
     }
 
     /// The current metadata of an instance as DICOM JSON bytes, nil when unknown or deleted.
     public func metadataJSON(sopInstanceUid: String, bulkDataBase: String = "http://127.0.0.1/v2",
                              format: WireFormat = WireFormat()) -> [UInt8]? {
+        var known = false
         var snap: InstanceSnapshot? = locked { d in
             guard let i = instanceIndex(d, sop: sopInstanceUid) else { return nil }
+            known = true
             let view = d.visibleView(i)
             return view.watermark != 0 ? instanceSnapshot(d, i, version: view.version) : nil
         }
-        if snap == nil, let p = procedural, let found = p.instance(sopInstanceUid: sopInstanceUid), !found.deleted {
+        if !known, let p = procedural, let found = p.instance(sopInstanceUid: sopInstanceUid), !found.deleted {
             snap = p.instanceSnapshot(block: found.block, ordinal: found.ordinal)
         }
         guard let snap else { return nil }
@@ -265,6 +273,7 @@ public final class ChangeFeedStore: @unchecked Sendable {
                              visible: Bool = true) throws -> EmulatedEntry {
         try locked { d in
             let ticks = resolveTicks(d, time)
+            try adopt(&d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
             let i = try d.instanceForCreate(study: studyInstanceUid, series: seriesInstanceUid, sop: sopInstanceUid, ticks: ticks)
             let row = d.create(i, ticks: ticks, skip: skip, visible: visible)
             return appended(d, row)
@@ -278,6 +287,7 @@ public final class ChangeFeedStore: @unchecked Sendable {
                              at time: Date? = nil, skippingSequences skip: Int64 = 0,
                              visible: Bool = true) throws -> EmulatedEntry {
         try locked { d in
+            try adopt(&d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
             let i = try liveInstance(d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
             let row = d.delete(i, ticks: resolveTicks(d, time), skip: skip, visible: visible)
             return appended(d, row)
@@ -291,6 +301,7 @@ public final class ChangeFeedStore: @unchecked Sendable {
                              at time: Date? = nil, skippingSequences skip: Int64 = 0,
                              visible: Bool = true) throws -> EmulatedEntry {
         try locked { d in
+            try adopt(&d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
             let i = try liveInstance(d, studyInstanceUid, seriesInstanceUid, sopInstanceUid)
             let row = d.update(i, ticks: resolveTicks(d, time), skip: skip, visible: visible)
             return appended(d, row)
@@ -368,7 +379,9 @@ public final class ChangeFeedStore: @unchecked Sendable {
                 let series = d.series[Int(inst.series)]
                 let view = d.visibleView(row.instance)
                 let state = Self.state(row, view)
-                return RowSnapshot(row: row, state: state, studyIndex: series.study, studyUID: d.studies[Int(series.study)].uid,
+                let studyIndex = d.adopted[row.instance].map { procedural!.studyKey(block: $0.block, ordinal: $0.ordinal) }
+                return RowSnapshot(row: row, state: state, studyIndex: studyIndex ?? series.study,
+                                   studyUID: d.studies[Int(series.study)].uid,
                                    seriesUID: series.uid, sopUID: d.sopUID(row.instance),
                                    instance: includeMetadata && state != .deleted
                                        ? instanceSnapshot(d, row.instance, version: view.version) : nil)
@@ -380,7 +393,10 @@ public final class ChangeFeedStore: @unchecked Sendable {
             guard p.count > 0 else { return nil }
             prefix = p.rows((p.count - 1)..<p.count)
         }
-        return prefix.map { p.snapshot($0, includeMetadata: includeMetadata) } + (tail ?? [])
+        let views = adoptedViews()
+        return prefix.map { row in
+            p.snapshot(row, includeMetadata: includeMetadata) { sop in views[sop] }
+        } + (tail ?? [])
     }
 
     /// The procedural rows of a v1 page.
@@ -422,11 +438,25 @@ public final class ChangeFeedStore: @unchecked Sendable {
                              isPending: row.isPending, isUnreadable: row.isUnreadable)
     }
 
-    private func entry(_ p: ProceduralFeed, _ row: ProceduralFeed.Row) -> EmulatedEntry {
+    /// How the procedural instances that runtime changes touched read now (or `asCommitted`),
+    /// by SOP Instance UID; empty while there are none.
+    private func adoptedViews(asCommitted: Bool = false) -> [String: InstanceView] {
+        locked { d in
+            guard !d.adopted.isEmpty else { return [:] }
+            var views: [String: InstanceView] = [:]
+            for i in d.adopted.keys {
+                views[d.sopUID(i)] = asCommitted ? InstanceView(d.instances[Int(i)]) : d.visibleView(i)
+            }
+            return views
+        }
+    }
+
+    private func entry(_ p: ProceduralFeed, _ row: ProceduralFeed.Row, _ views: [String: InstanceView]) -> EmulatedEntry {
         let uids = p.uids(block: row.sourceBlock, ordinal: row.ordinal)
         return EmulatedEntry(sequence: row.sequence, timestampTicks: row.ticks,
                              action: row.action == 0 ? .create : row.action == 1 ? .delete : .update,
-                             state: row.state, studyInstanceUid: uids.study, seriesInstanceUid: uids.series,
+                             state: ProceduralFeed.state(row.state, after: views[uids.sop]),
+                             studyInstanceUid: uids.study, seriesInstanceUid: uids.series,
                              sopInstanceUid: uids.sop, isUnreadable: row.isUnreadable)
     }
 
@@ -436,6 +466,12 @@ public final class ChangeFeedStore: @unchecked Sendable {
     }
 
     private func instanceSnapshot(_ d: FeedData, _ i: Int32, version: Int32) -> InstanceSnapshot {
+        if let a = d.adopted[i], let p = procedural {
+            // Its metadata stays the procedural one, with the updates made since.
+            var snap = p.instanceSnapshot(block: a.block, ordinal: a.ordinal)
+            snap.version += version
+            return snap
+        }
         let inst = d.instances[Int(i)]
         let series = d.series[Int(inst.series)]
         let study = d.studies[Int(series.study)]
@@ -449,6 +485,21 @@ public final class ChangeFeedStore: @unchecked Sendable {
         guard let dot = sop.lastIndex(of: "."), let si = d.seriesByUID[String(sop[..<dot])] else { return nil }
         let s = d.series[Int(si)]
         return (try? d.findInstance(study: d.studies[Int(s.study)].uid, series: s.uid, sop: sop)) ?? nil
+    }
+
+    /// Before a runtime change to a procedural instance: an instance record here stands for
+    /// it from then on (with its UIDs, and deleted if the procedural feed deleted it).
+    private func adopt(_ d: inout FeedData, _ study: String, _ series: String, _ sop: String) throws {
+        guard let p = procedural, d.instanceByCustomSOP[sop] == nil,
+              try d.findInstance(study: study, series: series, sop: sop) == nil,
+              let found = p.instance(sopInstanceUid: sop) else { return }
+        let uids = p.uids(block: found.block, ordinal: found.ordinal)
+        guard uids.study == study, uids.series == series else {
+            throw ChangeFeedStoreError.uidConflict("instance \(sop) belongs to another series or study")
+        }
+        let i = try d.instanceForCreate(study: study, series: series, sop: sop, ticks: d.lastTicks)
+        d.instances[Int(i)].currentWatermark = found.deleted ? 0 : FeedData.adoptedWatermark
+        d.adopted[i] = (found.block, found.ordinal)
     }
 
     private func liveInstance(_ d: FeedData, _ study: String, _ series: String, _ sop: String) throws -> Int32 {

@@ -69,6 +69,12 @@ struct FeedData: Sendable {
     var lastTicks: Int64
     /// No row is stamped earlier (the rows appended after a procedural feed: never before its newest).
     var floorTicks: Int64 = .min
+    /// Instances of a procedural feed that runtime changes touched, by the instance standing
+    /// for them here: the block that created them and their ordinal in it. Their record's
+    /// watermark starts at `adoptedWatermark` (or 0 when the procedural feed deleted them).
+    var adopted: [Int32: (block: Int64, ordinal: Int)] = [:]
+    /// "Whatever the procedural rows say": no row here has changed the instance yet.
+    static let adoptedWatermark: Int64 = -1
     /// Row indices in (timestamp, sequence) order; nil while `rows` is already in that order
     /// (always with the plain shape, unless a runtime change was given an earlier timestamp).
     var timeOrder: [Int32]?

@@ -643,18 +643,35 @@ struct BlockCache<Value> {
 
 extension ProceduralFeed {
     /// A row as the wire encoder wants it. The watermark (for `filePath`) is the row's sequence.
-    func snapshot(_ row: Row, includeMetadata: Bool) -> RowSnapshot {
+    /// `view` tells how runtime changes left the instance, if any touched it.
+    func snapshot(_ row: Row, includeMetadata: Bool, view: (String) -> InstanceView?) -> RowSnapshot {
         let uids = uids(block: row.sourceBlock, ordinal: row.ordinal)
-        let skeleton = skeleton(row.sourceBlock)
-        let study = Int64(skeleton.seriesStudy[skeleton.series(ofOrdinal: row.ordinal)])
         let global = row.sourceBlock &* Int64(Self.blockSize) &+ Int64(row.ordinal)
         let changeRow = ChangeRow(sequence: row.sequence, ticks: row.ticks, instance: Int32(truncatingIfNeeded: global),
                                   action: row.action, flags: row.isUnreadable ? ChangeRow.unreadableFlag : 0,
                                   originalWatermark: row.sequence)
-        return RowSnapshot(row: changeRow, state: row.state,
-                           studyIndex: Int32(truncatingIfNeeded: row.sourceBlock &* 64 &+ study),
-                           studyUID: uids.study, seriesUID: uids.series, sopUID: uids.sop,
-                           instance: includeMetadata && row.state != .deleted
-                               ? instanceSnapshot(block: row.sourceBlock, ordinal: row.ordinal) : nil)
+        let after = view(uids.sop)
+        let state = Self.state(row.state, after: after)
+        var instance: InstanceSnapshot?
+        if includeMetadata && state != .deleted {
+            instance = instanceSnapshot(block: row.sourceBlock, ordinal: row.ordinal)
+            instance?.version += after?.version ?? 0
+        }
+        return RowSnapshot(row: changeRow, state: state, studyIndex: studyKey(block: row.sourceBlock, ordinal: row.ordinal),
+                           studyUID: uids.study, seriesUID: uids.series, sopUID: uids.sop, instance: instance)
+    }
+
+    /// What picks a study's partition on the wire (`RowStyle`).
+    func studyKey(block k: Int64, ordinal: Int) -> Int32 {
+        let skeleton = skeleton(k)
+        let study = Int64(skeleton.seriesStudy[skeleton.series(ofOrdinal: ordinal)])
+        return Int32(truncatingIfNeeded: k &* 64 &+ study)
+    }
+
+    /// A procedural row's state once runtime changes touched its instance: a later delete
+    /// leaves it Deleted, a later update or re-create Replaced.
+    static func state(_ state: ChangeFeedState, after view: InstanceView?) -> ChangeFeedState {
+        guard let view, view.watermark != FeedData.adoptedWatermark else { return state }
+        return view.watermark == 0 ? .deleted : .replaced
     }
 }
