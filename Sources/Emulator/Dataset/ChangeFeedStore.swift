@@ -154,8 +154,8 @@ public final class ChangeFeedStore: @unchecked Sendable {
 
     /// Number of rows the service shows (pending rows not included).
     public var count: Int { Int(procedural?.count ?? 0) + locked { $0.rows.count - $0.pending.count } }
-    /// Number of distinct instances ever created (procedural: those appended at run time only,
-    /// as counting the others takes a walk over the feed).
+    /// Number of distinct instances ever created (procedural: only those that rows appended at
+    /// run time created or changed, as counting the others takes a walk over the feed).
     public var instanceCount: Int { locked { $0.instances.count } }
     /// Procedural: the sequence of the newest computed row (0 for a generated dataset).
     public var proceduralLastSequence: Int64 { procedural?.lastSequence ?? 0 }
