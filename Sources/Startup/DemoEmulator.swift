@@ -10,8 +10,14 @@ public struct DemoEmulator: Sendable {
     public let server: EmulatorServer
     public let baseURL: String
 
-    public static func start(entries: Int, audience: String, faults: String? = nil, liveInterval: TimeInterval = 0) async throws -> DemoEmulator {
-        var options = EmulatorOptions.demo(entries: entries, auth: .jwt(JWTRequirements(audience: audience)))
+    /// The dataset `--demo` serves. `.generated` is the feed the UI tests and snapshots expect
+    /// (with `Settings.demoEntries`, 2,000 entries). `.procedural` computes the entries on
+    /// demand, the newest at now, so a demo of 10^8 entries (`--demo-entries 100000000`) starts at once.
+    public static let defaultDataset: DatasetKind = .generated
+
+    public static func start(entries: Int, audience: String, faults: String? = nil, liveInterval: TimeInterval = 0,
+                             dataset: DatasetKind = defaultDataset) async throws -> DemoEmulator {
+        var options = EmulatorOptions.demo(entries: entries, auth: .jwt(JWTRequirements(audience: audience)), dataset: dataset)
         if liveInterval > 0 { options.liveChangeInterval = .milliseconds(Int64(liveInterval * 1000)) }
         if let faults { options.faults = try FaultPlan(spec: faults) }
         let server = EmulatorServer(options: options)

@@ -85,6 +85,18 @@ struct EmulatorCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Number of change-feed entries to generate.")
     var entries = 2_000
 
+    @Option(help: ArgumentHelp("generated: every entry made at start and kept in memory (about 100 bytes an entry; up to about 10^6). procedural: entries computed from the seed on demand, in constant memory, so 10^8 or 10^9 start at once; the newest is at --newest-at, with busy weekday working hours and quiet nights and weekends (UTC).", valueName: "generated|procedural"))
+    var dataset: DatasetKind = .generated
+
+    @Option(name: .customLong("entries-per-day"), parsing: .unconditional, help: ArgumentHelp("With --dataset procedural: entries per day on average (200000 puts 10^8 entries over about 500 days).", valueName: "n"))
+    var entriesPerDay = 200_000
+
+    @Option(name: .customLong("newest-at"), help: ArgumentHelp("With --dataset procedural: the time of the newest entry, ISO 8601 with a zone, e.g. 2026-03-02T09:00:00Z (default: now).", valueName: "time"))
+    var newestAt: String?
+
+    @Option(name: .customLong("offset-cost"), parsing: .unconditional, help: ArgumentHelp("Microseconds a v2 page answer waits per row its offset skips, as the service's SQL reads them (the same as the fault 'offsetcost=US'; default 0: none).", valueName: "us"))
+    var offsetCost: Double?
+
     @Option(parsing: .unconditional, help: "Seed of the generated dataset (the same seed gives the same data).")
     var seed: UInt64 = 1
 
@@ -100,7 +112,7 @@ struct EmulatorCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Delay added to every response, in milliseconds (the same as the fault 'latency=MS').", valueName: "ms"))
     var latency: Int?
 
-    @Option(help: ArgumentHelp("Faults to inject, e.g. '503x2,429:retry=3,reset,hang=5000,slow,malformed,empty,truncated,bad-entry=5,503%20@page,latency=50,limit=8' (xN: the next N requests, %N: every Nth, @page|latest|any: which requests; limit=N: at most N requests at once, one more gets 429 'too many concurrent requests').", valueName: "spec"))
+    @Option(help: ArgumentHelp("Faults to inject, e.g. '503x2,429:retry=3,reset,hang=5000,slow,malformed,empty,truncated,bad-entry=5,503%20@page,latency=50,limit=8' (xN: the next N requests, %N: every Nth, @page|latest|any: which requests; limit=N: at most N requests at once, one more gets 429 'too many concurrent requests'; offsetcost=US: see --offset-cost).", valueName: "spec"))
     var faults: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Append a change (a create, update or delete) this often while running, e.g. 3s: a live feed for follow mode.", valueName: "duration"))
@@ -117,6 +129,17 @@ struct EmulatorCommand: ParsableCommand {
             do { _ = try FaultPlan(spec: spec) } catch { throw ValidationError("\(error)") }
         }
         if let latency, latency < 0 { throw ValidationError("--latency takes milliseconds, 0 or more (got \(latency)).") }
+        if entriesPerDay < 1 { throw ValidationError("--entries-per-day must be 1 or more (got \(entriesPerDay)).") }
+        if let offsetCost, !(0...1_000_000).contains(offsetCost) {
+            throw ValidationError("--offset-cost takes microseconds from 0 to 1000000 (got \(offsetCost)).")
+        }
+        if let newestAt, Self.parseTime(newestAt) == nil {
+            throw ValidationError("--newest-at takes an ISO 8601 time with a zone, e.g. 2026-03-02T09:00:00Z (got '\(newestAt)').")
+        }
+        if entries < 0 { throw ValidationError("--entries must be 0 or more (got \(entries)).") }
+        if dataset == .generated && entries > 20_000_000 {
+            throw ValidationError("--entries \(entries) would not fit in memory with the generated dataset: add --dataset procedural.")
+        }
         if !(0...1).contains(unreadableShare) { throw ValidationError("--unreadable-share takes a share from 0 to 1 (got \(unreadableShare)).") }
         if let live, (Duration.seconds(parsing: live) ?? 0) <= 0 {
             throw ValidationError("--live takes a duration such as 3s or 1m (got '\(live)').")
@@ -135,7 +158,9 @@ struct EmulatorCommand: ParsableCommand {
         } else {
             auth = .jwt(JWTRequirements(audience: audience))
         }
-        var options = EmulatorOptions(port: port, entries: entries, seed: seed, auth: auth)
+        var options = EmulatorOptions(port: port, entries: entries, seed: seed, auth: auth, dataset: dataset)
+        options.dataset.entriesPerDay = entriesPerDay
+        options.dataset.newestAt = newestAt.flatMap(Self.parseTime)
         if realistic {
             options.dataset.shape = .realistic
             options.wireFormat = .realistic
@@ -144,12 +169,22 @@ struct EmulatorCommand: ParsableCommand {
         options.dataset.unreadableShare = unreadableShare
         if let spec = faults { options.faults = try FaultPlan(spec: spec) }
         if let latency { options.faults.latencyMilliseconds = latency }
+        if let offsetCost { options.offsetCostMicroseconds = offsetCost }
         if let live, let seconds = Duration.seconds(parsing: live) {
             options.liveChangeInterval = .milliseconds(Int64(seconds * 1000))
         }
         try Launcher.runEmulator(options)
     }
+
+    static func parseTime(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions.insert(.withFractionalSeconds)
+        return plain.date(from: text) ?? fractional.date(from: text)
+    }
 }
+
+extension DatasetKind: ExpressibleByArgument {}
 
 extension Duration {
     /// `90`, `90s`, `5m`, `2h`, `1d` as seconds.

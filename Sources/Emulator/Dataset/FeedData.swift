@@ -67,6 +67,14 @@ struct FeedData: Sendable {
     var nextWatermark: Int64 = 1
     var lastSequence: Int64 = 0
     var lastTicks: Int64
+    /// No row is stamped earlier (the rows appended after a procedural feed: never before its newest).
+    var floorTicks: Int64 = .min
+    /// Instances of a procedural feed that runtime changes touched, by the instance standing
+    /// for them here: the block that created them and their ordinal in it. Their record's
+    /// watermark starts at `adoptedWatermark` (or 0 when the procedural feed deleted them).
+    var adopted: [Int32: (block: Int64, ordinal: Int)] = [:]
+    /// "Whatever the procedural rows say": no row here has changed the instance yet.
+    static let adoptedWatermark: Int64 = -1
     /// Row indices in (timestamp, sequence) order; nil while `rows` is already in that order
     /// (always with the plain shape, unless a runtime change was given an earlier timestamp).
     var timeOrder: [Int32]?
@@ -101,14 +109,19 @@ struct FeedData: Sendable {
         rng = SplitMix64(seed: seed)
         shapeRNG = SplitMix64(seed: SplitMix64.mix(seed ^ 0x05A4_E000_0000_0001))
         liveRNG = SplitMix64(seed: SplitMix64.mix(seed ^ 0x011F_E000_0000_0002))
-        let tag = 1_000_000_000 + SplitMix64.mix(seed ^ 0x5EED_0F_D1C0) % 8_999_999_999
-        uidStem = FeedData.uidRoot + "." + String(tag)
+        uidStem = FeedData.uidStem(seed: seed)
         // Start somewhere in the first hours of 2024-03-04, varying with the seed.
         lastTicks = FeedData.defaultStartTicks + Int64(rng.below(4 * 3600)) * FeedTime.ticksPerSecond
             + Int64(rng.below(10_000_000))
     }
 
     // MARK: Identity
+
+    /// `uidRoot` and 10 digits from the seed.
+    static func uidStem(seed: UInt64) -> String {
+        let tag = 1_000_000_000 + SplitMix64.mix(seed ^ 0x5EED_0F_D1C0) % 8_999_999_999
+        return uidRoot + "." + String(tag)
+    }
 
     func sopUID(_ instance: Int32) -> String {
         if let custom = customSOPs[instance] { return custom }

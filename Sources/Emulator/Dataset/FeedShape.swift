@@ -122,7 +122,7 @@ extension FeedData {
             // Never a minute or more behind the time the change happened.
             ticks = max(ticks, t - Int64(live.maxPastSeconds * Double(FeedTime.ticksPerSecond)))
         }
-        return ticks
+        return max(ticks, floorTicks)
     }
 
     /// Appends one generated change (0 create, 1 delete, 2 update) with the next sequence gap,
@@ -168,7 +168,11 @@ extension FeedData {
     /// Whether the generated row with this sequence is one the wire always breaks: a hash of
     /// the seed and the sequence, so the choice does not disturb any other stream.
     func isUnreadable(sequence: Int64) -> Bool {
+        Self.isUnreadable(seed: seed, share: unreadableShare, sequence: sequence)
+    }
+
+    static func isUnreadable(seed: UInt64, share: Double, sequence: Int64) -> Bool {
         let h = SplitMix64.mix(seed ^ 0x0BAD_0E17_7000_0000 ^ (UInt64(bitPattern: sequence) &* 0x9E37_79B9_7F4A_7C15))
-        return Double(h >> 11) / Double(1 << 53) < unreadableShare
+        return Double(h >> 11) / Double(1 << 53) < share
     }
 }

@@ -243,6 +243,7 @@ public final class FaultInjector: @unchecked Sendable {
 /// ```
 /// spec    = item *( "," item )
 /// item    = "latency=" MS                  ; added to every request
+///         | "offsetcost=" MICROSECONDS      ; a v2 page waits this long per row its offset skips
 ///         | "limit=" N                      ; at most N requests at once; one more gets 429, Retry-After: 1
 ///         | fault [ repeat ] [ "@" target ]
 /// repeat  = "x" N                           ; the next N matching requests (default: x1)
@@ -287,6 +288,9 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
     public var latencyMilliseconds: Int?
     /// At most this many requests at once (`limit=N`), when the spec sets it.
     public var concurrencyLimit: Int?
+    /// Microseconds a v2 page answer waits per row its `offset` skips (`offsetcost=US`), when
+    /// the spec sets it. Read when the server is created (`EmulatorServer.offsetCostMicroseconds`).
+    public var offsetCostMicroseconds: Double?
 
     public init(rules: [Rule] = [], latencyMilliseconds: Int? = nil) {
         self.rules = rules
@@ -298,7 +302,9 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
         self = try Self.parse(spec)
     }
 
-    public var isEmpty: Bool { rules.isEmpty && latencyMilliseconds == nil && concurrencyLimit == nil }
+    public var isEmpty: Bool {
+        rules.isEmpty && latencyMilliseconds == nil && concurrencyLimit == nil && offsetCostMicroseconds == nil
+    }
 
     /// The default chunking of `slow`.
     public static let defaultSlowBytes = 4096
@@ -316,6 +322,13 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
             }
             if item.hasPrefix("latency=") {
                 plan.latencyMilliseconds = try milliseconds(String(item.dropFirst(8)), spec: spec, item: item, what: "latency")
+                continue
+            }
+            if item.hasPrefix("offsetcost=") {
+                guard let us = Double(item.dropFirst(11)), us >= 0, us <= 1_000_000, us.isFinite else {
+                    throw FaultSpecError(spec: spec, item: item, reason: "offsetcost= takes microseconds per skipped row, from 0 to 1000000 (e.g. 5 or 0.5)")
+                }
+                plan.offsetCostMicroseconds = us
                 continue
             }
             if item.hasPrefix("limit=") {
@@ -468,6 +481,9 @@ public struct FaultPlan: Sendable, Equatable, CustomStringConvertible {
         }
         if let ms = latencyMilliseconds { items.append("latency=\(ms)") }
         if let n = concurrencyLimit { items.append("limit=\(n)") }
+        if let us = offsetCostMicroseconds {
+            items.append("offsetcost=" + (us == us.rounded() ? String(Int(us)) : String(us)))
+        }
         return items.joined(separator: ",")
     }
 }
@@ -483,7 +499,7 @@ public struct FaultSpecError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String {
         "bad fault spec '\(spec)': item '\(item)': \(reason). "
             + "Items are separated by commas, e.g. 503x2,429:retry=3,reset,hang=5000,slow=512/100,"
-            + "malformed,empty,truncated,bad-entry=5,503%20@page,latency=50,limit=8"
+            + "malformed,empty,truncated,bad-entry=5,503%20@page,latency=50,limit=8,offsetcost=5"
     }
 }
 

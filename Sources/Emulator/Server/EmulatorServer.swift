@@ -23,20 +23,26 @@ public struct EmulatorOptions: Sendable {
     /// `try FaultPlan(spec: "503%20@page,latency=50")` for `--faults`. More can be added at
     /// run time through `EmulatorServer.faults`.
     public var faults: FaultPlan
+    /// The cost of a v2 `offset`: a v2 page answer waits this many microseconds per row the
+    /// offset skips (the service's SQL reads `OFFSET` rows before those it returns, so a large
+    /// offset is slow). 0, the default: no wait. Also set by the fault spec term `offsetcost=US`.
+    public var offsetCostMicroseconds: Double
 
     public init(host: String = "127.0.0.1", port: Int = 0, entries: Int = 2000, seed: UInt64 = 1,
                 auth: AuthPolicy = .none, wireFormat: WireFormat = WireFormat(),
                 liveChangeInterval: Duration? = nil, logLevel: Logger.Level = .warning,
-                faults: FaultPlan = FaultPlan(), liveChanges: LiveChangeOptions = .plain) {
+                faults: FaultPlan = FaultPlan(), liveChanges: LiveChangeOptions = .plain,
+                dataset: DatasetKind = .generated, offsetCostMicroseconds: Double = 0) {
         self.host = host
         self.port = port
-        self.dataset = DatasetOptions(entryCount: entries, seed: seed)
+        self.dataset = DatasetOptions(entryCount: entries, seed: seed, kind: dataset)
         self.auth = auth
         self.wireFormat = wireFormat
         self.liveChangeInterval = liveChangeInterval
         self.liveChanges = liveChanges
         self.logLevel = logLevel
         self.faults = faults
+        self.offsetCostMicroseconds = offsetCostMicroseconds
     }
 }
 
@@ -45,9 +51,11 @@ extension EmulatorOptions {
     /// form (`WireFormat.realistic`) and, with an interval, live changes of which some commit
     /// late and some are stamped in the past (`LiveChangeOptions.realistic`). Tests that predict
     /// the demo's rows build their store from `demo(entries:).dataset`.
-    public static func demo(entries: Int, auth: AuthPolicy = .none, liveChangeInterval: Duration? = nil) -> EmulatorOptions {
+    /// `dataset: .procedural` serves `entries` computed on demand, the newest at now.
+    public static func demo(entries: Int, auth: AuthPolicy = .none, liveChangeInterval: Duration? = nil,
+                            dataset: DatasetKind = .generated) -> EmulatorOptions {
         var options = EmulatorOptions(port: 0, entries: entries, seed: 1, auth: auth, wireFormat: .realistic,
-                                      liveChangeInterval: liveChangeInterval, liveChanges: .realistic)
+                                      liveChangeInterval: liveChangeInterval, liveChanges: .realistic, dataset: dataset)
         options.dataset.shape = .realistic
         return options
     }
@@ -85,13 +93,23 @@ public final class EmulatorServer: @unchecked Sendable {
     private var serviceGroup: ServiceGroup?
     private var liveTask: Task<Void, Never>?
     private var boundPort: Int?
+    private var offsetCost: Double
 
     /// Generates `options.dataset` unless a store is given (e.g. `ChangeFeedStore.empty()`).
     public init(options: EmulatorOptions = EmulatorOptions(), store: ChangeFeedStore? = nil) {
         self.options = options
         self.store = store ?? ChangeFeedStore(options: options.dataset)
         self.authenticator = Authenticator(policy: options.auth)
+        offsetCost = options.offsetCostMicroseconds > 0 ? options.offsetCostMicroseconds
+            : options.faults.offsetCostMicroseconds ?? 0
         faults.apply(options.faults)
+    }
+
+    /// Microseconds a v2 page answer waits per row its `offset` skips (`EmulatorOptions.offsetCostMicroseconds`);
+    /// may be changed while running.
+    public var offsetCostMicroseconds: Double {
+        get { lock.withLock { offsetCost } }
+        set { lock.withLock { offsetCost = max(0, newValue) } }
     }
 
     /// The auth policy in force; may be changed while running.
@@ -389,6 +407,15 @@ public final class EmulatorServer: @unchecked Sendable {
             }
         }
 
+        if case .v2(let start, let end, let offset, _) = storeQuery, offset > 0 {
+            // The service's SQL reads the rows the offset skips (as many as the window has).
+            let cost = offsetCostMicroseconds
+            if cost > 0 {
+                let skipped = min(offset, store.v2WindowCount(startTicks: start, endTicks: end))
+                let micros = min(Double(skipped) * cost, 3_600_000_000)
+                if micros >= 1 { try? await Task.sleep(for: .microseconds(Int64(micros))) }
+            }
+        }
         guard let rows = store.snapshot(storeQuery, includeMetadata: includeMetadata) else {
             // latest on an empty feed: the controller returns 200 with null, which ASP.NET sends as 204.
             return Reply(status: .noContent, headers: versionHeaders())
