@@ -19,6 +19,8 @@ public struct RunConfiguration: SettingsCarrier, Sendable {
     /// Where to start (a saved position, or the window's start).
     public var origin: FeedCursor.Start = .beginning
     public var originNote: String?
+    /// Open at the newest entries (the default) instead of reading from `origin` on.
+    public var tailFirst = false
 
     public init(endpoint: ServiceEndpoint, settings: Settings, isDemo: Bool = false, color: Bool = true,
                 timeZone: TimeZone = .current) {
@@ -55,6 +57,10 @@ final class AppRunner {
     private var tokens: TokenEventBridge
     private var state: AppState
     private var fetchTask: Task<Void, Never>?
+    /// Counts fetcher runs: events of a run that was replaced are dropped.
+    private var fetchRun = 0
+    /// A look-up for a jump (`/latest`, a sequence's time) or a read of older rows.
+    private var reachTask: Task<Void, Never>?
     private var tokenTask: Task<Void, Never>?
     private var signInTask: Task<Void, Never>?
     private var entryTask: Task<Void, Never>?
@@ -81,6 +87,7 @@ final class AppRunner {
                              screenRows: rows, screenCols: cols, now: now, timeZone: config.timeZone)
         state.token.refreshBefore = config.refreshBefore
         state.startReading(from: config.origin, lateWindow: config.lateWindow)
+        state.reach.tailFirst = config.tailFirst
         state.flash = config.originNote
         state.metadataWithPages = config.includeMetadata
         state.follow.interval = config.followInterval
@@ -113,6 +120,7 @@ final class AppRunner {
         case .success(let next):
             savePosition()
             fetchTask?.cancel()
+            reachTask?.cancel()
             tokenTask?.cancel()
             signInTask?.cancel()
             entryTask?.cancel()
@@ -159,7 +167,9 @@ final class AppRunner {
             #endif
             for input in inputs { apply(.input(input)) }
             apply(.tick(clock()))
-            for event in events.drain() { apply(event) }
+            // A run replaced by another (a jump, a restart) may have queued pages before it
+            // stopped: they belong to another stretch of the feed.
+            for (event, run) in events.drain() where run == nil || run == fetchRun { apply(event) }
             if state.shouldQuit { break }
             if state.filterPending { apply(.filterStep) }
             // Keys draw at once; background results (hundreds of pages a second while loading)
@@ -171,6 +181,7 @@ final class AppRunner {
                 framePending = false
             }
         }
+        reachTask?.cancel()
         fetchTask?.cancel()
         tokenTask?.cancel()
         signInTask?.cancel()
@@ -259,18 +270,59 @@ final class AppRunner {
             let tokens = self.tokens
             tokenTask = Task.detached { await tokens.refresh() }
         case .startFetching(let resume):
-            fetchTask?.cancel()
-            var fetcher = config.fetcher(client: client, tokens: tokens, from: resume)
-            fetcher.includeMetadata = state.metadataWithPages   // `M` turns it on during a run
+            startFetcher(from: resume, maxRows: nil)
+        case .fetchNeighbourhood(let point, let rows):
+            startFetcher(from: point, maxRows: rows)
+        case .probeLatest(let generation):
+            let fetcher = Fetcher(client: client, tokens: tokens)
             let events = self.events
-            fetcher.onProgress = { p in
-                events.post(.progress(FetchRate(pagesPerSecond: p.pagesPerSecond, entriesPerSecond: p.entriesPerSecond,
-                                                fraction: p.fraction, fractionIsEstimate: p.fractionIsEstimate,
-                                                inFlight: p.inFlight, width: p.width)))
-            }
             let tokens = self.tokens
-            fetchTask = Task.detached { [fetcher] in
-                await fetcher.run { event in events.post(AppRunner.appEvent(event, explain: tokens.explain)) }
+            reachTask?.cancel()
+            fetchTask?.cancel()
+            fetchRun += 1
+            reachTask = Task.detached {
+                do {
+                    let latest = try await fetcher.latest()
+                    events.post(.latestProbed(sequence: latest?.sequence, timestamp: latest?.timestamp, generation: generation))
+                } catch let e as ChangeFeedError {
+                    events.post(.locateFailed(AppRunner.problem(e, explain: tokens.explain), generation: generation))
+                } catch {}
+            }
+        case .locate(let target, let generation):
+            let fetcher = Fetcher(client: client, tokens: tokens)
+            let events = self.events
+            let tokens = self.tokens
+            reachTask?.cancel()
+            fetchTask?.cancel()
+            fetchRun += 1
+            reachTask = Task.detached {
+                do {
+                    let point: FeedCursor.Start?
+                    switch target {
+                    case .sequence(let s): point = try await fetcher.locate(sequence: s)
+                    case .time(let t): point = try await fetcher.locate(time: t)
+                    case .first: point = .beginning
+                    case .newest: point = nil
+                    }
+                    events.post(.located(point, generation: generation))
+                } catch let e as ChangeFeedError {
+                    events.post(.locateFailed(AppRunner.problem(e, explain: tokens.explain), generation: generation))
+                } catch {}
+            }
+        case .loadOlder(let boundary, let spanHint, let generation):
+            var fetcher = config.fetcher(client: client, tokens: tokens, from: boundary)
+            fetcher.includeMetadata = state.metadataWithPages
+            let events = self.events
+            let tokens = self.tokens
+            reachTask?.cancel()
+            reachTask = Task.detached { [fetcher] in
+                do {
+                    let older = try await fetcher.older(before: boundary, spanHint: spanHint)
+                    events.post(.olderLoaded(entries: older.entries, unreadable: older.unreadable, boundary: older.boundary,
+                                             nextSpan: older.nextSpan, generation: generation))
+                } catch let e as ChangeFeedError {
+                    events.post(.olderFailed(AppRunner.problem(e, explain: tokens.explain), generation: generation))
+                } catch {}
             }
         case .startSignIn:
             startSignIn()
@@ -303,6 +355,27 @@ final class AppRunner {
             switchProfile(to: name)
         case .quit:
             break
+        }
+    }
+
+    /// A fetcher run from `start` (to the end of the feed, or `maxRows` rows), replacing the one
+    /// before: what that one still queued is dropped.
+    private func startFetcher(from start: FeedCursor.Start, maxRows: Int?) {
+        fetchTask?.cancel()
+        fetchRun += 1
+        let run = fetchRun
+        var fetcher = config.fetcher(client: client, tokens: tokens, from: start)
+        fetcher.includeMetadata = state.metadataWithPages   // `M` turns it on during a run
+        fetcher.maxRows = maxRows
+        let events = self.events
+        fetcher.onProgress = { p in
+            events.post(.progress(FetchRate(pagesPerSecond: p.pagesPerSecond, entriesPerSecond: p.entriesPerSecond,
+                                            fraction: p.fraction, fractionIsEstimate: p.fractionIsEstimate,
+                                            inFlight: p.inFlight, width: p.width)), run: run)
+        }
+        let tokens = self.tokens
+        fetchTask = Task.detached { [fetcher] in
+            await fetcher.run { event in events.post(AppRunner.appEvent(event, explain: tokens.explain), run: run) }
         }
     }
 
@@ -363,6 +436,7 @@ final class AppRunner {
         case .page(let entries, let bad): .pageLoaded(entries: entries, unreadable: bad)
         case .readThrough(let sequence): .readThrough(sequence)
         case .caughtUp: .caughtUp
+        case .paused: .paused
         case .retrying(let e, let attempt, let delay):
             if case .entryUnreadable = e {
                 .fetchRetrying(Problem(e.message, hint: e.hint), attempt: attempt)
@@ -370,12 +444,16 @@ final class AppRunner {
                 .fetchRetrying(Problem(e.message + " (next try in \(Int(delay.rounded(.up))) s)", hint: e.hint), attempt: attempt)
             }
         case .stopped(let e):
-            if let why = explain(e) {
-                .fetchStopped(Problem("401 Unauthorized: " + why.message, hint: why.hint, needsToken: true,
-                                      signInHelps: why.needsLogin), needsToken: true)
-            } else {
-                .fetchStopped(Problem(e.message, hint: e.hint), needsToken: e.needsToken)
-            }
+            .fetchStopped(problem(e, explain: explain), needsToken: e.needsToken || explain(e) != nil)
         }
+    }
+
+    /// What the user is told of an error that stopped a request for good; `explain` tells why
+    /// the service refused a token, when its claims show it (wrong audience or tenant).
+    static func problem(_ e: ChangeFeedError, explain: (ChangeFeedError) -> TokenError? = { _ in nil }) -> Problem {
+        if let why = explain(e) {
+            return Problem("401 Unauthorized: " + why.message, hint: why.hint, needsToken: true, signInHelps: why.needsLogin)
+        }
+        return Problem(e.message, hint: e.hint, needsToken: e.needsToken)
     }
 }

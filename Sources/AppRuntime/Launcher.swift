@@ -18,8 +18,10 @@ public struct UIOptions: SettingsCarrier, Sendable {
     public var color = true
     public var mouse = true
     public var utc = false
-    /// Ignore the position saved by the last run.
+    /// Read from the feed's first entry instead of opening at the newest entries.
     public var fromStart = false
+    /// Continue from the position saved by the last run instead of opening at the newest entries.
+    public var resume = false
     /// Resolves another profile of the same file (for the UI's profile switch).
     public var profileCatalog: ProfileCatalog?
     public init(settings: Settings) { self.settings = settings }
@@ -39,16 +41,23 @@ struct Session {
         var config = RunConfiguration(endpoint: endpoint, settings: o.settings, isDemo: isDemo, color: o.color,
                                       timeZone: o.utc ? TimeZone(identifier: "UTC")! : .current)
         if let start = o.startTime { config.origin = FeedCursor.Start(startTime: start) }
-        // Continue where the last run stopped, unless told otherwise or a window was asked for.
+        // Open at the newest entries, unless told to start elsewhere: the first entry, the
+        // window asked for, or where the last run stopped (offered, with --resume).
         let positions = isDemo ? nil : PositionStore.standard()
         let windowAsked = o.startTime != nil || o.endTime != nil
+        config.tailFirst = !o.fromStart && !windowAsked && !o.resume
         if let positions, !o.fromStart, !windowAsked,
            let (point, savedAt) = positions.position(for: endpoint.baseURL, o.apiVersion) {
-            config.origin = point
             let from = point.startTime.map { "from \(Format.dateTime($0, in: config.timeZone))" }
                 ?? "after sequence \(Format.count(point.afterSequence))"
-            config.originNote = "Continuing \(from), where the run of "
-                + "\(Format.dateTime(savedAt, in: config.timeZone)) stopped; --from-start loads the whole feed."
+            if o.resume {
+                config.origin = point
+                config.originNote = "Continuing \(from), where the run of "
+                    + "\(Format.dateTime(savedAt, in: config.timeZone)) stopped; --from-start loads the whole feed."
+            } else {
+                config.originNote = "The newest entries. The run of \(Format.dateTime(savedAt, in: config.timeZone)) "
+                    + "stopped \(from): dicomtui --resume continues there, or : and its sequence or time."
+            }
         }
         return Session(config: config, issuer: service.issuer, client: service.client, positions: positions)
     }

@@ -37,6 +37,14 @@ public final class ChangeFeedClient: Sendable {
         self.timeout = requestTimeout; self.userAgent = userAgent
     }
 
+    /// The same service through another API version (same host, token and HTTP client): the
+    /// service serves v1 and v2 side by side on one feed, so a v2 reader can ask where a
+    /// sequence is, and a v1 reader where a time is.
+    public func sibling(_ version: APIVersion) -> ChangeFeedClient {
+        version == apiVersion ? self
+            : ChangeFeedClient(endpoint: endpoint, apiVersion: version, http: http, requestTimeout: timeout, userAgent: userAgent)
+    }
+
     /// An HTTP client that never follows a redirect by itself (the Authorization header must not
     /// go to another host); `ChangeFeedClient` follows same-origin redirects on its own.
     public static func makeHTTPClient(connectTimeout: Int64 = 10) -> HTTPClient {

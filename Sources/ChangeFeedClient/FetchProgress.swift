@@ -68,6 +68,9 @@ struct ProgressCounter {
     let started = ContinuousClock.now
     var pages = 0
     var entries = 0
+    /// Elements handed over (entries and undecodable ones), counted whether or not anyone
+    /// listens to progress: `maxRows` stops on it.
+    var rows = 0
     var firstSequence: Int64?
     var lastSequence: Int64?
     /// The width adapts; refusals it absorbed so far (the pipeline counts them).

@@ -14,6 +14,8 @@ public enum FetchEvent: Sendable, Equatable {
     case readThrough(Int64)
     /// Reached the end of the feed (or of the window).
     case caughtUp
+    /// Handed over `maxRows` rows and stopped before the end: a later run goes on from there.
+    case paused
     /// A request failed and will be tried again after `delay` seconds.
     case retrying(ChangeFeedError, attempt: Int, delay: TimeInterval)
     /// Stopped on an error that retrying will not fix.
@@ -65,6 +67,10 @@ public struct Fetcher: Sendable {
     /// rows read at one timestamp.
     public var maxOffset: Int64 = Fetcher.defaultMaxOffset
     public static let defaultMaxOffset: Int64 = 1000
+    /// Stop (`.paused`) once this many rows have been handed over, at a page's end; nil reads
+    /// to the end. The UI reads a neighbourhood of the feed this way when the list is far
+    /// from its end.
+    public var maxRows: Int?
     /// Page requests in flight at once (`--parallel`): nil adapts to what the service and the
     /// network allow (`ConcurrencyController`: from 4, up to 32, cut back on 429, 503, timeouts
     /// and resets); a number pins it (1 is the plain sequential walk). Clamped to 1...32.
@@ -85,7 +91,7 @@ public struct Fetcher: Sendable {
     /// task that calls `emit` and right after it.
     public var onProgress: (@Sendable (FetchProgress) -> Void)?
 
-    let client: ChangeFeedClient
+    var client: ChangeFeedClient
     let tokens: AuthorizationSource
 
     public init(client: ChangeFeedClient, tokens: AuthorizationSource, pageSize: Int? = nil, includeMetadata: Bool = false) {
@@ -129,6 +135,8 @@ public struct Fetcher: Sendable {
                 try await readTimeWindow(newest: newest, gate: gate, progress: &progress, emit)
             }
             emit(.caughtUp)
+        } catch is Paused {
+            emit(.paused)
         } catch let e as ChangeFeedError {
             emit(.stopped(e))
         } catch {
@@ -179,6 +187,7 @@ public struct Fetcher: Sendable {
             let query = PageQuery(offset: skip, limit: pageSize, includeMetadata: includeMetadata, startTime: t, endTime: endTime)
             let page = try await fetchPage(query, gate: gate, emit: emit)
             emit(.page(page.entries, unreadable: page.unreadable))
+            progress.rows += page.rows
             if let onProgress {
                 // Paging by time is sequential: each request starts where the last one ended.
                 var p = progress.add(page)
@@ -189,6 +198,7 @@ public struct Fetcher: Sendable {
                 onProgress(p)
             }
             if page.rows < pageSize { return }
+            if let maxRows, progress.rows >= maxRows { throw Paused() }
             // Where the rows at the last known timestamp begin: elements with an unknown time
             // stand where the page put them, between their neighbours.
             guard let (last, firstAtLast) = page.lastTime.map({ ($0.time, $0.firstIndex) }) else {
@@ -291,6 +301,7 @@ public struct Fetcher: Sendable {
             var issued = 0        // requests sent so far (keys 0..<issued)
             var inFlight = 0      // requests sent and not answered for good
             var blocked = false   // a request failed for good: request nothing more
+            var failure: ChangeFeedError?   // the first such failure
             var buffer: [Int: Result<PageResult, ChangeFeedError>] = [:]
             var absorbed = 0      // refusals retried without a `.retrying` event
             var retried: Set<Int> = []   // requests retried and not done: their time says nothing
@@ -298,8 +309,12 @@ public struct Fetcher: Sendable {
             // The first page goes alone; after it, `width` requests in flight or waiting in the buffer.
             func ahead() -> Int { handed == 0 ? 1 : controller.width }
 
+            // The page to hand over next is always asked for, whatever the width: the pages
+            // waiting in the buffer (of later windows) wait for it, and the width may have
+            // been cut below their number.
             func topUp() {
-                while !blocked, inFlight + buffer.count < ahead(), let query = schedule.nextRequest(key: issued) {
+                while !blocked, inFlight + buffer.count < ahead() || schedule.nextKey == nil && !schedule.isComplete,
+                      let query = schedule.nextRequest(key: issued) {
                     let k = issued
                     group.addTask { [self] in
                         do {
@@ -349,8 +364,9 @@ public struct Fetcher: Sendable {
                         continue
                     }
                     switch result {
-                    case .failure:
+                    case .failure(let e):
                         blocked = true
+                        if failure == nil { failure = e }
                     case .success(let page):
                         let roundTrip = retried.remove(k) == nil ? took : nil
                         controller.clean(latencyBound: inFlight + 1 >= ahead(), roundTrip: roundTrip)
@@ -371,6 +387,7 @@ public struct Fetcher: Sendable {
                             if let through = handOver.readThrough { emit(.readThrough(through)) }
                             for d in handOver.discarded where buffer.removeValue(forKey: d) != nil { _ = schedule.drop(d) }
                             handed += 1
+                            progress.rows += page.rows
                             let end = schedule.isComplete
                             if !end { topUp() }
                             if let onProgress {
@@ -385,9 +402,19 @@ public struct Fetcher: Sendable {
                                 group.cancelAll()
                                 return
                             }
+                            if let maxRows, progress.rows >= maxRows {
+                                group.cancelAll()
+                                throw Paused()
+                            }
                         }
                     }
                     topUp()
+                    if blocked, inFlight == 0, let failure {
+                        // Everything that could be handed over before the failure was: the pages
+                        // still missing before it would need requests, and none are sent now.
+                        group.cancelAll()
+                        throw failure
+                    }
                 }
             }
             // The stream ends early only when this task is cancelled.
@@ -554,3 +581,6 @@ extension Array where Element == EntryResult {
         enumerated().compactMap { i, r in if case .undecodable = r { i } else { nil } }
     }
 }
+
+/// A run handed over `maxRows` rows: it stops there (`.paused`).
+struct Paused: Error {}

@@ -181,6 +181,23 @@ public struct FeedCursor: Sendable, Equatable {
         prune()
     }
 
+    /// The reader now also holds rows from `start` on, older than its floor (the UI loaded older
+    /// entries before the list's first): the floor moves back to it, so that a row read there
+    /// that is not yet settled, or a gap among them, is read again by the next run.
+    public mutating func lowerFloor(to start: Start) {
+        switch order {
+        case .sequence:
+            guard start.afterSequence < floor.afterSequence else { return }
+            floor = Start(afterSequence: start.afterSequence)
+            // The new start stands as the lower neighbour of the first gap, as at `init`.
+            recent[start.afterSequence] = Int64.min
+            recentOrder.insert(start.afterSequence, at: 0)
+        case .time:
+            guard let t = start.startTime, floor.startTime.map({ t < $0 }) ?? false else { return }
+            floor = Start(afterSequence: floor.afterSequence, startTime: t)
+        }
+    }
+
     /// Rows kept (for `--debug` figures and tests of the bound).
     public var keptRows: Int { recent.count }
 

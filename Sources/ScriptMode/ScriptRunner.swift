@@ -307,6 +307,8 @@ final class FeedSession: Sendable {
             state.withLock { s in s.cursor.readThrough(sequence: sequence) }
         case .caughtUp:
             state.withLock { s in s.cursor.runFinished() }
+        case .paused:
+            break   // `feed` never bounds a run
         case .page(let entries, let unreadable):
             let (bytes, fresh, done) = state.withLock { s in
                 s.take(entries, unreadable: unreadable, limit: options.limit, skipUnreadable: options.skipUnreadable)

@@ -127,7 +127,10 @@ public enum MainScreen {
 
     static func drawList(_ state: AppState, _ c: inout Canvas, _ t: Theme) {
         let maxSeq = max(state.fetch.latestSequence ?? 0, state.entries.lastSequence ?? 0)
-        let rows = Layout.listRows(screenRows: state.screenRows)
+        let rows = state.listRows
+        // The first row says what comes before the list's first entry, while older ones are not loaded.
+        let first = Layout.headerRows + (state.showsOlderRow ? 1 : 0)
+        if state.showsOlderRow { drawOlderRow(state, row: Layout.headerRows, &c, t) }
         let shown = (0..<rows).map { state.top + $0 }.filter { $0 < state.visibleCount }.map { state.entries[state.storeIndex(atVisible: $0)] }
         let withSummary = shown.contains { $0.patientName != nil || $0.modality != nil }
         let cols = Columns.fit(width: c.cols, sequenceDigits: String(maxSeq).count, withSummary: withSummary)
@@ -139,17 +142,32 @@ public enum MainScreen {
             x += col.width + 1
         }
         if state.visibleCount == 0 {
-            drawEmpty(state, &c, t, top: Layout.headerRows, rows: rows)
+            drawEmpty(state, &c, t, top: first, rows: rows)
             return
         }
         for (i, row) in shown.enumerated() {
             let index = state.top + i
-            let y = Layout.headerRows + i
+            let y = first + i
             drawRow(row, cols, y: y, &c, t, zone: state.timeZone)
             if index == state.selected {
                 c.restyle(row: y) { $0 = Style(bold: $0.bold, reverse: true) }
             }
         }
+    }
+
+    /// `↑ older entries before …`: loading, failed, or waiting for the view to come near.
+    static func drawOlderRow(_ state: AppState, row y: Int, _ c: inout Canvas, _ t: Theme) {
+        let before = state.origin.startTime.map { "before " + Format.dateTime($0, in: state.timeZone) }
+            ?? "up to sequence \(Format.count(state.origin.afterSequence))"
+        let (text, style): (String, Style)
+        if state.reach.loadingOlder {
+            (text, style) = ("↑ loading older entries (\(before))…", t.label)
+        } else if let p = state.reach.olderProblem {
+            (text, style) = ("↑ could not load older entries: \(p.message) · k at the top tries again", t.error)
+        } else {
+            (text, style) = ("↑ older entries \(before) · scrolling up loads them, g goes to the first", t.label)
+        }
+        c.draw(" " + text, row: y, col: 0, maxWidth: c.cols, style: style)
     }
 
     static func drawRow(_ e: FeedRow, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone) {
@@ -251,12 +269,16 @@ public enum MainScreen {
         c.fill(row: y, style: t.statusBar)
         let position = state.visibleCount == 0 ? "0 / \(Format.count(state.entries.count))" :
             "\(Format.count(state.selected + 1)) / \(Format.count(state.visibleCount))"
-        let right = " \(position) "
+        // Where the view is in the whole feed, when there is room for it beside the status.
+        let whole = c.cols >= 90 ? feedPosition(state).map { $0 + " · " } ?? "" : ""
+        let right = " " + whole + position + " "
         let rightWidth = TextWidth.of(right)
         var left: String
         let f = state.fetch
         switch f.phase {
         case .waiting: left = "waiting for token"
+        case .fetching where state.reach.seeking != nil:
+            left = state.reach.seeking == .newest ? "finding the newest entries…" : "finding where that is…"
         case .fetching:
             left = f.retryAttempt.map { "retrying (attempt \($0))" } ?? "fetching"
             if f.retryAttempt == nil, let rate = f.rate {
@@ -264,7 +286,9 @@ public enum MainScreen {
                 if rate.pagesPerSecond > 0 { left += String(format: " · %.0f pages/s", rate.pagesPerSecond) }
                 if rate.inFlight > 0 { left += " · \(rate.inFlight) in flight" }
             }
-        case .idle: left = state.follow.on ? "at the end, polling every \(Format.seconds(state.follow.interval))" : "idle, at the end of the feed"
+        case .idle:
+            left = state.reach.newerExists ? "newer entries load as you scroll down (G: the newest)"
+                : state.follow.on ? "at the end, polling every \(Format.seconds(state.follow.interval))" : "idle, at the end of the feed"
         case .stopped: left = "stopped"
         }
         left += " · \(Format.count(state.entries.count)) loaded"
@@ -291,7 +315,9 @@ public enum MainScreen {
         let room = c.cols - rightWidth - 1
         c.draw(" " + TextWidth.truncate(left, to: room - 1), row: y, col: 0, maxWidth: room, style: t.statusBar)
         c.draw(right, row: y, col: c.cols - rightWidth, style: t.statusBar)
-        if let f = state.filter, f.editing {
+        if let text = state.seekPrompt {
+            drawPrompt("go to :", text, note: "sequence, time (2026-11-20 14:00) or -2h", noteStyle: t.label, row: y, &c, t)
+        } else if let f = state.filter, f.editing {
             let count = "\(Format.count(f.matches.count)) match\(f.matches.count == 1 ? "" : "es")"
             let working = (state.filterPending ? " · \(Int(state.filterProgress * 100))%…" : "")
                 + (state.filterNamesNote.map { " · " + $0 } ?? "")
@@ -301,6 +327,18 @@ public enum MainScreen {
             let note = s.query.isEmpty ? "tag, keyword, name or value" : s.matches.isEmpty ? "no match" : "\((s.current ?? 0) + 1)/\(s.matches.count)"
             drawPrompt("search /", s.query, note: note, noteStyle: s.matches.isEmpty && !s.query.isEmpty ? t.error : t.label, row: y, &c, t)
         }
+    }
+
+    /// Where the selected entry stands in the whole feed, not only in what is loaded:
+    /// `seq 1,234,567 (42 %)`, the share from its sequence and the newest one's (sequences are
+    /// close to a count of the rows: the service skips few).
+    static func feedPosition(_ state: AppState) -> String? {
+        guard let row = state.selectedStoreIndex, state.entries.sequenceKnown(at: row) else { return nil }
+        let seq = state.entries.sequence(at: row)
+        let newest = max(state.reach.newestSequence ?? 0, state.fetch.latestSequence ?? 0)
+        guard newest > 0 else { return "seq \(Format.count(seq))" }
+        let share = min(100, max(0, Int((Double(seq) / Double(newest) * 100).rounded(.down))))
+        return "seq \(Format.count(seq)) (\(share) %)"
     }
 
     /// A text prompt in the status line: `/ text▏   note`.

@@ -38,8 +38,11 @@ struct DicomTUI: ParsableCommand {
     @OptionGroup var service: ServiceOptionGroup
     @OptionGroup var load: LoadOptionGroup
 
-    @Flag(name: .customLong("from-start"), help: "Read the feed from its start, not from where the last run stopped (positions are kept per service URL and API version in $XDG_STATE_HOME/dicomtui).")
+    @Flag(name: .customLong("from-start"), help: "Read the feed from its first entry, instead of opening at the newest entries.")
     var fromStart = false
+
+    @Flag(help: "Continue from where the last run stopped reading (positions are kept per service URL and API version in $XDG_STATE_HOME/dicomtui), instead of opening at the newest entries.")
+    var resume = false
 
     @Flag(name: .customLong("no-color"), help: "Monochrome (also when NO_COLOR is set).")
     var noColor = false
@@ -60,6 +63,7 @@ struct DicomTUI: ParsableCommand {
         o.color = !noColor && s.theme != .mono && ProcessInfo.processInfo.environment["NO_COLOR"].map(\.isEmpty) ?? true
         o.mouse = !noMouse
         o.fromStart = fromStart
+        o.resume = resume
         if let file {
             o.profileCatalog = ProfileCatalog(file: file, environment: ProcessInfo.processInfo.environment, flags: flags)
         }

@@ -1,6 +1,6 @@
 @testable import ChangeFeedClient
 import Emulator
-import FeedModel
+@testable import FeedModel
 import Foundation
 import Testing
 

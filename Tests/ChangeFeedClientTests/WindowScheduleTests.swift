@@ -51,7 +51,8 @@ import Testing
     }
 
     /// Drives a schedule as the pipeline does, answering requests in a random order with up to
-    /// `width` in flight; returns the sequences handed over and every query sent.
+    /// `width` in flight (cut to 1 now and then, as congestion does, and back); returns the
+    /// sequences handed over and every query sent.
     static func drive(_ feed: Rows, start: Timestamp?, end: Timestamp, limit: Int, maxOffset: Int64, width: Int,
                       seed: UInt64) -> (handed: [Int64], queries: [PageQuery]) {
         var schedule = WindowSchedule(start: start, end: end, limit: limit, maxOffset: maxOffset, includeMetadata: false)
@@ -61,8 +62,9 @@ import Testing
         var queries: [PageQuery] = []
         var handed: [Int64] = []
         var issued = 0, handedPages = 0
+        var current = width
         func topUp() {
-            while inFlight.count + buffer.count < (handedPages == 0 ? 1 : width),
+            while inFlight.count + buffer.count < (handedPages == 0 ? 1 : current) || schedule.nextKey == nil && !schedule.isComplete,
                   let q = schedule.nextRequest(key: issued) {
                 inFlight.append((issued, q))
                 queries.append(q)
@@ -73,6 +75,7 @@ import Testing
         var guardSteps = 0
         while !schedule.isComplete, !inFlight.isEmpty, guardSteps < 1_000_000 {
             guardSteps += 1
+            if rng.chance(0.05) { current = current == 1 ? width : 1 }
             let (k, q) = inFlight.remove(at: Int(rng.next() % UInt64(inFlight.count)))
             let result = page(feed.answer(q))
             if schedule.drop(k) { topUp(); continue }

@@ -135,7 +135,8 @@ struct BrowsingEndToEndTests {
         let tmux = session.tmux
         try await tmux.waitFor(text: "idle, at the end of the feed")
         try tmux.keys("?")
-        let actions = ["open entry", "filter", "follow", "copy SOP instance UID", "first/last", "quit", "suspend (fg resumes)"]
+        let actions = ["open entry", "filter", "follow", "copy SOP instance UID", "first/newest", "go to a sequence", "quit",
+                       "suspend (fg resumes)"]
         // Wait for the whole box (tmux may show a frame half written), then check it.
         let help = try await tmux.waitFor("the help overlay, complete") { lines in
             lines.contains { $0.contains("─ Keys ─") } && lines.contains { $0.contains("Esc or ? closes") }
@@ -321,7 +322,7 @@ struct BrowsingEndToEndTests {
         try tmux.run("stty -g > \(dir)/stty.before")
         try tmux.run("\(Build.dicomtui) --demo --demo-entries 200 --demo-live 0")
         try await tmux.waitFor(text: "idle, at the end of the feed")
-        try tmux.keys("j")
+        try tmux.keys("g", "j")
         try await tmux.waitFor("row 2") { position(in: $0)?.selected == 2 }
         let total = try #require(position(in: try tmux.screen())?.total)
 

@@ -29,7 +29,10 @@ struct FeedEndToEndTests {
         #expect(header.contains(token.masked))
         let total = server.store.count
         #expect(header.contains("\(formatted(total)) loaded"))
-        #expect(screen.contains { $0.contains("1 / \(formatted(total))") })
+        // It opens at the newest entry; g goes to the first (the whole feed is loaded: no read).
+        #expect(screen.contains { $0.contains("\(formatted(total)) / \(formatted(total))") })
+        try tmux.keys("g")
+        try await tmux.waitFor(text: "1 / \(formatted(total))")
 
         try tmux.keys("j", "j", "Down")
         try await tmux.waitFor(text: "4 / \(formatted(total))")
@@ -151,7 +154,13 @@ struct ResumeEndToEndTests {
         _ = server.store.appendGeneratedChanges(count: 7)
         let expected = server.store.allEntries().filter { e in start.map { e.timestamp >= $0 } ?? (e.sequence > after) }.count
         #expect(expected >= 7 && expected < server.store.count, "precondition: the second run reads only the tail")
+        // Without --resume it opens at the newest entries and offers the saved position.
         try tmux.run("clear; \(command); echo EXIT=$?")
+        try await tmux.waitFor(text: "--resume continues there")
+        try await tmux.waitFor(text: "\(formatted(server.store.count)) loaded")
+        try tmux.keys("q")
+        try await tmux.waitFor(text: "EXIT=0")
+        try tmux.run("clear; \(command) --resume; echo EXIT=$?")
         try await tmux.waitFor(text: "Continuing ")
         try await tmux.waitFor(text: "idle, at the end of the feed")
         try await tmux.waitFor(text: " \(formatted(expected)) loaded")

@@ -34,9 +34,28 @@ struct UIDriver {
     private(set) var stopped: Problem?
 
     init(_ scenario: Scenario, client: ChangeFeedClient) {
-        self.config = RunConfiguration(endpoint: client.endpoint, settings: scenario.settings(follow: true))
+        var config = RunConfiguration(endpoint: client.endpoint, settings: scenario.settings(follow: true))
+        config.tailFirst = scenario.tailFirst
+        self.config = config
         self.client = client
         state = AppRunner.initialState(config, rows: 40, cols: 140, now: now)
+        // Every feed of these scenarios is small: open "at the newest" anyway, a few rows back.
+        state.reach.wholeFeedUpTo = 0
+        state.reach.tailRows = scenario.tailRows
+        state.reach.tailSpan = 0
+    }
+
+    /// Scrolls up to the top, reading every older page, until the list begins at the feed's
+    /// first entry (a failed read is tried again by moving up at the top, as a user would).
+    mutating func scrollToTheStart() async {
+        var steps = 0
+        while state.reach.olderExists, steps < 10_000 {
+            steps += 1
+            await apply(.input(.key(.pageUp)))
+            await apply(.input(.key(.up)))
+        }
+        // Scrolling up stopped following: f follows again (and reads what came meanwhile).
+        if !state.follow.on { await apply(.input(.key(.char("f")))) }
     }
 
     /// A token arrives: the first run starts and reads to the end.
@@ -60,14 +79,51 @@ struct UIDriver {
     private mutating func apply(_ event: AppEvent) async {
         if case .fetchRetrying(let p, _) = event { retries.append(p.message) }
         if case .fetchStopped(let p, _) = event { stopped = p }
+        if ProcessInfo.processInfo.environment["DICOMTUI_MODEL_TRACE"] != nil {
+            switch event {
+            case .pageLoaded(let e, let u): print("TRACE page \(e.map(\.sequence)) bad \(u.count)")
+            case .olderLoaded(let e, let u, let b, _, let g): print("TRACE older \(e.map(\.sequence)) bad \(u.count) boundary \(String(describing: b)) gen \(g)")
+            case .input: break
+            default: print("TRACE \(event)".prefix(200))
+            }
+        }
         for effect in update(&state, event) {
-            guard case .startFetching(let start) = effect else { continue }
-            var fetcher = config.fetcher(client: client, tokens: AnyToken(), from: start)
-            fetcher.backoffBase = 0.001
-            fetcher.backoffCap = 0.005
-            let events = Mutex<[AppEvent]>([])
-            await fetcher.run { e in events.withLock { $0.append(AppRunner.appEvent(e)) } }
-            for e in events.withLock({ $0 }) { await apply(e) }
+            if ProcessInfo.processInfo.environment["DICOMTUI_MODEL_TRACE"] != nil { print("TRACE effect \(effect)") }
+            func fetcher(from start: FeedCursor.Start) -> Fetcher {
+                var fetcher = config.fetcher(client: client, tokens: AnyToken(), from: start)
+                fetcher.backoffBase = 0.001
+                fetcher.backoffCap = 0.005
+                fetcher.includeMetadata = state.metadataWithPages
+                return fetcher
+            }
+            func problem(_ error: any Error) -> Problem {
+                AppRunner.problem(error as? ChangeFeedError ?? .network(String(describing: error)))
+            }
+            switch effect {
+            case .startFetching(let start), .fetchNeighbourhood(let start, _):
+                var f = fetcher(from: start)
+                if case .fetchNeighbourhood(_, let rows) = effect { f.maxRows = rows }
+                let events = Mutex<[AppEvent]>([])
+                await f.run { e in events.withLock { $0.append(AppRunner.appEvent(e)) } }
+                for e in events.withLock({ $0 }) { await apply(e) }
+            case .probeLatest(let generation):
+                do {
+                    let latest = try await fetcher(from: .beginning).latest()
+                    await apply(.latestProbed(sequence: latest?.sequence, timestamp: latest?.timestamp, generation: generation))
+                } catch {
+                    await apply(.locateFailed(problem(error), generation: generation))
+                }
+            case .loadOlder(let before, let spanHint, let generation):
+                do {
+                    let older = try await fetcher(from: before).older(before: before, spanHint: spanHint)
+                    await apply(.olderLoaded(entries: older.entries, unreadable: older.unreadable, boundary: older.boundary,
+                                             nextSpan: older.nextSpan, generation: generation))
+                } catch {
+                    await apply(.olderFailed(problem(error), generation: generation))
+                }
+            default:
+                continue
+            }
         }
     }
 }
@@ -114,6 +170,7 @@ extension Scenario {
         s.parallel = parallel
         s.includeMetadata = metadata
         s.lateWindow = lateWindow
+        s.maxOffset = maxOffset
         s.follow = follow
         s.followInterval = 5
         return s

@@ -57,11 +57,15 @@ import Testing
             for change in changes { world.apply(change) }
             world.queue(scenario.faults[i + 1])
             await ui.poll()
+            // Newest first: the older pages are read after the first poll, while later polls
+            // still meet rows that commit late, also below where the list first began.
+            if i == 0 { await ui.scrollToTheStart() }
         }
         // Every transaction has committed: one more poll must bring the list to the truth.
         world.commitPending()
         world.clearFaults()
         await ui.poll()
+        await ui.scrollToTheStart()
         if let stop = ui.stopped { Issue.record("\(scenario): the UI stopped: \(stop.message)") }
         compare(list: ui.state.entries, with: world.truth(), states: false, scenario)
 

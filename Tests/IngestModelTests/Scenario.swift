@@ -1,3 +1,4 @@
+import ChangeFeedClient
 import Emulator
 import FeedModel
 import Foundation
@@ -46,10 +47,18 @@ struct Scenario: Sendable, CustomStringConvertible {
     /// Seconds a row may take to appear (the contract the changes keep: late rows commit,
     /// and past-stamped rows are stamped, well within it).
     let lateWindow: TimeInterval = 120
+    /// v2: the most rows a request may skip; small ones make many small windows.
+    var maxOffset: Int64 = Fetcher.defaultMaxOffset
+    /// UI: open at the newest entries (`tailRows` back in v1; in v2, the late window and 60 s
+    /// back), then read every older page by scrolling up to the top.
+    var tailFirst = false
+    var tailRows: Int64 = 1_000
 
     var description: String {
         "seed \(seed): \(mode.rawValue) \(version.rawValue), \(entries) entries"
             + (unreadableShare > 0 ? " (\(Int(unreadableShare * 100)) % unreadable)" : "") + ", page \(pageSize), parallel \(parallel.map(String.init) ?? "adaptive")"
+            + (version == .v2 ? ", max offset \(maxOffset)" : "")
+            + (tailFirst ? ", newest first (\(version == .v2 ? "by time" : "\(tailRows) back"))" : "")
             + (metadata ? ", metadata" : "") + ", \(faults.map(\.count).reduce(0, +)) faults, "
             + "\(duringRun.count) changes during the read, \(polls.count) polls (\(polls.map(\.count).reduce(0, +)) changes)"
             + " — replay: DICOMTUI_MODEL_SEED=\(seed)"
@@ -137,8 +146,15 @@ struct Scenario: Sendable, CustomStringConvertible {
         let pollFaults = (0..<pollCount).map { _ in faults(r.chance(0.5) ? Int.random(in: 1...2, using: &r) : 0) }
         let during = r.chance(0.4) ? changes(Int.random(in: 1...12, using: &r)) : []
         let polls = (0..<pollCount).map { _ in changes(Int.random(in: 0...8, using: &r)) }
-        return Scenario(seed: seed, mode: mode, version: version, parallel: parallel, metadata: metadata,
-                        pageSize: pageSize, entries: entries, unreadableShare: unreadableShare, faults: [first] + pollFaults,
-                        duringRun: during, polls: polls)
+        var scenario = Scenario(seed: seed, mode: mode, version: version, parallel: parallel, metadata: metadata,
+                                pageSize: pageSize, entries: entries, unreadableShare: unreadableShare, faults: [first] + pollFaults,
+                                duringRun: during, polls: polls)
+        // Drawn last, so that a seed keeps drawing what it drew before.
+        if r.chance(0.6) { scenario.maxOffset = Int64.random(in: 0...(Int64(pageSize) * 3), using: &r) }
+        if mode == .ui, r.chance(0.5) {
+            scenario.tailFirst = true
+            scenario.tailRows = Int64.random(in: 1...60, using: &r)
+        }
+        return scenario
     }
 }

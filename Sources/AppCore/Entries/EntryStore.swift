@@ -266,6 +266,58 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         if bySequence != nil { indexSequence(at: p) }
     }
 
+    /// Puts the rows of `front` before every row (older entries, loaded as the user scrolls up):
+    /// their strings are interned here, their columns go in front in one move each.
+    public mutating func prepend(_ front: EntryStore) {
+        guard !front.isEmpty else { return }
+        let n = front.count
+        var pairMap: [UInt32: UInt32] = [:]
+        let newGroups = front.groupOf.map { g -> UInt32 in
+            if let m = pairMap[g] { return m }
+            let m = groups.intern((studyUIDs.intern(front.studyUIDs[front.groups.first(g)]),
+                                   seriesUIDs.intern(front.seriesUIDs[front.groups.second(g)])))
+            pairMap[g] = m
+            return m
+        }
+        var newSummaries: [UInt32] = []
+        if front.hasSummaryColumn {
+            var tripleMap: [UInt32: UInt32] = [0: 0]
+            newSummaries = front.summaryOf.map { id -> UInt32 in
+                if let m = tripleMap[id] { return m }
+                let t = front.summaries[id]
+                func text(_ i: UInt32) -> String { i == 0 ? "" : front.summaryText[i] }
+                let m = summaries.intern((summaryText.intern(text(t.0)), summaryText.intern(text(t.1)), summaryText.intern(text(t.2))))
+                tripleMap[id] = m
+                return m
+            }
+            addSummaryColumn()
+        }
+        let wasSorted = bySequence == nil
+        let stillSorted = wasSorted && front.bySequence == nil && (sequences.first.map { front.sequences[n - 1] <= $0 } ?? true)
+        sequences.insert(contentsOf: front.sequences, at: 0)
+        ticks.insert(contentsOf: front.ticks, at: 0)
+        kinds.insert(contentsOf: front.kinds, at: 0)
+        groupOf.insert(contentsOf: newGroups, at: 0)
+        if hasSummaryColumn {
+            summaryOf.insert(contentsOf: front.hasSummaryColumn ? newSummaries : Array(repeating: 0, count: n), at: 0)
+        }
+        // The SOP bytes are stored against the series UID, which is the same string here.
+        let shift = UInt32(front.sopBytes.count)
+        for i in sopEnds.indices { sopEnds[i] += shift }
+        sopEnds.insert(contentsOf: front.sopEnds, at: 0)
+        sopBytes.insert(contentsOf: front.sopBytes, at: 0)
+        if !reasons.isEmpty || !front.reasons.isEmpty {
+            var moved = Dictionary(uniqueKeysWithValues: reasons.map { ($0.key + n, $0.value) })
+            for (k, v) in front.reasons { moved[k] = v }
+            reasons = moved
+        }
+        unreadableCount += front.unreadableCount
+        summaryCount += front.summaryCount
+        seriesIndex = nil
+        bySequence = nil
+        if !stillSorted { buildSequenceIndex() }
+    }
+
     /// Takes the row at `position` out (an unreadable row a later read replaced).
     public mutating func remove(at p: Int) {
         if kinds[p] & Self.unreadableFlag != 0 { unreadableCount -= 1 }

@@ -3,13 +3,14 @@ import TerminalKit
 /// The views that read keys, each with its own bindings (see `KeyTable`), and `everywhere`:
 /// the keys the list and the detail view share.
 public enum KeyView: CaseIterable, Sendable {
-    case list, filterPrompt, detail, detailSearch, help, signIn, profilePicker, everywhere
+    case list, filterPrompt, seekPrompt, detail, detailSearch, help, signIn, profilePicker, everywhere
 
     /// The heading of the view's section in the help overlay (`?`).
     public var title: String {
         switch self {
         case .list: "List"
         case .filterPrompt: "Filter"
+        case .seekPrompt: "Go to"
         case .detail: "Entry details"
         case .detailSearch: "Search"
         case .help: "Help"
@@ -24,6 +25,7 @@ public enum KeyView: CaseIterable, Sendable {
         switch self {
         case .list: "list"
         case .filterPrompt: "filter prompt"
+        case .seekPrompt: "go-to prompt"
         case .detail: "detail view"
         case .detailSearch: "search prompt"
         case .help: "help"
@@ -38,6 +40,7 @@ public enum KeyView: CaseIterable, Sendable {
         if state.signIn != nil { return .signIn }
         if state.helpOpen { return .help }
         if state.profilePicker != nil { return .profilePicker }
+        if state.seekPrompt != nil { return .seekPrompt }
         if state.filter?.editing == true { return .filterPrompt }
         if let d = state.detail { return d.search?.editing == true ? .detailSearch : .detail }
         return .list
@@ -76,6 +79,7 @@ public enum Motion: Hashable, Sendable {
 public enum KeyAction: Hashable, Sendable {
     case list(ListAction)
     case filterPrompt(FilterPromptAction)
+    case seekPrompt(SeekPromptAction)
     case detail(DetailAction)
     case detailSearch(DetailSearchAction)
     case help(HelpAction)
@@ -88,6 +92,7 @@ public enum KeyAction: Hashable, Sendable {
         switch self {
         case .list: .list
         case .filterPrompt: .filterPrompt
+        case .seekPrompt: .seekPrompt
         case .detail: .detail
         case .detailSearch: .detailSearch
         case .help: .help

@@ -17,8 +17,10 @@ public enum KeyTable {
         B([.pageUp], .list(.move(.pageUp)), "page up"),
         B([.ctrl("d")], .list(.move(.halfPageDown)), label: "Ctrl-d/Ctrl-u", "half page"),
         B([.ctrl("u")], .list(.move(.halfPageUp)), "half a page up"),
-        B([.char("g"), .home], .list(.move(.first)), label: "g/G Home/End", "first/last"),
-        B([.char("G"), .end], .list(.move(.last)), "last entry"),
+        B([.char("g"), .home], .list(.move(.first)), label: "g/G Home/End", "first/newest entry of the feed"),
+        B([.char("G"), .end], .list(.move(.last)), "newest entry"),
+        B([.char(":")], .list(.seek), label: ":", "go to a sequence or a time (:123456, :2026-11-20 14:00, :-2h)",
+          bar: .text("go to")),
         // R and M work in the detail view too, but they are about the list.
         B([.char("R")], .everywhere(.reload), label: "R", "reload / re-read states",
           bar: .text("reload", wayOut: "load again")),
@@ -38,6 +40,14 @@ public enum KeyTable {
         B([.ctrl("u")], .filterPrompt(.clearText), label: "Ctrl-u", "clear text", bar: .text("clear text")),
         B([.backspace, .delete], .filterPrompt(.deleteBack), "delete the last character (with none left, clear filter)"),
         B([], nil, label: FeedFilter.help, "syntax"),
+    ]
+
+    public static let seekPrompt: [KeyBinding] = [
+        B([.enter], .seekPrompt(.go), label: "Enter", "go there", bar: .text("go")),
+        B([.escape], .seekPrompt(.cancel), label: "Esc", "cancel", bar: .text("cancel")),
+        B([.ctrl("u")], .seekPrompt(.clearText), label: "Ctrl-u", "clear text"),
+        B([.backspace, .delete], .seekPrompt(.deleteBack), "delete the last character (with none left, cancel)"),
+        B([], nil, label: "123456 · 2026-11-20 14:00 · 2026-11-20 · -2h · first · newest", "what to type"),
     ]
 
     public static let detail: [KeyBinding] = [
@@ -118,6 +128,7 @@ public enum KeyTable {
         switch view {
         case .list: list
         case .filterPrompt: filterPrompt
+        case .seekPrompt: seekPrompt
         case .detail: detail
         case .detailSearch: detailSearch
         case .help: help
@@ -140,6 +151,7 @@ public enum KeyTable {
         guard case .char(let c) = key else { return nil }
         switch view {
         case .filterPrompt: return .filterPrompt(.type(c))
+        case .seekPrompt: return .seekPrompt(.type(c))
         case .detailSearch: return .detailSearch(.type(c))
         default: return nil
         }

@@ -73,6 +73,11 @@ public struct AppState: Sendable, Equatable {
     public var filter: FilterState?
     /// Follow mode (`f`): poll for new entries and stay at the bottom.
     public var follow = FollowState()
+    /// How much of the feed the list holds and how it grows: newest first, older entries as
+    /// the view comes near the start, jumps (see `Reach`).
+    public var reach = Reach()
+    /// The `:` prompt (go to a sequence or a time), while it is typed.
+    public var seekPrompt: String?
     /// The detail view of one entry (Enter), while open.
     public var detail: DetailState?
     /// Metadata of entries opened (or loaded with pages), most recent last; bounded.
@@ -134,6 +139,93 @@ public struct AppState: Sendable, Equatable {
     public var savePoint: FeedCursor.Start? {
         entries.isEmpty ? nil : cursor.nextStart
     }
+
+    /// Starts the list again at `origin` (a jump): no rows, reading from there on. The filter
+    /// keeps its text and tests the new rows as they come; an open entry closes.
+    public mutating func restart(at origin: FeedCursor.Start) {
+        let lateWindow = Double(cursor.lateWindowTicks) / Double(Timestamp.ticksPerSecond)
+        entries = EntryStore(order: cursor.order)
+        startReading(from: origin, lateWindow: lateWindow)
+        selected = 0
+        top = 0
+        detail = nil
+        fetch.caughtUpAt = nil
+        fetch.rereading = false
+        if var f = filter {
+            f.matches = []
+            f.scanned = 0
+            f.candidates = nil
+            f.candidateCursor = 0
+            f.anchor = nil
+            filter = f
+        }
+    }
+
+    /// Rows just before the list's first (older entries): they go in front, the list now
+    /// begins at `boundary` (nil: at the feed's first entry), and the selection, the filter and
+    /// the open entry stay on the rows they were on. A row listed already is not added again.
+    /// Returns how many rows were added.
+    @discardableResult
+    public mutating func prepend(_ page: [ChangeFeedEntry], unreadable: [UnreadableEntry], boundary: FeedCursor.Start?,
+                                 summary: (ChangeFeedEntry) -> RowSummary = { _ in RowSummary() }) -> Int {
+        let newOrigin = boundary ?? .beginning
+        origin = newOrigin
+        cursor.lowerFloor(to: newOrigin)
+        var front = EntryStore(order: entries.order)
+        var bad = unreadable[...]
+        for i in 0...page.count {
+            while let u = bad.first, u.afterEntries <= i {
+                bad = bad.dropFirst()
+                if let seq = u.sequence {
+                    if entries.position(ofSequence: seq) != nil { continue }
+                    cursor.read(sequence: seq, timestamp: u.timestamp)
+                }
+                front.insert(unreadable: u, at: front.count)
+            }
+            guard i < page.count else { break }
+            let e = page[i]
+            if entries.position(ofSequence: e.sequence) != nil { continue }
+            cursor.read(sequence: e.sequence, timestamp: e.timestamp)
+            front.append(e, summary: summary(e))
+        }
+        let n = front.count
+        guard n > 0 else { return 0 }
+        entries.prepend(front)
+        if var f = filter, let query = f.query {
+            let shifted = f.matches.map { $0 + Int32(n) }
+            let matcher = entries.matcher(for: query)
+            let fresh = (0..<n).filter { matcher.matches($0) }.map { Int32($0) }
+            f.matches = fresh + shifted
+            f.candidates = f.candidates.map { $0.map { $0 + Int32(n) } }
+            f.anchor = f.anchor.map { $0 + n }
+            f.scanned += n
+            filter = f
+            selected += fresh.count
+            top += fresh.count
+        } else {
+            if var f = filter {
+                f.anchor = f.anchor.map { $0 + n }
+                f.scanned += n
+                filter = f
+            }
+            selected += n
+            top += n
+        }
+        if var d = detail {
+            d.row += n
+            detail = d
+        }
+        return n
+    }
+
+    /// Rows the list shows on screen: the screen's list rows, less the row that says older
+    /// entries come before the list's first.
+    public var listRows: Int {
+        max(1, Layout.listRows(screenRows: screenRows) - (showsOlderRow ? 1 : 0))
+    }
+
+    /// The list's first row says what comes before it: older entries not loaded yet.
+    public var showsOlderRow: Bool { reach.olderExists || reach.loadingOlder }
 
     /// Takes entries in the order given (tests; the fetcher's pages go through `merge`).
     public mutating func append(_ new: [ChangeFeedEntry]) {

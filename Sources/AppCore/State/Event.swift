@@ -44,6 +44,19 @@ public enum AppEvent: Sendable, Equatable {
     case progress(FetchRate)
     /// The fetcher reached the end of the feed.
     case caughtUp
+    /// The fetcher read the rows a jump asked for and stopped before the end of the feed.
+    case paused
+    /// `/changefeed/latest` answered a jump to the newest entries (nils: the feed is empty).
+    case latestProbed(sequence: Int64?, timestamp: Timestamp?, generation: Int)
+    /// Where a jump by sequence (v2) or by time (v1) lands: the list starts there (nil: past
+    /// the newest entry).
+    case located(FeedCursor.Start?, generation: Int)
+    case locateFailed(Problem, generation: Int)
+    /// Rows just before the list's first, and where the list then begins (nil: the feed's
+    /// first entry); v2: the time span the next read should try.
+    case olderLoaded(entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], boundary: FeedCursor.Start?,
+                     nextSpan: Int64?, generation: Int)
+    case olderFailed(Problem, generation: Int)
     /// A request failed and is being retried (attempt counts from 1).
     case fetchRetrying(Problem, attempt: Int)
     /// The fetcher stopped on an error that retrying will not fix. `needsToken`: it was the
@@ -64,6 +77,14 @@ public enum Effect: Sendable, Equatable {
     case acquireToken
     /// Run the fetcher from this point (v1: after a sequence; v2: from a time).
     case startFetching(FeedCursor.Start)
+    /// Run the fetcher from this point until about `rows` rows are read (`.paused`), or the end.
+    case fetchNeighbourhood(FeedCursor.Start, rows: Int)
+    /// Ask `/changefeed/latest` where the feed ends (a jump to the newest entries).
+    case probeLatest(generation: Int)
+    /// Find where a jump lands: a sequence's time (v2), or the first sequence at a time (v1).
+    case locate(SeekTarget, generation: Int)
+    /// Read the rows just before `before` (the list's first).
+    case loadOlder(before: FeedCursor.Start, spanHint: Int64?, generation: Int)
     /// Run `az login --use-device-code` in the background and report through events.
     case startSignIn
     case cancelSignIn

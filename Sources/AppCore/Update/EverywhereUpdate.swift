@@ -74,11 +74,11 @@ private func loadNames(_ state: inout AppState) -> [Effect] {
 private func reload(_ state: inout AppState) -> [Effect] {
     switch state.fetch.phase {
     case .stopped:
-        state.fetch.stoppedForToken = false
         let point = state.resumePoint
-        state.flash = "Loading again " + (point.startTime.map { "from \(Format.dateTime($0, in: state.timeZone))" }
-            ?? "after sequence \(Format.count(point.afterSequence))") + "…"
-        return startRun(&state, from: point)
+        state.flash = state.reach.retrySeek != nil ? "Trying again…" : "Loading again "
+            + (point.startTime.map { "from \(Format.dateTime($0, in: state.timeZone))" }
+               ?? "after sequence \(Format.count(point.afterSequence))") + "…"
+        return resumeRun(&state)
     case .idle:
         state.fetch.rereading = true
         state.fetch.rewritten = 0

@@ -5,7 +5,30 @@ func startRun(_ state: inout AppState, from point: FeedCursor.Start) -> [Effect]
     state.fetch.phase = .fetching
     state.fetch.problem = nil
     state.fetch.runStart = point
+    state.reach.bounded = false
     return [.startFetching(point)]
+}
+
+/// Reads a jump's neighbourhood from `point` (or newer rows after it): about
+/// `Reach.neighbourhood` rows, then the run pauses.
+func startNeighbourhood(_ state: inout AppState, from point: FeedCursor.Start) -> [Effect] {
+    state.fetch.phase = .fetching
+    state.fetch.problem = nil
+    state.fetch.runStart = point
+    state.reach.bounded = true
+    state.reach.newerExists = false
+    return [.fetchNeighbourhood(point, rows: state.reach.neighbourhood)]
+}
+
+/// Goes on after a stop (a new token, `R`): the jump that could not start, or the read that
+/// stopped, from where it stopped and as it was (to the end, or a neighbourhood).
+func resumeRun(_ state: inout AppState) -> [Effect] {
+    state.fetch.stoppedForToken = false
+    if let target = state.reach.retrySeek {
+        state.reach.retrySeek = nil
+        return seek(target, &state)
+    }
+    return state.reach.bounded ? startNeighbourhood(&state, from: state.resumePoint) : startRun(&state, from: state.resumePoint)
 }
 
 func fetchStarted(_ state: inout AppState) -> [Effect] {
@@ -28,7 +51,9 @@ func pageLoaded(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], _ s
     if let highest = entries.map(\.sequence).max(), highest > (state.fetch.latestSequence ?? 0) {
         state.fetch.latestSequence = highest
     }
-    if state.follow.on && atBottom && state.detail == nil {
+    if state.reach.select != nil {
+        placeSelection(&state, final: false)
+    } else if state.follow.on && atBottom && state.detail == nil {
         select(&state, state.visibleCount - 1)
     } else {
         keepSelectionVisible(&state)
@@ -48,6 +73,8 @@ func caughtUp(_ state: inout AppState) -> [Effect] {
     state.fetch.phase = .idle
     state.fetch.retryAttempt = nil
     state.fetch.caughtUpAt = state.now
+    state.reach.newerExists = false
+    if state.reach.select != nil { placeSelection(&state, final: true) }
     if state.fetch.rereading {
         state.fetch.rereading = false
         let added = state.entries.count - state.fetch.rereadFrom

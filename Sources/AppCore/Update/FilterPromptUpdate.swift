@@ -33,8 +33,7 @@ func handleFilterPrompt(_ action: FilterPromptAction, _ state: inout AppState) -
         f.text = ""
     case .move(let motion):
         state.filter?.anchor = nil
-        moveList(motion, &state)
-        return []
+        return moveList(motion, &state)
     case .type(let c):
         f.text.append(c)
     }

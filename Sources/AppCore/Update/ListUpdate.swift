@@ -3,12 +3,15 @@ import TerminalKit
 /// What the list's keys do (bound in `KeyTable.list`).
 public enum ListAction: Hashable, Sendable {
     case move(Motion), open, filter, clearFilter, copy
+    /// `:`: go to a sequence or a time.
+    case seek
 }
 
 /// The list's keys (`KeyTable.list`).
 func handleList(_ action: ListAction, _ state: inout AppState) -> [Effect] {
     switch action {
-    case .move(let motion): moveList(motion, &state)
+    case .move(let motion): return moveList(motion, &state)
+    case .seek: state.seekPrompt = ""
     case .open: return openDetail(&state)
     case .filter:
         var f = state.filter ?? FilterState(anchor: state.selectedStoreIndex)
@@ -38,8 +41,8 @@ func handleListMouse(_ m: MouseEvent, _ state: inout AppState) -> [Effect] {
     case .wheelDown: move(&state, by: 3)
     case .wheelUp: move(&state, by: -3)
     case .click, .press, .doubleClick:
-        let row = m.row - Layout.headerRows
-        if row >= 0, row < Layout.listRows(screenRows: state.screenRows), state.top + row < state.visibleCount {
+        let row = m.row - Layout.headerRows - (state.showsOlderRow ? 1 : 0)
+        if row >= 0, row < state.listRows, state.top + row < state.visibleCount {
             let target = state.top + row
             if target < state.selected { stopFollowingOnScrollUp(&state) }
             select(&state, target)
@@ -63,13 +66,23 @@ func stopFollowingOnScrollUp(_ state: inout AppState) {
 
 // MARK: - Moving in the list
 
-/// Moves the selection; moving up stops follow mode.
-func moveList(_ motion: Motion, _ state: inout AppState) {
+/// Moves the selection; moving up stops follow mode. `g` and `G` go to the feed's first and
+/// newest entries, loading them when the list does not hold them.
+@discardableResult
+func moveList(_ motion: Motion, _ state: inout AppState) -> [Effect] {
+    state.reach.select = nil
     if motion.goesUp { stopFollowingOnScrollUp(&state) }
-    select(&state, motion.target(from: state.selected, page: Layout.listRows(screenRows: state.screenRows), count: state.visibleCount))
+    if motion == .first, state.reach.olderExists { return seek(.first, &state) }
+    if motion == .last, state.reach.newerExists || state.reach.bounded { return seek(.newest, &state) }
+    if motion.goesUp, state.selected == 0, state.reach.olderProblem != nil {
+        state.reach.olderProblem = nil   // at the top after a failed read of older rows: try again
+    }
+    select(&state, motion.target(from: state.selected, page: state.listRows, count: state.visibleCount))
+    return []
 }
 
 private func move(_ state: inout AppState, by delta: Int) {
+    state.reach.select = nil
     if delta < 0 { stopFollowingOnScrollUp(&state) }
     select(&state, state.selected + delta)
 }
@@ -83,7 +96,7 @@ func select(_ state: inout AppState, _ index: Int) {
 /// while there are rows above. With `centre`, a selection that has to move into view lands
 /// in the middle of the screen.
 func keepSelectionVisible(_ state: inout AppState, centre: Bool = false) {
-    let rows = Layout.listRows(screenRows: state.screenRows)
+    let rows = state.listRows
     let count = state.visibleCount
     state.selected = max(0, min(state.selected, count - 1))
     if centre, state.selected < state.top || state.selected >= state.top + rows {

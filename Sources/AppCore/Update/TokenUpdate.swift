@@ -12,9 +12,10 @@ func tokenAcquired(_ info: TokenSummary, refreshAt: Date?, notice: String?, _ st
     state.token.acquired(info, refreshAt: refreshAt, notice: notice)
     if let notice { state.flash = notice }
     var effects: [Effect] = []
-    if state.fetch.phase == .waiting || (state.fetch.phase == .stopped && state.fetch.stoppedForToken) {
-        state.fetch.stoppedForToken = false
-        effects += startRun(&state, from: state.resumePoint)
+    if state.fetch.phase == .waiting {
+        effects += firstRead(&state)
+    } else if state.fetch.phase == .stopped && state.fetch.stoppedForToken {
+        effects += resumeRun(&state)
     }
     if case .failed(let p)? = state.detail?.load, p.needsToken, let seq = state.detail?.sequence {
         state.detail?.load = .loading

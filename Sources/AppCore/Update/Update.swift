@@ -6,6 +6,11 @@ import TerminalKit
 /// Pure: no I/O, no clock, no curses. Every key and every background result goes through here,
 /// to the handler of the view or the work it concerns (a file each in this folder).
 public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
+    let effects = apply(event, &state)
+    return effects + readWhereNeeded(&state)
+}
+
+private func apply(_ event: AppEvent, _ state: inout AppState) -> [Effect] {
     switch event {
     case .started: return requestToken(&state)
     case .tick(let now): return tick(now, &state)
@@ -45,6 +50,14 @@ public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
     case .readThrough(let sequence): state.readThrough(sequence: sequence); return []
     case .progress(let rate): state.fetch.rate = rate; return []
     case .caughtUp: return caughtUp(&state)
+    case .paused: return paused(&state)
+    case .latestProbed(let sequence, let timestamp, let generation):
+        return latestProbed(sequence: sequence, timestamp: timestamp, generation: generation, &state)
+    case .located(let point, let generation): return located(point, generation: generation, &state)
+    case .locateFailed(let problem, let generation): return locateFailed(problem, generation: generation, &state)
+    case .olderLoaded(let entries, let unreadable, let boundary, let nextSpan, let generation):
+        return olderLoaded(entries, unreadable: unreadable, boundary: boundary, nextSpan: nextSpan, generation: generation, &state)
+    case .olderFailed(let problem, let generation): return olderFailed(problem, generation: generation, &state)
     case .fetchRetrying(let problem, let attempt): return fetchRetrying(problem, attempt: attempt, &state)
     case .fetchStopped(let problem, let needsToken): return fetchStopped(problem, needsToken: needsToken, &state)
     case .entryLoaded(let sequence, let entry): return entryLoaded(sequence: sequence, entry, &state)
@@ -58,6 +71,7 @@ func press(_ key: Key, _ state: inout AppState) -> [Effect] {
     switch action {
     case .list(let a): return handleList(a, &state)
     case .filterPrompt(let a): return handleFilterPrompt(a, &state)
+    case .seekPrompt(let a): return handleSeekPrompt(a, &state)
     case .detail(let a): return handleDetail(a, &state)
     case .detailSearch(let a): return handleDetailSearch(a, &state)
     case .help(let a): return handleHelp(a, &state)

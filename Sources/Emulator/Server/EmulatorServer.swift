@@ -94,6 +94,10 @@ public final class EmulatorServer: @unchecked Sendable {
     private var liveTask: Task<Void, Never>?
     private var boundPort: Int?
     private var offsetCost: Double
+    private var offsetDelay: Int64 = 0
+    /// Microseconds v2 answers have waited for their offsets so far (what the cost model
+    /// charged, whatever the machine's load added).
+    public var offsetDelayMicroseconds: Int64 { lock.withLock { offsetDelay } }
 
     /// Generates `options.dataset` unless a store is given (e.g. `ChangeFeedStore.empty()`).
     public init(options: EmulatorOptions = EmulatorOptions(), store: ChangeFeedStore? = nil) {
@@ -413,6 +417,7 @@ public final class EmulatorServer: @unchecked Sendable {
             if cost > 0 {
                 let skipped = min(offset, store.v2WindowCount(startTicks: start, endTicks: end))
                 let micros = min(Double(skipped) * cost, 3_600_000_000)
+                lock.withLock { offsetDelay += Int64(micros) }
                 if micros >= 1 { try? await Task.sleep(for: .microseconds(Int64(micros))) }
             }
         }

@@ -1,4 +1,3 @@
-import FeedModel
 import Foundation
 
 /// Turns the time options a user types (`--since`, `--start-time`, `--end-time`) into the v2

@@ -1,0 +1,164 @@
+import FeedModel
+
+/// Entries just before what the list holds, for scrolling up from the newest entries.
+public struct OlderPage: Sendable, Equatable {
+    public var entries: [ChangeFeedEntry]
+    public var unreadable: [UnreadableEntry]
+    /// Where the list begins after these rows are put before it: nil when they reach the feed's
+    /// first entry.
+    public var boundary: FeedCursor.Start?
+    /// v2: the time span the next request should try (how dense the feed was here).
+    public var nextSpan: Int64?
+    public init(entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], boundary: FeedCursor.Start?, nextSpan: Int64? = nil) {
+        self.entries = entries; self.unreadable = unreadable; self.boundary = boundary; self.nextSpan = nextSpan
+    }
+}
+
+extension Fetcher {
+    /// The rows just before `boundary`, where the list begins: about a page of them, in feed
+    /// order, and where the list then begins.
+    ///
+    /// - **v1**: the list holds the sequences after `boundary.afterSequence` = `b`; this reads
+    ///   `(b − limit, b]`, and further down across gaps (an empty window is not the start of the
+    ///   feed) until a row comes or sequence 0 is reached.
+    /// - **v2**: the list holds the rows at or after `boundary.startTime` = `T`; this reads the
+    ///   half-open window `[T − span, T)` whole (by time, so no offset grows), `span` chosen
+    ///   from how dense the feed was (`spanHint`) and cut while the first page of the window
+    ///   comes back full. An empty window widens it; the feed's first entry says where to stop.
+    ///
+    /// Rows that commit late (changefeed-api.md 1.5) are the tail's business: the boundary is
+    /// kept settled by the caller, so nothing can still appear before it.
+    public func older(before boundary: FeedCursor.Start, spanHint: Int64? = nil,
+                      onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in }) async throws -> OlderPage {
+        let emit: @Sendable (FetchEvent) -> Void = { event in
+            if case .retrying(let e, let attempt, _) = event { onRetry(e, attempt) }
+        }
+        let gate = RequestGate(tokens: tokens)
+        if client.apiVersion.isSequenceMode {
+            var b = boundary.afterSequence
+            var tries = 0
+            while b > 0 {
+                let lo = max(0, b - Int64(pageSize))
+                let page = try await fetchPage(PageQuery(offset: lo, limit: Int(b - lo), includeMetadata: includeMetadata),
+                                               gate: gate, emit: emit)
+                tries += 1
+                if page.rows > 0 || lo == 0 || tries >= 20 {
+                    return OlderPage(entries: page.entries, unreadable: page.unreadable,
+                                     boundary: lo == 0 ? nil : FeedCursor.Start(afterSequence: lo))
+                }
+                b = lo
+            }
+            return OlderPage(entries: [], unreadable: [], boundary: nil)
+        }
+
+        guard var end = boundary.startTime else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
+        // The feed's first entry: nothing is older.
+        let first = try await fetchPage(PageQuery(offset: 0, limit: 1, includeMetadata: false, endTime: end), gate: gate, emit: emit)
+        guard first.rows > 0 else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
+        let floor = first.entries.first?.timestamp ?? first.unreadable.first?.timestamp
+        var span = max(WindowSchedule.minSpan, spanHint ?? 60 * Timestamp.ticksPerSecond)
+        for _ in 0..<40 {
+            var start: Timestamp? = end.adding(ticks: -span)
+            if let floor, let s = start, s <= floor { start = nil }
+            let head = try await fetchPage(PageQuery(offset: 0, limit: pageSize, includeMetadata: includeMetadata,
+                                                     startTime: start, endTime: end), gate: gate, emit: emit)
+            if head.rows == 0 {
+                // Nothing in [start, end): the list may begin at `start`; look further back, wider.
+                guard let s = start else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
+                end = s
+                span = span > Int64.max / 8 ? span : span * 4
+                continue
+            }
+            if head.rows >= pageSize, start != nil, span > WindowSchedule.minSpan {
+                // More than a page: a narrower window (at most half as wide, narrower still when
+                // the first page says the rows are dense).
+                var narrower = span / 2
+                if let a = head.entries.first?.timestamp, let z = head.lastTime?.time {
+                    let perRow = Double(max(1, z.ticks - a.ticks)) / Double(head.rows)
+                    narrower = min(narrower, Int64(perRow * Double(pageSize) / 2))
+                }
+                span = max(WindowSchedule.minSpan, narrower)
+                continue
+            }
+            // The whole window, by time from where the first page ended.
+            var entries = head.entries
+            var unreadable = head.unreadable
+            var page = head
+            var t = start ?? .min
+            var skip: Int64 = 0
+            while page.rows >= pageSize {
+                if let (last, firstAtLast) = page.lastTime.map({ ($0.time, $0.firstIndex) }) {
+                    if last == t { skip += Int64(page.rows) } else { t = last; skip = Int64(page.rows - firstAtLast) }
+                } else {
+                    skip += Int64(page.rows)
+                }
+                page = try await fetchPage(PageQuery(offset: skip, limit: pageSize, includeMetadata: includeMetadata,
+                                                     startTime: t, endTime: end), gate: gate, emit: emit)
+                for var u in page.unreadable {
+                    u.afterEntries += entries.count
+                    unreadable.append(u)
+                }
+                entries += page.entries
+            }
+            let rows = entries.count + unreadable.count
+            let next = Int64(Double(span) * Double(pageSize) / Double(max(1, rows)))
+            return OlderPage(entries: entries, unreadable: unreadable,
+                             boundary: start.map { FeedCursor.Start(startTime: $0) },
+                             nextSpan: max(WindowSchedule.minSpan, min(next, span * 4)))
+        }
+        // Forty windows without rows: say how far back the feed is known to be empty; the next
+        // call goes on from there.
+        return OlderPage(entries: [], unreadable: [], boundary: FeedCursor.Start(startTime: end), nextSpan: span)
+    }
+}
+
+extension Fetcher {
+    /// The newest entry's sequence and time (`/changefeed/latest`; nil for an empty feed), with
+    /// the run's retry rules.
+    public func latest(onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in }) async throws
+        -> (sequence: Int64?, timestamp: Timestamp?)? {
+        let answer = try await withRetries({ event in
+            if case .retrying(let e, let attempt, _) = event { onRetry(e, attempt) }
+        }) { token in try await client.latestPosition(authorization: token) }
+        switch answer {
+        case .entry(let e)?: return (e.sequence, e.timestamp)
+        case .undecodable(_, let bad)?: return (bad.sequence, bad.timestamp)
+        case nil: return nil
+        }
+    }
+
+    /// Where a list that starts at the entry with sequence `s` (or the first after it) begins:
+    /// v1, after `s − 1`; v2, at that entry's time, read through the v1 route of the same
+    /// service (v2 cannot ask for a sequence). Nil when no entry has a sequence from `s` on.
+    public func locate(sequence s: Int64) async throws -> FeedCursor.Start? {
+        if client.apiVersion.isSequenceMode { return FeedCursor.Start(afterSequence: max(0, s - 1)) }
+        var v1 = self
+        v1.client = client.sibling(.v1)
+        v1.pageSize = APIVersion.v1.maxLimit
+        let gate = RequestGate(tokens: tokens)
+        var after = max(0, s - 1)
+        // Across gaps: an empty window is not the end while /latest is further on.
+        let newest = try await v1.latest()?.sequence ?? 0
+        while after < newest {
+            let page = try await v1.fetchPage(PageQuery(offset: after, limit: v1.pageSize), gate: gate, emit: { _ in })
+            if let time = page.entries.first?.timestamp ?? page.unreadable.first(where: { $0.timestamp != nil })?.timestamp {
+                return FeedCursor.Start(startTime: time)
+            }
+            after += Int64(v1.pageSize)
+        }
+        return nil
+    }
+
+    /// Where a list that starts at the first entry at or after `time` begins: v2, at that
+    /// time; v1, after the sequence before that entry's, found with one v2 request to the same
+    /// service (`startTime=time&limit=1`). Nil when no entry is that new.
+    public func locate(time: Timestamp) async throws -> FeedCursor.Start? {
+        if !client.apiVersion.isSequenceMode { return FeedCursor.Start(startTime: time) }
+        var v2 = self
+        v2.client = client.sibling(.v2)
+        let page = try await v2.fetchPage(PageQuery(offset: 0, limit: 1, startTime: time), gate: RequestGate(tokens: tokens),
+                                          emit: { _ in })
+        guard let sequence = page.entries.first?.sequence ?? page.unreadable.first?.sequence else { return nil }
+        return FeedCursor.Start(afterSequence: max(0, sequence - 1))
+    }
+}

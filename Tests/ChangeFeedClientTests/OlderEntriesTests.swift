@@ -1,0 +1,70 @@
+@testable import ChangeFeedClient
+import Emulator
+import FeedModel
+import Foundation
+import Testing
+
+/// Reading older entries before the list's first (`Fetcher.older`), again and again until the
+/// feed's first entry, gives exactly the feed before where the list began: in order, none twice.
+@Suite struct OlderEntriesTests {
+    static func readBack(_ fetcher: Fetcher, from boundary: FeedCursor.Start) async throws -> (rows: [ChangeFeedEntry], calls: Int) {
+        var rows: [ChangeFeedEntry] = []
+        var before: FeedCursor.Start? = boundary
+        var hint: Int64?
+        var calls = 0
+        while let b = before, calls < 5_000 {
+            let older = try await fetcher.older(before: b, spanHint: hint)
+            rows = older.entries + rows
+            before = older.boundary
+            hint = older.nextSpan ?? hint
+            calls += 1
+            // The boundary only moves back.
+            if let next = older.boundary {
+                #expect(next.afterSequence <= b.afterSequence)
+                if let t = next.startTime, let u = b.startTime { #expect(t <= u) }
+            }
+        }
+        return (rows, calls)
+    }
+
+    @Test(arguments: [(APIVersion.v1, 20), (.v1, 100), (.v2, 20), (.v2, 200)])
+    func olderPagesBackToTheStartAreTheFeedBeforeTheBoundary(version: APIVersion, pageSize: Int) async throws {
+        var options = EmulatorOptions(entries: 2_500, seed: 44, auth: .bearerToken("t"))
+        options.dataset.shape = .realistic
+        try await withFeed(options, version: version) { feed in
+            let truth = version == .v2 ? v2Truth(feed.store) : feed.store.allEntries()
+            let cut = truth[2_000]
+            let boundary = version == .v2 ? FeedCursor.Start(startTime: cut.timestamp) : FeedCursor.Start(afterSequence: cut.sequence - 1)
+            let expected = version == .v2 ? truth.filter { $0.timestamp < cut.timestamp } : truth.filter { $0.sequence < cut.sequence }
+            let (rows, calls) = try await Self.readBack(feed.fetcher(pageSize: pageSize), from: boundary)
+            expectSameEntries(rows, expected)
+            #expect(calls < expected.count / pageSize * 4 + 20, "\(calls) reads for \(expected.count) rows")
+            // Windows by time: no offset above the page (v2 never pages by offset here).
+            if version == .v2 { #expect(feed.server.requestLog.largestV2Offset <= Int64(pageSize) * 2) }
+        }
+    }
+
+    /// A hundred million entries: the rows just before the newest come in a few requests.
+    @Test func olderRowsOfAHugeFeedComeInAFewRequests() async throws {
+        let options = EmulatorOptions(entries: 100_000_000, auth: .bearerToken("t"), dataset: .procedural)
+        try await withFeed(options) { feed in
+            let newest = try #require(feed.store.latest(.v2))
+            let boundary = FeedCursor.Start(startTime: newest.timestamp.adding(seconds: -600))
+            let fetcher = feed.fetcher()
+            var before = boundary
+            var hint: Int64?
+            var rows: [ChangeFeedEntry] = []
+            for _ in 0..<10 {
+                let older = try await fetcher.older(before: before, spanHint: hint)
+                rows = older.entries + rows
+                before = try #require(older.boundary)
+                hint = older.nextSpan
+            }
+            let expected = feed.store.entriesV2(start: before.startTime, end: boundary.startTime, limit: 100_000)
+            expectSameEntries(rows, expected)
+            // Windows grow (up to 4 times) until they hold about a page each.
+            #expect(rows.count >= 600, "\(rows.count) rows")
+            #expect(feed.server.requestLog.count < 80, "\(feed.server.requestLog.count) requests")
+        }
+    }
+}
