@@ -64,7 +64,7 @@ enum TimelineStrip {
         let column = min(at, width - 1)
         let a = curve.bucketStart(column, width: width), b = curve.bucketStart(column + 1, width: width)
         let changes = curve.buckets(width: width)[column]
-        let when = Format.dateTime(Timestamp(ticks: curve.middle(ofColumn: column, width: width)), in: state.timeZone)
+        let when = Format.dateTime(timelineCursorTime(curve, column: column, width: width), in: state.timeZone)
         return "timeline ▸ \(when) · \(Format.estimate(changes)) changes in \(duration(Double(b - a) / Double(Timestamp.ticksPerSecond)))"
             + " · Enter goes there, Esc leaves"
     }

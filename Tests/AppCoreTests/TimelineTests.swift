@@ -204,6 +204,15 @@ private let threePoints = ActivitySample(points: [point(1, 0), point(41, 40, .de
         let distance = abs(s.entries.timestamp(at: row).ticks - chosen)
         #expect(distance <= Timestamp.ticksPerSecond / 2, "the row nearest the time chosen")
         #expect(s.flash?.hasPrefix("Timeline: ") == true)
+        // The strip's ends stand for the first and the latest entries.
+        _ = update(&s, .input(.key(.char("T"))))
+        _ = update(&s, .input(.key(.char("G"))))
+        _ = update(&s, .input(.key(.enter)))
+        #expect(s.selectedStoreIndex.map { s.entries.sequence(at: $0) } == 100)
+        _ = update(&s, .input(.key(.char("T"))))
+        _ = update(&s, .input(.key(.char("g"))))
+        _ = update(&s, .input(.key(.enter)))
+        #expect(s.selected == 0)
     }
 
     @Test func goingOutsideTheLoadedRowsSaysWhatTimeWasChosen() {

@@ -501,10 +501,11 @@ private struct Session {
     }
 }
 
-/// The list's rows on screen (between the column headings and the status line).
+/// The list's rows on screen (between the column headings and the status line; the activity
+/// timeline is the fourth row).
 private func listRows(_ lines: [String]) -> [String] {
-    guard let h = hintBarIndex(lines), h >= 5 else { return [] }
-    return Array(lines[4..<(h - 1)]).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    guard let h = hintBarIndex(lines), h >= 6 else { return [] }
+    return Array(lines[5..<(h - 1)]).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
 }
 
 private func lastListRow(_ lines: [String]) -> String? { listRows(lines).last }

@@ -52,7 +52,7 @@ func handleTimeline(_ action: TimelineAction, _ state: inout AppState) -> [Effec
     case .go:
         state.timeline.cursor = nil
         guard let curve = state.timeline.curve else { return [] }
-        return timelineGo(&state, to: Timestamp(ticks: curve.middle(ofColumn: at, width: width)))
+        return timelineGo(&state, to: timelineCursorTime(curve, column: at, width: width))
     }
     return []
 }
@@ -63,6 +63,14 @@ func handleActivity(_ action: ActivityAction, _ state: inout AppState) -> [Effec
     case .close: state.timeline.viewOpen = false
     }
     return []
+}
+
+/// The time the cursor at `column` stands for: the middle of its bucket, but the first entry's
+/// time at the strip's start and the latest entry's at its end.
+public func timelineCursorTime(_ curve: ActivityCurve, column: Int, width: Int) -> Timestamp {
+    if column <= 0 { return Timestamp(ticks: curve.startTicks) }
+    if column >= width - 1 { return Timestamp(ticks: curve.endTicks) }
+    return Timestamp(ticks: curve.middle(ofColumn: column, width: width))
 }
 
 /// The column of the selected row's time on a strip `width` wide, if a row is selected.
