@@ -5,7 +5,8 @@ import TerminalKit
 
 /// The activity timeline under the header: changes per time bucket over the feed's whole time
 /// range (block characters scaled to the busiest bucket, coloured by the action the probes saw
-/// most of there), the selected row's time in reverse video, the strip cursor (`T`) when on,
+/// most of there), the selected row's time on magenta (reverse video without colour), the strip
+/// cursor (`T`) on cyan when on,
 /// and the range's ends as labels. Without a sample it says why.
 enum TimelineStrip {
     static let blocks: [String] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
@@ -47,7 +48,11 @@ enum TimelineStrip {
             c.draw(to, row: y, col: start + width + 1, maxWidth: c.cols - start - width - 1, style: t.label)
         }
         if let at = timelineViewColumn(state, curve: curve, width: width) {
-            c.restyle(row: y, col: start + at, width: 1) { $0.reverse = true }
+            // Magenta, a colour no bar has (reverse video without colour).
+            c.restyle(row: y, col: start + at, width: 1) { s in
+                s = t.color ? Style(fg: .white, bg: .magenta, bold: true) : Style(bold: true, reverse: true)
+            }
+            if c[y, start + at].text == " " { c.draw("│", row: y, col: start + at, style: c[y, start + at].style) }
         }
         if let cursor = state.timeline.cursor.map({ min($0, width - 1) }) {
             c.restyle(row: y, col: start + cursor, width: 1) { s in

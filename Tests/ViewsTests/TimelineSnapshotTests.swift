@@ -44,15 +44,15 @@ func timelineState(rows: Int, cols: Int) -> AppState {
         let curve = s.timeline.curve!
         let view = curve.column(ofTicks: entryTime(11).ticks, width: width)
         let c = MainScreen.render(s, theme: Theme(color: true))
-        #expect(c[TimelineLayout.row, start + view].style.reverse)
-        #expect((0..<width).filter { c[TimelineLayout.row, start + $0].style.reverse } == [view], "one mark")
+        #expect(c[TimelineLayout.row, start + view].style.bg == .magenta)
+        #expect((0..<width).filter { c[TimelineLayout.row, start + $0].style.bg != nil } == [view], "one mark")
         // The burst was mostly creates (green); the stretch after sequence 45, deletes and updates.
         #expect(c[TimelineLayout.row, start].style.fg == .green)
         #expect((0..<width).contains { c[TimelineLayout.row, start + $0].style.fg == .red })
         // Without colour: the bars and the mark stay, the colours go.
         let mono = MainScreen.render(s, theme: Theme(color: false))
         #expect((0..<width).allSatisfy { mono[TimelineLayout.row, start + $0].style.fg == nil })
-        #expect(mono[TimelineLayout.row, start + view].style.reverse)
+        #expect((0..<width).filter { mono[TimelineLayout.row, start + $0].style.reverse } == [view])
         #expect(mono.line(TimelineLayout.row) == c.line(TimelineLayout.row))
     }
 
