@@ -120,8 +120,11 @@ private let threePoints = ActivitySample(points: [point(1, 0), point(41, 40, .de
         _ = update(&s, .activityProbed(.noV1("the service does not answer v1 probes (404 Not Found)")))
         #expect(s.timeline.status == .unavailable("the service does not answer v1 probes (404 Not Found)"))
         #expect(!s.timeline.probing)
+        // A new token tries again.
+        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))).contains(.probeActivity))
         _ = update(&s, .activityProbed(.empty))
         #expect(s.timeline.status == .empty && s.timeline.curve == nil)
+        #expect(!update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))).contains(.probeActivity))
         let r = ready()
         #expect(r.timeline.status == .ready)
         #expect(r.timeline.curve?.totalChanges == 99)

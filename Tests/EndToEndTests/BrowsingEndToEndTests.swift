@@ -239,11 +239,11 @@ struct BrowsingEndToEndTests {
         try session.mouse(button: 64, col: 20, row: 10)   // wheel up
         try await tmux.waitFor("the wheel moved up 3") { position(in: $0) == Position(7, total) }
 
-        // A click on the 6th list row (screen row 4 + 5, 0-based) selects that row.
+        // A click on the 6th list row (screen row 5 + 5, 0-based) selects that row.
         let screen = try tmux.screen()
         let rows = listRows(screen)
         let clickedSequence = try #require(firstNumber(rows[5]))
-        try session.click(col: 30, row: 4 + 5)
+        try session.click(col: 30, row: 5 + 5)
         try await tmux.waitFor("the clicked row selected") { lines in
             let sel = selectedRow(lines)
             return position(in: lines)?.selected == 6 && sel.flatMap(firstNumber) == clickedSequence
@@ -255,7 +255,7 @@ struct BrowsingEndToEndTests {
         // A double click opens the row under the pointer.
         let now = try tmux.screen()
         let target = try #require(listRows(now).dropFirst(2).first.flatMap(firstNumber))
-        try session.click(col: 30, row: 4 + 2, times: 2)
+        try session.click(col: 30, row: 5 + 2, times: 2)
         try await tmux.waitFor(text: "ENTRY \(target)")
         try await tmux.waitFor(text: "line 1 / ")
         // The wheel moves in the detail view; Esc goes back to the list, on the double-clicked row.

@@ -38,7 +38,7 @@ struct FeedEndToEndTests {
         try tmux.keys("g")
         try await tmux.waitFor(text: "1 / \(formatted(total))")
         try tmux.keys("NPage")
-        try await tmux.waitFor(text: "25 / \(formatted(total))")   // 30 rows leave 24 list rows
+        try await tmux.waitFor(text: "24 / \(formatted(total))")   // 30 rows leave 23 list rows
 
         try tmux.keys("q")
         try await tmux.waitFor(text: "EXIT=0")

@@ -100,9 +100,13 @@ func probeActivity(_ state: inout AppState) -> [Effect] {
     return [.probeActivity]
 }
 
-/// The first token: the timeline's first probes.
+/// The first token: the timeline's first probes. A new token also retries probes that failed
+/// (a refused token, say: one request when the service has no v1).
 func timelineAfterToken(_ state: inout AppState) -> [Effect] {
-    state.timeline.status == .notAsked ? probeActivity(&state) : []
+    switch state.timeline.status {
+    case .notAsked, .unavailable: probeActivity(&state)
+    case .probing, .ready, .empty: []
+    }
 }
 
 /// While following, the probes run again every `refreshInterval` (between, `/latest` extends the curve).
