@@ -64,6 +64,7 @@ final class AppRunner {
     private var tokenTask: Task<Void, Never>?
     private var signInTask: Task<Void, Never>?
     private var entryTask: Task<Void, Never>?
+    private var probeTask: Task<Void, Never>?
     private let clock: @Sendable () -> Date
     /// The lists of services switched away from in this run, by profile name.
     private var parked: [String: AppState] = [:]
@@ -124,6 +125,7 @@ final class AppRunner {
             tokenTask?.cancel()
             signInTask?.cancel()
             entryTask?.cancel()
+            probeTask?.cancel()
             session = next
             events = EventQueue(waker: terminal.waker)
             tokens = next.config.tokenBridge(next.issuer, events: events)
@@ -186,6 +188,7 @@ final class AppRunner {
         tokenTask?.cancel()
         signInTask?.cancel()
         entryTask?.cancel()
+        probeTask?.cancel()
         savePosition()
         return status
     }
@@ -350,6 +353,15 @@ final class AppRunner {
                 } catch {
                     // Cancelled: the user went elsewhere.
                 }
+            }
+        case .probeActivity:
+            // The timeline's probes: about 65 small requests, off the UI thread.
+            let probe = ActivityProbe(client: client, tokens: tokens)
+            let events = self.events
+            probeTask?.cancel()
+            probeTask = Task.detached {
+                let outcome = await probe.run()
+                if !Task.isCancelled { events.post(.activityProbed(outcome)) }
             }
         case .switchProfile(let name):
             switchProfile(to: name)

@@ -45,6 +45,12 @@ public final class ChangeFeedClient: Sendable {
             : ChangeFeedClient(endpoint: endpoint, apiVersion: version, http: http, requestTimeout: timeout, userAgent: userAgent)
     }
 
+    /// The same service through a sequence-mode route: itself when it is one, else v1 (the
+    /// activity probes ask for sequence windows, which v2 cannot address).
+    public var sequenceModeClient: ChangeFeedClient {
+        apiVersion.isSequenceMode ? self : sibling(.v1)
+    }
+
     /// An HTTP client that never follows a redirect by itself (the Authorization header must not
     /// go to another host); `ChangeFeedClient` follows same-origin redirects on its own.
     public static func makeHTTPClient(connectTimeout: Int64 = 10) -> HTTPClient {

@@ -15,6 +15,7 @@ public enum MainScreen {
         drawTitle(state, &canvas, theme)
         drawToken(state, &canvas, theme)
         drawIdentity(state, &canvas, theme)
+        TimelineStrip.draw(state, &canvas, theme)
         if state.detail != nil {
             DetailView.draw(state, &canvas, theme)
         } else {
@@ -24,6 +25,9 @@ public enum MainScreen {
         drawHints(state, &canvas, theme)
         if state.profilePicker != nil {
             ProfilePicker.draw(state, &canvas, theme)
+        }
+        if state.timeline.viewOpen {
+            ActivityView.draw(state, &canvas, theme)
         }
         if state.helpOpen {
             HelpOverlay.draw(state, &canvas, theme)
@@ -296,7 +300,9 @@ public enum MainScreen {
         left += " · \(Format.count(f.pagesLoaded)) page\(f.pagesLoaded == 1 ? "" : "s")"
         let unreadable = state.entries.unreadableCount
         if unreadable > 0 { left += " · \(Format.count(unreadable)) unreadable" }
-        if let flash = state.flash {
+        if let note = TimelineStrip.cursorNote(state) {
+            left = note
+        } else if let flash = state.flash {
             left = flash
         } else if let p = f.problem {
             left += " · error: \(p.message)"

@@ -664,7 +664,7 @@ private func type(_ text: String, _ s: inout AppState) { for c in text { _ = upd
 @Suite struct DetailMovementTests {
     func opened() -> AppState {
         var s = DetailTests().withRows()
-        s.screenRows = 12   // 6 rows of lines: paging is visible
+        s.screenRows = 13   // 6 rows of lines: paging is visible
         _ = update(&s, .input(.key(.enter)))
         _ = update(&s, .entryLoaded(sequence: 1, DetailTests().loadedEntry(1)))
         return s

@@ -199,7 +199,7 @@ import Testing
         var s = makeState()
         s.startReading(from: FeedCursor.Start(startTime: at(300)))
         _ = update(&s, .started)
-        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(s.origin)])
+        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(s.origin), .probeActivity])
     }
 }
 

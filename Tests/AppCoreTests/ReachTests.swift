@@ -18,7 +18,8 @@ import Testing
 
     @Test func theFirstReadAsksWhereTheFeedEnds() {
         let (s, effects) = Self.tailFirst()
-        #expect(effects == [.probeLatest(generation: 1)])
+        #expect(effects.contains(.probeLatest(generation: 1)))
+        #expect(!effects.contains { if case .startFetching = $0 { true } else { false } })
         #expect(s.reach.seeking == .newest && s.fetch.phase == .fetching)
     }
 
@@ -72,7 +73,7 @@ import Testing
         #expect(s.selected == 999)
         // Page up to the top: near the start, the rows before it are asked for, once.
         var asked: [Effect] = []
-        for _ in 0..<60 { asked += update(&s, key(.pageUp)) }
+        for _ in 0..<100 { asked += update(&s, key(.pageUp)) }
         #expect(asked == [.loadOlder(before: FeedCursor.Start(afterSequence: 999_000), spanHint: nil, generation: 1)])
         #expect(s.reach.loadingOlder)
         let selectedSequence = s.entries.sequence(at: s.selected)
@@ -84,7 +85,7 @@ import Testing
         // A hundred rows above the view now: nothing more until it comes near the start again.
         #expect(more == [])
         var next: [Effect] = []
-        for _ in 0..<6 { next += update(&s, key(.pageUp)) }
+        for _ in 0..<8 { next += update(&s, key(.pageUp)) }
         #expect(next == [.loadOlder(before: FeedCursor.Start(afterSequence: 998_900), spanHint: nil, generation: 1)])
         // A failure shows on the row above the list; moving up at the top tries again.
         _ = update(&s, .olderFailed(Problem("503 from the service"), generation: 1))
@@ -120,7 +121,7 @@ import Testing
         #expect(s.selected == 0 && s.reach.newerExists && s.fetch.phase == .idle)
         // Down to near the end of what is loaded: the next neighbourhood, from where the run stopped.
         var asked: [Effect] = []
-        for _ in 0..<110 { asked += update(&s, key(.pageDown)) }
+        for _ in 0..<150 { asked += update(&s, key(.pageDown)) }
         #expect(asked == [.fetchNeighbourhood(FeedCursor.Start(afterSequence: 2_000), rows: s.reach.neighbourhood)])
         // G: the newest entries again, after asking where they are.
         #expect(update(&s, key(.char("G"))) == [.probeLatest(generation: 3)])

@@ -14,7 +14,8 @@ import Testing
     @Test func firstTokenStartsTheFetcherOnce() {
         var s = makeState()
         _ = update(&s, .started)
-        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(.beginning)])
+        // The activity timeline's probes start with the first token too.
+        #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [.startFetching(.beginning), .probeActivity])
         #expect(s.fetch.phase == .fetching)
         #expect(update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600))) == [])
     }

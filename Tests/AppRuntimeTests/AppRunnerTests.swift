@@ -61,7 +61,7 @@ import TokenSource
             app.press(.char("g"))
             try await app.waitFor("the first entry") { position(in: $0) == Position(1, total) }
             app.press(.pageDown)
-            try await app.waitFor("a page down") { position(in: $0) == Position(25, total) }   // 30 rows leave 24 list rows
+            try await app.waitFor("a page down") { position(in: $0) == Position(24, total) }   // 30 rows leave 23 list rows
         }
     }
 

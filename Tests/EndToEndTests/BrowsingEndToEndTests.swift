@@ -240,11 +240,11 @@ struct BrowsingEndToEndTests {
         try session.mouse(button: 64, col: 20, row: 10)   // wheel up
         try await tmux.waitFor("the wheel moved up 3") { position(in: $0) == Position(7, total) }
 
-        // A click on the 6th list row (screen row 4 + 5, 0-based) selects that row.
+        // A click on the 6th list row (screen row 5 + 5, 0-based) selects that row.
         let screen = try tmux.screen()
         let rows = listRows(screen)
         let clickedSequence = try #require(firstNumber(rows[5]))
-        try session.click(col: 30, row: 4 + 5)
+        try session.click(col: 30, row: 5 + 5)
         try await tmux.waitFor("the clicked row selected") { lines in
             let sel = selectedRow(lines)
             return position(in: lines)?.selected == 6 && sel.flatMap(firstNumber) == clickedSequence
@@ -256,7 +256,7 @@ struct BrowsingEndToEndTests {
         // A double click opens the row under the pointer.
         let now = try tmux.screen()
         let target = try #require(listRows(now).dropFirst(2).first.flatMap(firstNumber))
-        try session.click(col: 30, row: 4 + 2, times: 2)
+        try session.click(col: 30, row: 5 + 2, times: 2)
         try await tmux.waitFor(text: "ENTRY \(target)")
         try await tmux.waitFor(text: "line 1 / ")
         // The wheel moves in the detail view; Esc goes back to the list, on the double-clicked row.
@@ -502,10 +502,11 @@ private struct Session {
     }
 }
 
-/// The list's rows on screen (between the column headings and the status line).
+/// The list's rows on screen (between the column headings and the status line; the activity
+/// timeline is the fourth row).
 private func listRows(_ lines: [String]) -> [String] {
-    guard let h = hintBarIndex(lines), h >= 5 else { return [] }
-    return Array(lines[4..<(h - 1)]).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+    guard let h = hintBarIndex(lines), h >= 6 else { return [] }
+    return Array(lines[5..<(h - 1)]).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
 }
 
 private func lastListRow(_ lines: [String]) -> String? { listRows(lines).last }

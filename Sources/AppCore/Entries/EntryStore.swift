@@ -501,6 +501,9 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         ChangeFeedState.allCases[Int(kinds[index] >> 2 & 3)]
     }
 
+    /// The action of the row at `index`, without building the row's strings (the activity view counts them).
+    public func action(at index: Int) -> ChangeFeedAction { ChangeFeedAction.allCases[Int(kinds[index] & 3)] }
+
     /// Reserves room for `count` more entries (when the size of the feed is known).
     public mutating func reserve(_ count: Int) {
         sequences.reserveCapacity(sequences.count + count)

@@ -3,7 +3,7 @@ import TerminalKit
 /// The views that read keys, each with its own bindings (see `KeyTable`), and `everywhere`:
 /// the keys the list and the detail view share.
 public enum KeyView: CaseIterable, Sendable {
-    case list, filterPrompt, seekPrompt, detail, detailSearch, help, signIn, profilePicker, everywhere
+    case list, filterPrompt, seekPrompt, detail, detailSearch, help, signIn, profilePicker, timeline, activity, everywhere
 
     /// The heading of the view's section in the help overlay (`?`).
     public var title: String {
@@ -16,6 +16,8 @@ public enum KeyView: CaseIterable, Sendable {
         case .help: "Help"
         case .signIn: "Sign in"
         case .profilePicker: "Profiles"
+        case .timeline: "Timeline cursor"
+        case .activity: "Activity"
         case .everywhere: "Everywhere"
         }
     }
@@ -31,6 +33,8 @@ public enum KeyView: CaseIterable, Sendable {
         case .help: "help"
         case .signIn: "sign-in dialog"
         case .profilePicker: "profile picker"
+        case .timeline: "timeline cursor"
+        case .activity: "activity view"
         case .everywhere: "everywhere"
         }
     }
@@ -40,6 +44,8 @@ public enum KeyView: CaseIterable, Sendable {
         if state.signIn != nil { return .signIn }
         if state.helpOpen { return .help }
         if state.profilePicker != nil { return .profilePicker }
+        if state.timeline.viewOpen { return .activity }
+        if state.timeline.cursor != nil { return .timeline }
         if state.seekPrompt != nil { return .seekPrompt }
         if state.filter?.editing == true { return .filterPrompt }
         if let d = state.detail { return d.search?.editing == true ? .detailSearch : .detail }
@@ -85,9 +91,12 @@ public enum KeyAction: Hashable, Sendable {
     case help(HelpAction)
     case signIn(SignInAction)
     case profilePicker(ProfilePickerAction)
+    case timeline(TimelineAction)
+    case activity(ActivityAction)
     case everywhere(GlobalAction)
 
-    /// The view whose handler runs the action.
+    /// The view whose handler runs the action (the keys that open the timeline's cursor and the
+    /// activity view are the list's).
     public var view: KeyView {
         switch self {
         case .list: .list
@@ -98,6 +107,8 @@ public enum KeyAction: Hashable, Sendable {
         case .help: .help
         case .signIn: .signIn
         case .profilePicker: .profilePicker
+        case .timeline(let a): a == .open ? .list : .timeline
+        case .activity(let a): a == .open ? .list : .activity
         case .everywhere: .everywhere
         }
     }

@@ -25,6 +25,8 @@ public enum KeyTable {
         B([.char("R")], .everywhere(.reload), label: "R", "reload / re-read states",
           bar: .text("reload", wayOut: "load again")),
         B([.char("M")], .everywhere(.loadNames), label: "M", "load names (metadata) for the filter"),
+        B([.char("T")], .timeline(.open), label: "T", "cursor on the activity timeline (Enter goes there)", bar: .text("timeline")),
+        B([.char("a")], .activity(.open), label: "a", "activity: histogram, actions, busiest hours", bar: .text("activity")),
         B([.escape], .list(.clearFilter), label: "Esc", "clear filter",
           bar: Bar { $0.filter != nil ? "clear filter" : nil }),
         B([], nil, label: "mouse", "wheel scrolls, click selects, double click opens"),
@@ -106,6 +108,21 @@ public enum KeyTable {
         B([.char("G"), .end], .profilePicker(.move(.last)), "last profile"),
     ]
 
+    public static let timeline: [KeyBinding] = [
+        B([.left, .char("h")], .timeline(.left), label: "←/→ h/l", "move along the strip", bar: .text("←/→", "move")),
+        B([.right, .char("l")], .timeline(.right), "move right"),
+        B([.pageUp, .char("H")], .timeline(.pageLeft), label: "PgUp/PgDn H/L", "move a tenth of the strip"),
+        B([.pageDown, .char("L")], .timeline(.pageRight), "a tenth right"),
+        B([.home, .char("g")], .timeline(.start), label: "g/G Home/End", "first/last time"),
+        B([.end, .char("G")], .timeline(.end), "last time"),
+        B([.enter], .timeline(.go), label: "Enter", "go to that time", bar: .text("go")),
+        B([.escape, .char("T"), .char("q")], .timeline(.leave), label: "Esc", "leave the strip", bar: .text("Esc", "leave")),
+    ]
+
+    public static let activity: [KeyBinding] = [
+        B([.escape, .char("a"), .char("q"), .enter], .activity(.close), label: "Esc", "close", bar: .text("Esc", "close")),
+    ]
+
     public static let everywhere: [KeyBinding] = [
         B([.char("?")], .everywhere(.help), label: "?", "help"),
         B([.char("q")], .everywhere(.quit), label: "q", "quit", bar: .text("quit")),
@@ -134,6 +151,8 @@ public enum KeyTable {
         case .help: help
         case .signIn: signIn
         case .profilePicker: profilePicker
+        case .timeline: timeline
+        case .activity: activity
         case .everywhere: everywhere
         }
     }

@@ -109,6 +109,8 @@ public struct AppState: Sendable, Equatable {
     public private(set) var flashSince: Date?
     /// The sign-in dialog, while it is open.
     public var signIn: SignInState?
+    /// The activity timeline under the header: the probes' sample, its cursor, its view.
+    public var timeline = TimelineState()
     public var shouldQuit = false
 
     public init(serviceURL: String, apiVersion: APIVersion, isDemo: Bool = false,
@@ -423,6 +425,9 @@ public struct AppState: Sendable, Equatable {
         s.signIn = nil
         s.helpOpen = false
         s.profilePicker = nil
+        s.timeline.probing = false
+        s.timeline.cursor = nil
+        s.timeline.viewOpen = false
         if s.filter?.editing == true { s.filter?.editing = false }
         keepSelectionVisible(&s)
         return s
@@ -538,8 +543,8 @@ public struct AppState: Sendable, Equatable {
 
 /// Screen geometry shared by `update` (paging) and the views (layout).
 public enum Layout {
-    /// Rows above the list: title, token line, identity line, column heading.
-    public static let headerRows = 4
+    /// Rows above the list: title, token line, identity line, activity timeline, column heading.
+    public static let headerRows = 5
     /// Rows below the list: status line and key hints.
     public static let footerRows = 2
     /// Below this size the app shows "terminal too small" instead of the UI.

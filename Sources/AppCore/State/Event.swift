@@ -70,6 +70,8 @@ public enum AppEvent: Sendable, Equatable {
     case filterStep
     /// The profile picked with `p` could not be used.
     case profileSwitchFailed(Problem)
+    /// The activity probes answered (the timeline).
+    case activityProbed(ActivityOutcome)
 }
 
 /// Work `update` asks the runtime to do. The core never does I/O itself.
@@ -96,5 +98,7 @@ public enum Effect: Sendable, Equatable {
     case loadEntry(sequence: Int64)
     /// `p`: show another profile's service (a new token, a new feed).
     case switchProfile(String)
+    /// Probe the feed's shape for the activity timeline (`ActivityProbe`), in the background.
+    case probeActivity
     case quit
 }

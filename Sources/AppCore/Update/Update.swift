@@ -19,7 +19,7 @@ private func apply(_ event: AppEvent, _ state: inout AppState) -> [Effect] {
         state.flash = nil
         return press(key, &state)
     case .input(.mouse(let m)):
-        if state.signIn != nil || state.helpOpen || state.profilePicker != nil { return [] }
+        if state.signIn != nil || state.helpOpen || state.profilePicker != nil || state.timeline.viewOpen { return [] }
         return state.detail != nil ? handleDetailMouse(m, &state) : handleListMouse(m, &state)
     case .input(.resize(let rows, let cols)):
         state.screenRows = rows
@@ -30,7 +30,8 @@ private func apply(_ event: AppEvent, _ state: inout AppState) -> [Effect] {
     case .filterStep: return filterStep(&state)
 
     case .tokenAcquiring: state.token.beginAcquiring(); return []
-    case .tokenAcquired(let info, let refreshAt, let notice): return tokenAcquired(info, refreshAt: refreshAt, notice: notice, &state)
+    case .tokenAcquired(let info, let refreshAt, let notice):
+        return tokenAcquired(info, refreshAt: refreshAt, notice: notice, &state) + timelineAfterToken(&state)
     case .tokenFailed(let problem, let retryAt): return tokenFailed(problem, retryAt: retryAt, &state)
     case .accountLoaded(let account): state.token.info?.account = account; return []
 
@@ -46,7 +47,9 @@ private func apply(_ event: AppEvent, _ state: inout AppState) -> [Effect] {
 
     case .fetchStarted: return fetchStarted(&state)
     case .pageLoaded(let entries, let unreadable): return pageLoaded(entries, unreadable: unreadable, &state)
-    case .latest(let sequence, let timestamp): return latest(sequence: sequence, timestamp: timestamp, &state)
+    case .latest(let sequence, let timestamp):
+        timelineHeardLatest(sequence: sequence, timestamp: timestamp, &state)
+        return latest(sequence: sequence, timestamp: timestamp, &state)
     case .readThrough(let sequence): state.readThrough(sequence: sequence); return []
     case .progress(let rate): state.fetch.rate = rate; return []
     case .caughtUp: return caughtUp(&state)
@@ -62,6 +65,7 @@ private func apply(_ event: AppEvent, _ state: inout AppState) -> [Effect] {
     case .fetchStopped(let problem, let needsToken): return fetchStopped(problem, needsToken: needsToken, &state)
     case .entryLoaded(let sequence, let entry): return entryLoaded(sequence: sequence, entry, &state)
     case .entryFailed(let sequence, let problem): return entryFailed(sequence: sequence, problem, &state)
+    case .activityProbed(let outcome): return activityProbed(outcome, &state)
     }
 }
 
@@ -77,7 +81,10 @@ func press(_ key: Key, _ state: inout AppState) -> [Effect] {
     case .help(let a): return handleHelp(a, &state)
     case .signIn(let a): return handleSignIn(a, &state)
     case .profilePicker(let a): return handleProfilePicker(a, &state)
-    case .everywhere(let a): return handleEverywhere(a, &state)
+    case .timeline(let a): return handleTimeline(a, &state)
+    case .activity(let a): return handleActivity(a, &state)
+    // `R` probes the timeline again too.
+    case .everywhere(let a): return handleEverywhere(a, &state) + (a == .reload ? probeActivity(&state) : [])
     }
 }
 
@@ -94,5 +101,6 @@ private func tick(_ now: Date, _ state: inout AppState) -> [Effect] {
        state.token.info != nil {
         effects += startRun(&state, from: state.resumePoint)
     }
+    effects += timelineTick(&state)
     return effects
 }
