@@ -52,7 +52,9 @@ public struct Settings: Sendable, Equatable {
     /// v2: the most rows one request may skip (`--max-offset`); see `Fetcher.maxOffset`.
     public var maxOffset: Int64 = Fetcher.defaultMaxOffset
     /// The demo emulator: entries, faults, how often it appends a change (0: never), token lifetime.
-    public var demoEntries = 2_000
+    public var demoEntries = Settings.demoFeedSize
+    /// A demo of the size of a real service's feed after a year or two (computed on demand).
+    public static let demoFeedSize = 100_000_000
     public var demoFaults: String?
     public var demoLiveInterval: TimeInterval = 3
     public var demoTokenLifetime: TimeInterval = 3600

@@ -10,13 +10,17 @@ public struct DemoEmulator: Sendable {
     public let server: EmulatorServer
     public let baseURL: String
 
-    /// The dataset `--demo` serves. `.generated` is the feed the UI tests and snapshots expect
-    /// (with `Settings.demoEntries`, 2,000 entries). `.procedural` computes the entries on
-    /// demand, the newest at now, so a demo of 10^8 entries (`--demo-entries 100000000`) starts at once.
-    public static let defaultDataset: DatasetKind = .generated
+    /// The dataset `--demo` serves for `entries`: up to a million, `.generated` (built at start:
+    /// the feed the UI and script tests know row by row, `--demo-entries 2000`); above that
+    /// (and by default: `Settings.demoFeedSize`, 10^8), `.procedural`, computed on demand with
+    /// the newest entry at now and the days' and weeks' rhythm, so it starts at once.
+    public static func dataset(for entries: Int) -> DatasetKind {
+        entries > 1_000_000 ? .procedural : .generated
+    }
 
     public static func start(entries: Int, audience: String, faults: String? = nil, liveInterval: TimeInterval = 0,
-                             dataset: DatasetKind = defaultDataset) async throws -> DemoEmulator {
+                             dataset: DatasetKind? = nil) async throws -> DemoEmulator {
+        let dataset = dataset ?? Self.dataset(for: entries)
         var options = EmulatorOptions.demo(entries: entries, auth: .jwt(JWTRequirements(audience: audience)), dataset: dataset)
         if liveInterval > 0 { options.liveChangeInterval = .milliseconds(Int64(liveInterval * 1000)) }
         if let faults { options.faults = try FaultPlan(spec: faults) }

@@ -96,7 +96,7 @@ struct ServiceOptionGroup: ParsableArguments {
     @Option(name: .customLong("page-size"), parsing: .unconditional, help: ArgumentHelp("Entries per request (default and maximum: 200 for v2, 100 for v1).", valueName: "n"))
     var pageSize: Int?
 
-    @Option(name: .customLong("demo-entries"), parsing: .unconditional, help: ArgumentHelp("With --demo: how many change-feed entries the emulator generates (default: \(Settings().demoEntries)).", valueName: "n"))
+    @Option(name: .customLong("demo-entries"), parsing: .unconditional, help: ArgumentHelp("With --demo: how many change-feed entries the emulator has (default: \(Settings().demoEntries), computed on demand with the newest at now; up to 1000000, generated at start, as the tests use).", valueName: "n"))
     var demoEntries: Int?
 
     @Option(name: .customLong("demo-faults"), help: ArgumentHelp("With --demo: faults the emulator injects (see `dicomtui emulator --help`), e.g. '503%15@page,latency=50'.", valueName: "spec"))

@@ -31,7 +31,7 @@ public enum SeekTarget: Sendable, Equatable {
         }
         do throws(TimeWindow.InputError) {
             if text.hasPrefix("-") {
-                let back = try TimeWindow.duration(String(text.dropFirst()), option: "':-'")
+                let back = try TimeWindow.duration(String(text.dropFirst()), option: "Go to")
                 return .success(.time(Timestamp(now).adding(seconds: -back)))
             }
             // "2026-11-20 14:00": a space where ISO 8601 puts a T.
@@ -40,7 +40,7 @@ public enum SeekTarget: Sendable, Equatable {
                 iso.replaceSubrange(space...space, with: "T")
                 iso = iso.replacingOccurrences(of: " ", with: "")
             }
-            return .success(.time(try TimeWindow.time(iso, option: "':'", zone: zone)))
+            return .success(.time(try TimeWindow.time(iso, option: "Go to", zone: zone)))
         } catch {
             return .failure(error)
         }
