@@ -84,16 +84,11 @@ extension Fetcher {
             var entries = head.entries
             var unreadable = head.unreadable
             var page = head
-            var t = start ?? .min
-            var skip: Int64 = 0
+            var at = TimeResume(start: start)
             while page.rows >= pageSize {
-                if let (last, firstAtLast) = page.lastTime.map({ ($0.time, $0.firstIndex) }) {
-                    if last == t { skip += Int64(page.rows) } else { t = last; skip = Int64(page.rows - firstAtLast) }
-                } else {
-                    skip += Int64(page.rows)
-                }
-                page = try await fetchPage(PageQuery(offset: skip, limit: pageSize, includeMetadata: includeMetadata,
-                                                     startTime: t, endTime: end), gate: gate, emit: emit)
+                at.advance(over: page)
+                page = try await fetchPage(PageQuery(offset: at.skip, limit: pageSize, includeMetadata: includeMetadata,
+                                                     startTime: at.start, endTime: end), gate: gate, emit: emit)
                 for var u in page.unreadable {
                     u.afterEntries += entries.count
                     unreadable.append(u)

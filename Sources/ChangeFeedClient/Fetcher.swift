@@ -180,11 +180,11 @@ public struct Fetcher: Sendable {
     /// before `t` are the next run's (they are newer than what it treats as settled).
     func readByTime(from: Timestamp, gate: RequestGate, progress: inout ProgressCounter,
                     _ emit: @Sendable (FetchEvent) -> Void) async throws {
-        var t = from
-        var skip: Int64 = 0
+        var resume = TimeResume(start: from)
         while true {
             try Task.checkCancellation()
-            let query = PageQuery(offset: skip, limit: pageSize, includeMetadata: includeMetadata, startTime: t, endTime: endTime)
+            let query = PageQuery(offset: resume.skip, limit: pageSize, includeMetadata: includeMetadata,
+                                  startTime: resume.start ?? from, endTime: endTime)
             let page = try await fetchPage(query, gate: gate, emit: emit)
             emit(.page(page.entries, unreadable: page.unreadable))
             progress.rows += page.rows
@@ -199,18 +199,7 @@ public struct Fetcher: Sendable {
             }
             if page.rows < pageSize { return }
             if let maxRows, progress.rows >= maxRows { throw Paused() }
-            // Where the rows at the last known timestamp begin: elements with an unknown time
-            // stand where the page put them, between their neighbours.
-            guard let (last, firstAtLast) = page.lastTime.map({ ($0.time, $0.firstIndex) }) else {
-                skip += Int64(page.rows)
-                continue
-            }
-            if last == t {
-                skip += Int64(page.rows)
-            } else {
-                t = last
-                skip = Int64(page.rows - firstAtLast)
-            }
+            resume.advance(over: page)
         }
     }
 
@@ -225,6 +214,56 @@ public struct Fetcher: Sendable {
         /// The timestamp of the last element whose time is known, and the element index where
         /// the elements at that timestamp start.
         let lastTime: (time: Timestamp, firstIndex: Int)?
+        /// No element of unknown time stands right before the elements at `lastTime`: their count
+        /// is exact. (One there may be at that time too, or at the time before.)
+        var lastRunExact = true
+        /// The last element's time is known (none of unknown time after the last known one).
+        var endsAtKnownTime = true
+
+    }
+
+    /// Where a reader that pages a v2 window by time goes on after each full page: from the
+    /// timestamp of the last row read, skipping only the rows read at that time (so `offset`
+    /// stays small), or, when that count is not exact, from where it was, skipping every row
+    /// read since.
+    ///
+    /// The count of the rows at the last time is not exact when an element of unknown time
+    /// stands right before them (it may be at that time or at the one before). Elements of
+    /// unknown time after the last known one count with it: whatever their time, they come
+    /// right after it. A run of rows at one time that goes on from one page to the next keeps
+    /// the exactness of where it began.
+    struct TimeResume: Sendable, Equatable {
+        /// Where the next page starts (nil: the feed's first entry), and the rows it skips there.
+        var start: Timestamp?
+        var skip: Int64
+        /// The last known time read, and whether the count of the rows at it is exact.
+        var lastTime: Timestamp?
+        var runExact = true
+
+        init(start: Timestamp?, skip: Int64 = 0) {
+            self.start = start
+            self.skip = skip
+            // The rows skipped at the start are at the start's time (that is how they were counted).
+            lastTime = skip > 0 ? start : nil
+        }
+
+        mutating func advance(over page: PageResult) {
+            let rows = Int64(page.rows)
+            guard let (last, first) = page.lastTime else {
+                skip += rows
+                return
+            }
+            let continues = last == lastTime && first == 0
+            let exact = continues ? runExact : page.lastRunExact
+            if exact && start != last {
+                start = last
+                skip = rows - Int64(first)
+            } else {
+                skip += rows
+            }
+            lastTime = last
+            runExact = exact
+        }
     }
 
     /// One page with the run's retry rules. A page with elements that do not decode is read
@@ -444,7 +483,10 @@ public struct Fetcher: Sendable {
                 firstAtLast = i
             }
         }
-        return PageResult(entries: entries, unreadable: bad, rows: results.count, lastTime: lastTime.map { ($0, firstAtLast) })
+        var page = PageResult(entries: entries, unreadable: bad, rows: results.count, lastTime: lastTime.map { ($0, firstAtLast) })
+        if firstAtLast > 0, case .undecodable(_, let u) = results[firstAtLast - 1], u.timestamp == nil { page.lastRunExact = false }
+        if case .undecodable(_, let u)? = results.last, u.timestamp == nil { page.endsAtKnownTime = false }
+        return page
     }
 
     // MARK: - Retries

@@ -110,10 +110,8 @@ struct WindowSchedule: PageSchedule {
         var keys: [Int] = []
         var handed = 0
         var rows = 0
-        /// The timestamp of the last row handed over and how many rows at it were read (the
-        /// skipped ones included when it is the window's start).
-        var lastTime: Timestamp?
-        var atLast: Int64
+        /// Where a reader by time goes on after the rows handed over (`Fetcher.TimeResume`).
+        var resume: Fetcher.TimeResume
         /// The window ends where the plan ends (`plannedTo`): it may be cut shorter.
         var isLast: Bool
     }
@@ -138,7 +136,7 @@ struct WindowSchedule: PageSchedule {
         self.includeMetadata = includeMetadata
         self.end = end
         targetRows = max(Double(limit), Double(self.maxOffset) / 2)
-        windows = [Window(start: start, skip: 0, end: end, maxPages: 1, allowed: 1, lastTime: start, atLast: 0, isLast: true)]
+        windows = [Window(start: start, skip: 0, end: end, maxPages: 1, allowed: 1, resume: .init(start: start), isLast: true)]
         plannedTo = end
     }
 
@@ -183,7 +181,7 @@ struct WindowSchedule: PageSchedule {
         for i in windows.indices { windows[i].isLast = false }
         let pages = maxPages(skip: 0)
         var w = Window(start: from, skip: 0, end: to, maxPages: pages,
-                       allowed: expectedPages(span: lastSpan, maxPages: pages), lastTime: from, atLast: 0, isLast: true)
+                       allowed: expectedPages(span: lastSpan, maxPages: pages), resume: .init(start: from), isLast: true)
         w.keys = [key]
         windows.append(w)
         plannedTo = to
@@ -209,16 +207,7 @@ struct WindowSchedule: PageSchedule {
         var w = windows.removeFirst()
         w.handed += 1
         w.rows += page.rows
-        if let (time, first) = page.lastTime {
-            if time == w.lastTime && first == 0 {
-                w.atLast += Int64(page.rows)
-            } else {
-                w.lastTime = time
-                w.atLast = Int64(page.rows - first)
-            }
-        } else {
-            w.atLast += Int64(page.rows)
-        }
+        w.resume.advance(over: page)
         if rate == nil, let first = page.entries.first?.timestamp, let last = page.lastTime?.time {
             // The first page: how dense the feed is where the range starts.
             rate = Double(page.rows) / Double(max(1, last.ticks - first.ticks))
@@ -236,22 +225,24 @@ struct WindowSchedule: PageSchedule {
             return HandOver()
         }
         // Full at the last offset allowed: go on from the last timestamp read.
-        let from = w.lastTime ?? w.start
+        let from = w.resume.start
         if let from, let start = w.start, from > start {
             rate = Double(w.rows) / Double(from.ticks - start.ticks)
         }
+        // A shorter window from there only when every row read is known to be before its end:
+        // the last row's time is known and the reader goes on from it.
         var to = w.end
-        if w.isLast, let from {
+        if w.isLast, let from, page.endsAtKnownTime, from == page.lastTime?.time {
             let span = nextSpan()
             if from.ticks < w.end.ticks - span { to = from.adding(ticks: span) }
             lastSpan = to.ticks - from.ticks
             plannedTo = to
         }
-        let skip = w.lastTime == nil ? w.skip + Int64(w.rows) : w.atLast
+        let skip = w.resume.skip
         let pages = maxPages(skip: skip)
         let span = from.map { to.ticks - $0.ticks } ?? 0
         let next = Window(start: from, skip: skip, end: to, maxPages: pages,
-                          allowed: expectedPages(span: span, maxPages: pages), lastTime: from, atLast: skip, isLast: w.isLast)
+                          allowed: expectedPages(span: span, maxPages: pages), resume: w.resume, isLast: w.isLast)
         windows.insert(next, at: 0)
         return HandOver()
     }

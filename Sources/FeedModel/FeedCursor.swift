@@ -183,7 +183,9 @@ public struct FeedCursor: Sendable, Equatable {
 
     /// The reader now also holds rows from `start` on, older than its floor (the UI loaded older
     /// entries before the list's first): the floor moves back to it, so that a row read there
-    /// that is not yet settled, or a gap among them, is read again by the next run.
+    /// that is not yet settled, or a gap among them, is read again by the next run. Read such
+    /// rows newest first: a row read below rows not read yet would see them as a gap, and
+    /// could close it as settled.
     public mutating func lowerFloor(to start: Start) {
         switch order {
         case .sequence:

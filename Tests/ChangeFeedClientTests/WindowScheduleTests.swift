@@ -43,18 +43,39 @@ import Testing
         return Rows(rows: rows.map { (ticks: $0.0, sequence: $0.1) })
     }
 
-    static func page(_ rows: [(ticks: Int64, sequence: Int64)]) -> Fetcher.PageResult {
-        Fetcher.split(rows.map { r in
-            .entry(ChangeFeedEntry(sequence: r.sequence, studyInstanceUid: "1", seriesInstanceUid: "1.1", sopInstanceUid: "1.1.\(r.sequence)",
-                                   action: .create, timestamp: Timestamp(ticks: r.ticks), state: .current))
+    /// The page as the fetcher splits it; with `brokenEvery`, every such sequence does not
+    /// decode and has no time (a timestamp without a zone), as the wire can break an element.
+    static func page(_ rows: [(ticks: Int64, sequence: Int64)], brokenEvery: Int64? = nil) -> Fetcher.PageResult {
+        var readable = 0
+        return Fetcher.split(rows.enumerated().map { i, r in
+            if let n = brokenEvery, r.sequence % n == 0 {
+                return .undecodable(index: i, UnreadableEntry(sequence: r.sequence, timestamp: nil, reason: "no zone",
+                                                              afterEntries: readable))
+            }
+            readable += 1
+            return .entry(ChangeFeedEntry(sequence: r.sequence, studyInstanceUid: "1", seriesInstanceUid: "1.1",
+                                          sopInstanceUid: "1.1.\(r.sequence)", action: .create,
+                                          timestamp: Timestamp(ticks: r.ticks), state: .current))
         })
+    }
+
+    /// A page's elements in order, readable or not.
+    static func sequences(_ page: Fetcher.PageResult) -> [Int64] {
+        var out: [Int64] = []
+        var bad = page.unreadable[...]
+        for (i, e) in page.entries.enumerated() {
+            while let u = bad.first, u.afterEntries <= i { out.append(u.sequence!); bad = bad.dropFirst() }
+            out.append(e.sequence)
+        }
+        out += bad.map { $0.sequence! }
+        return out
     }
 
     /// Drives a schedule as the pipeline does, answering requests in a random order with up to
     /// `width` in flight (cut to 1 now and then, as congestion does, and back); returns the
     /// sequences handed over and every query sent.
     static func drive(_ feed: Rows, start: Timestamp?, end: Timestamp, limit: Int, maxOffset: Int64, width: Int,
-                      seed: UInt64) -> (handed: [Int64], queries: [PageQuery]) {
+                      seed: UInt64, brokenEvery: Int64? = nil) -> (handed: [Int64], queries: [PageQuery]) {
         var schedule = WindowSchedule(start: start, end: end, limit: limit, maxOffset: maxOffset, includeMetadata: false)
         var rng = SplitMix64(seed: seed)
         var inFlight: [(Int, PageQuery)] = []
@@ -77,13 +98,13 @@ import Testing
             guardSteps += 1
             if rng.chance(0.05) { current = current == 1 ? width : 1 }
             let (k, q) = inFlight.remove(at: Int(rng.next() % UInt64(inFlight.count)))
-            let result = page(feed.answer(q))
+            let result = page(feed.answer(q), brokenEvery: brokenEvery)
             if schedule.drop(k) { topUp(); continue }
             schedule.answered(key: k, rows: result.rows)
             buffer[k] = result
             while let key = schedule.nextKey, let ready = buffer.removeValue(forKey: key) {
                 let h = schedule.handedOver(ready)
-                handed += ready.entries.map(\.sequence)
+                handed += sequences(ready)
                 for d in h.discarded where buffer.removeValue(forKey: d) != nil { _ = schedule.drop(d) }
                 handedPages += 1
                 if schedule.isComplete { break }
@@ -117,6 +138,22 @@ import Testing
         #expect(run.queries.allSatisfy { $0.limit == limit })
         // Not many more requests than pages of rows: windows are sized from what was seen.
         #expect(run.queries.count <= truth.count / limit * 4 + 40, "\(run.queries.count) requests for \(truth.count) rows")
+    }
+
+    /// Elements that do not decode and have no time: where one stands right before the rows at
+    /// a page's last time, their count is not exact, and the reader goes on by offset from where
+    /// it was instead (an offset past the bound, rarely); every row still comes once, in order.
+    @Test(arguments: 0..<24)
+    func elementsWithoutATimeLoseNothing(seed: Int) {
+        let s = UInt64(seed)
+        let feed = Self.feed(seed: s + 100, count: 400 + seed * 53)
+        let limit = [7, 20][seed % 2]
+        let maxOffset = Int64([30, 100][seed % 2])
+        let end = Timestamp(ticks: feed.rows.last!.ticks + 1)
+        let truth = feed.rows.map(\.sequence)
+        let run = Self.drive(feed, start: nil, end: end, limit: limit, maxOffset: maxOffset, width: 1 + seed % 9, seed: s,
+                             brokenEvery: [5, 7, 13][seed % 3])
+        #expect(run.handed == truth)
     }
 
     @Test func aFeedThatFitsOnePageCostsOneRequest() {
@@ -163,6 +200,32 @@ import Testing
             #expect(offsets.count == feed.pageRequests.count)
             #expect(offsets.max()! <= 200, "largest offset \(offsets.max()!)")
             #expect(feed.pageRequests.count < 3_000 / 50 * 3)
+        }
+    }
+}
+
+extension WindowScheduleTests {
+    /// Elements that do not decode, some with no time at all, stand among the rows: the windows
+    /// still hand every row over once, in order.
+    @Test(arguments: 1...30)
+    func unreadableElementsInSmallWindows(seed: Int) async throws {
+        var options = EmulatorOptions(entries: 300, seed: UInt64(seed), auth: .bearerToken("t"))
+        options.dataset.shape = .realistic
+        options.dataset.unreadableShare = 0.04
+        try await withFeed(options) { feed in
+            var fetcher = feed.fetcher(pageSize: 7, parallel: 16)
+            fetcher.maxOffset = 19
+            fetcher.lateWindow = 0
+            let log = await fetcher.collect()
+            #expect(log.stopped == nil)
+            let truth = v2Truth(feed.store)
+            expectSameEntries(log.entries, truth.filter { !$0.isUnreadable })
+            if ProcessInfo.processInfo.environment["DICOMTUI_TRACE"] != nil {
+                for r in feed.pageRequests { print("Q \(r.query ?? "")") }
+                for p in log.pages { print("P \(p.map(\.sequence))") }
+                print("T \(truth.map { "\($0.sequence)\($0.isUnreadable ? "u" : "")@\($0.timestampTicks % 10_000_000_000)" })")
+            }
+            #expect(log.undecodable == truth.filter(\.isUnreadable).count)
         }
     }
 }

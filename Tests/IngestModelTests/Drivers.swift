@@ -32,6 +32,26 @@ struct UIDriver {
     /// Every problem the status line showed while retrying, and the stop, if any.
     private(set) var retries: [String] = []
     private(set) var stopped: Problem?
+    /// What happened, in order (events and effects, briefly), for a failure's message.
+    private(set) var trace: [String] = []
+
+    private mutating func note(_ line: String) {
+        trace.append(String(line.prefix(240)))
+        if ProcessInfo.processInfo.environment["DICOMTUI_MODEL_TRACE"] != nil { print("TRACE " + line.prefix(240)) }
+    }
+
+    /// `[1...5, 7, 9...12]`: sequences as runs.
+    static func ranges(_ s: [Int64]) -> String {
+        var parts: [String] = []
+        var i = 0
+        while i < s.count {
+            var j = i
+            while j + 1 < s.count, s[j + 1] == s[j] + 1 { j += 1 }
+            parts.append(j == i ? "\(s[i])" : "\(s[i])...\(s[j])")
+            i = j + 1
+        }
+        return "[" + parts.joined(separator: ", ") + "]"
+    }
 
     init(_ scenario: Scenario, client: ChangeFeedClient) {
         var config = RunConfiguration(endpoint: client.endpoint, settings: scenario.settings(follow: true))
@@ -79,16 +99,15 @@ struct UIDriver {
     private mutating func apply(_ event: AppEvent) async {
         if case .fetchRetrying(let p, _) = event { retries.append(p.message) }
         if case .fetchStopped(let p, _) = event { stopped = p }
-        if ProcessInfo.processInfo.environment["DICOMTUI_MODEL_TRACE"] != nil {
-            switch event {
-            case .pageLoaded(let e, let u): print("TRACE page \(e.map(\.sequence)) bad \(u.count)")
-            case .olderLoaded(let e, let u, let b, _, let g): print("TRACE older \(e.map(\.sequence)) bad \(u.count) boundary \(String(describing: b)) gen \(g)")
-            case .input: break
-            default: print("TRACE \(event)".prefix(200))
-            }
+        switch event {
+        case .pageLoaded(let e, let u): note("page \(Self.ranges(e.map(\.sequence))) + \(u.count) unreadable")
+        case .olderLoaded(let e, let u, let b, _, let g):
+            note("older \(Self.ranges(e.map(\.sequence))) + \(u.count) unreadable, now from \(b.map(String.init(describing:)) ?? "the start") (jump \(g))")
+        case .input, .progress, .tick, .fetchStarted: break
+        default: note(String(describing: event))
         }
         for effect in update(&state, event) {
-            if ProcessInfo.processInfo.environment["DICOMTUI_MODEL_TRACE"] != nil { print("TRACE effect \(effect)") }
+            note("→ \(effect)")
             func fetcher(from start: FeedCursor.Start) -> Fetcher {
                 var fetcher = config.fetcher(client: client, tokens: AnyToken(), from: start)
                 fetcher.backoffBase = 0.001

@@ -16,8 +16,8 @@ import Testing
 /// truth: the same entries in the same order, none twice, timestamps to the tick; after `R`, the
 /// states as the service reports them.
 ///
-/// `DICOMTUI_MODEL_CASES` sets how many cases run (default 200), `DICOMTUI_MODEL_SEED` replays
-/// one; every failure names its seed.
+/// `DICOMTUI_MODEL_CASES` sets how many cases run (default 200), `DICOMTUI_MODEL_FIRST_SEED`
+/// the first seed (default 20261201), `DICOMTUI_MODEL_SEED` replays one; every failure names its seed.
 @Suite struct IngestModelTests {
     static let http = HTTPClient(eventLoopGroupProvider: .singleton,
                                  configuration: { var c = HTTPClient.Configuration(redirectConfiguration: .disallow)
@@ -28,7 +28,8 @@ import Testing
         let env = ProcessInfo.processInfo.environment
         if let one = env["DICOMTUI_MODEL_SEED"].flatMap(UInt64.init) { return [one] }
         let count = env["DICOMTUI_MODEL_CASES"].flatMap(Int.init) ?? 200
-        return (0..<UInt64(max(0, count))).map { 20_261_201 &+ $0 }
+        let base = env["DICOMTUI_MODEL_FIRST_SEED"].flatMap(UInt64.init) ?? 20_261_201
+        return (0..<UInt64(max(0, count))).map { base &+ $0 }
     }
 
     @Test(arguments: seeds)
@@ -67,14 +68,14 @@ import Testing
         await ui.poll()
         await ui.scrollToTheStart()
         if let stop = ui.stopped { Issue.record("\(scenario): the UI stopped: \(stop.message)") }
-        compare(list: ui.state.entries, with: world.truth(), states: false, scenario)
+        compare(list: ui.state.entries, with: world.truth(), states: false, scenario, trace: ui.trace)
 
         // `R` reads the loaded range again: the states become the service's.
         await ui.reread()
         compare(list: ui.state.entries, with: world.truth(), states: true, scenario)
     }
 
-    static func compare(list: EntryStore, with truth: [EmulatedEntry], states: Bool, _ scenario: Scenario) {
+    static func compare(list: EntryStore, with truth: [EmulatedEntry], states: Bool, _ scenario: Scenario, trace: [String] = []) {
         let rows = Array(list)
         let when = states ? "after R" : "after the last poll"
         guard rows.count == truth.count else {
@@ -82,7 +83,9 @@ import Testing
             let missing = expected.subtracting(listed).sorted().prefix(8)
             let extra = rows.count - listed.count
             let unexpected = Array(listed.subtracting(expected).sorted().prefix(8))
-            Issue.record("\(scenario): \(when) the list has \(rows.count) rows, the feed \(truth.count): missing \(Array(missing)), \(extra) listed twice, unexpected \(unexpected)")
+            let did = trace.isEmpty ? "" : "\nwhat the UI did:\n" + trace.joined(separator: "\n")
+            Issue.record(Comment(rawValue: "\(scenario): \(when) the list has \(rows.count) rows, the feed \(truth.count): "
+                                 + "missing \(Array(missing)), \(extra) listed twice, unexpected \(unexpected)" + did))
             return
         }
         for (i, (row, e)) in zip(rows, truth).enumerated() {
@@ -169,6 +172,11 @@ import Testing
             scenario.version.isSequenceMode ? a.sequence < b.sequence : (a.timestamp, a.sequence) < (b.timestamp, b.sequence)
         }
         if !inOrder { Issue.record("\(scenario): the first read is not in feed order") }
+        if ProcessInfo.processInfo.environment["DICOMTUI_MODEL_TRACE"] != nil {
+            for r in world.server.requestLog.requests { print("TRACE \(r.status) \(r.path)?\(r.query ?? "") \(r.fault.map { "\($0)" } ?? "")") }
+            print("TRACE written \(records.prefix(firstRun).compactMap { ($0["sequence"] as? NSNumber)?.int64Value })")
+            print("TRACE truth \(truth.map(\.sequence))")
+        }
     }
 }
 

@@ -175,21 +175,26 @@ public struct AppState: Sendable, Equatable {
         cursor.lowerFloor(to: newOrigin)
         var front = EntryStore(order: entries.order)
         var bad = unreadable[...]
+        var read: [(Int64, Timestamp?)] = []
         for i in 0...page.count {
             while let u = bad.first, u.afterEntries <= i {
                 bad = bad.dropFirst()
                 if let seq = u.sequence {
                     if entries.position(ofSequence: seq) != nil { continue }
-                    cursor.read(sequence: seq, timestamp: u.timestamp)
+                    read.append((seq, u.timestamp))
                 }
                 front.insert(unreadable: u, at: front.count)
             }
             guard i < page.count else { break }
             let e = page[i]
             if entries.position(ofSequence: e.sequence) != nil { continue }
-            cursor.read(sequence: e.sequence, timestamp: e.timestamp)
+            read.append((e.sequence, e.timestamp))
             front.append(e, summary: summary(e))
         }
+        // Newest first: each row then lands next to rows already known above it, so a gap
+        // the cursor sees among them is one the page has (read oldest first, the rows of the
+        // page still to come would look like a gap, and a settled one could be closed).
+        for (sequence, time) in read.reversed() { cursor.read(sequence: sequence, timestamp: time) }
         let n = front.count
         guard n > 0 else { return 0 }
         entries.prepend(front)

@@ -107,8 +107,8 @@ func latestProbed(sequence: Int64?, timestamp: Timestamp?, generation: Int, _ st
     var older = false
     if let sequence, sequence > state.reach.wholeFeedUpTo {
         if state.apiVersion.isSequenceMode {
-            point = FeedCursor.Start(afterSequence: sequence - state.reach.tailRows)
-            older = true
+            point = FeedCursor.Start(afterSequence: max(0, sequence - state.reach.tailRows))
+            older = point.afterSequence > 0
         } else if let timestamp {
             // Before the late window, so that nothing can still appear before the list's start.
             let lateWindow = Double(state.cursor.lateWindowTicks) / Double(Timestamp.ticksPerSecond)
