@@ -21,6 +21,8 @@ public struct RunConfiguration: SettingsCarrier, Sendable {
     public var originNote: String?
     /// Open at the newest entries (the default) instead of reading from `origin` on.
     public var tailFirst = false
+    /// About how much memory the list may take (`--memory`).
+    public var memoryMegabytes = 100
 
     public init(endpoint: ServiceEndpoint, settings: Settings, isDemo: Bool = false, color: Bool = true,
                 timeZone: TimeZone = .current) {
@@ -89,6 +91,7 @@ final class AppRunner {
         state.token.refreshBefore = config.refreshBefore
         state.startReading(from: config.origin, lateWindow: config.lateWindow)
         state.reach.tailFirst = config.tailFirst
+        state.reach.maxRows = Reach.rows(forMegabytes: config.memoryMegabytes)
         state.flash = config.originNote
         state.metadataWithPages = config.includeMetadata
         state.follow.interval = config.followInterval

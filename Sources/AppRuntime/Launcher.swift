@@ -22,6 +22,8 @@ public struct UIOptions: SettingsCarrier, Sendable {
     public var fromStart = false
     /// Continue from the position saved by the last run instead of opening at the newest entries.
     public var resume = false
+    /// About how much memory the list may take (`--memory`).
+    public var memoryMegabytes = 100
     /// Resolves another profile of the same file (for the UI's profile switch).
     public var profileCatalog: ProfileCatalog?
     public init(settings: Settings) { self.settings = settings }
@@ -46,6 +48,7 @@ struct Session {
         let positions = isDemo ? nil : PositionStore.standard()
         let windowAsked = o.startTime != nil || o.endTime != nil
         config.tailFirst = !o.fromStart && !windowAsked && !o.resume
+        config.memoryMegabytes = o.memoryMegabytes
         if let positions, !o.fromStart, !windowAsked,
            let (point, savedAt) = positions.position(for: endpoint.baseURL, o.apiVersion) {
             let from = point.startTime.map { "from \(Format.dateTime($0, in: config.timeZone))" }

@@ -10,6 +10,13 @@ enum HelpOverlay {
             lines.append((section.title, "", true))
             for h in section.hints { lines.append((h.keys, h.action, false)) }
         }
+        // What the list holds, against its budget (`--memory`).
+        let r = state.reach
+        lines.append(("", "", false))
+        lines.append(("Memory", "", true))
+        lines.append(("rows", "\(Format.count(state.entries.count)) loaded, at most \(Format.count(r.maxRows)) "
+                      + "(about \(max(1, state.entries.approximateBytes / 1_000_000)) MB)"
+                      + (r.dropped > 0 ? "; \(Format.count(r.dropped)) let go, read again when needed" : ""), false))
         let keyWidth = min(22, lines.filter { !$0.2 }.map { TextWidth.of($0.0) }.max() ?? 10)
         let contentWidth = min(c.cols - 4, max(40, keyWidth + 2 + (lines.map { TextWidth.of($0.1) }.max() ?? 0)))
         let width = contentWidth + 4

@@ -41,6 +41,10 @@ struct DicomTUI: ParsableCommand {
     @Flag(name: .customLong("from-start"), help: "Read the feed from its first entry, instead of opening at the newest entries.")
     var fromStart = false
 
+    @Option(name: .customLong("memory"), parsing: .unconditional,
+            help: ArgumentHelp("About how many megabytes the list may take: past it, the rows farthest from the view are let go (and read again when the view comes back to them). At least 50 (default: 100).", valueName: "MB"))
+    var memory: Int?
+
     @Flag(help: "Continue from where the last run stopped reading (positions are kept per service URL and API version in $XDG_STATE_HOME/dicomtui), instead of opening at the newest entries.")
     var resume = false
 
@@ -64,6 +68,10 @@ struct DicomTUI: ParsableCommand {
         o.mouse = !noMouse
         o.fromStart = fromStart
         o.resume = resume
+        if let memory {
+            guard memory >= 50 else { throw ValidationError("--memory takes at least 50 (megabytes; got \(memory)).") }
+            o.memoryMegabytes = memory
+        }
         if let file {
             o.profileCatalog = ProfileCatalog(file: file, environment: ProcessInfo.processInfo.environment, flags: flags)
         }

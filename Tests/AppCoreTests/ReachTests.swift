@@ -213,3 +213,41 @@ import Testing
         #expect((0..<s.visibleCount).allSatisfy { s.entries[s.storeIndex(atVisible: $0)].action == .delete })
     }
 }
+
+extension ReachTests {
+    /// Past `maxRows`, the rows farthest from the view go: the oldest while the view is at the
+    /// newest (the list then begins after them, and scrolling up reads them again), the newest
+    /// while it is far up (the list then ends before them, and newer rows are read again).
+    @Test func theListStaysWithinItsBudget() {
+        var (s, _) = Self.tailFirst(.v1)
+        s.reach.maxRows = 1_000
+        _ = update(&s, .latestProbed(sequence: 1_000_000, timestamp: time(1_000_000), generation: 1))
+        _ = update(&s, .latest(sequence: 1_000_000, timestamp: time(1_000_000)))
+        _ = update(&s, .pageLoaded(entries: makeEntries(999_001...1_000_000), unreadable: []))
+        _ = update(&s, .caughtUp)
+        #expect(s.entries.count == 1_000)
+        // Follow brings 200 more: the oldest 325 go (down to 875), the selection stays on the newest.
+        s.follow.on = true
+        _ = update(&s, .latest(sequence: 1_000_200, timestamp: time(1_000_200)))
+        _ = update(&s, .pageLoaded(entries: makeEntries(1_000_001...1_000_200), unreadable: []))
+        #expect(s.entries.count == 875 && s.entries.sequence(at: 0) == 999_326)
+        #expect(s.origin == FeedCursor.Start(afterSequence: 999_325) && s.reach.olderExists)
+        #expect(s.entries.sequence(at: s.selectedStoreIndex!) == 1_000_200)
+        #expect(s.reach.dropped == 325)
+        _ = update(&s, .caughtUp)
+
+        // Up to the top: older rows are read again in front of the list.
+        var asked: [Effect] = []
+        for _ in 0..<80 { asked += update(&s, key(.pageUp)) }
+        #expect(asked.contains(.loadOlder(before: FeedCursor.Start(afterSequence: 999_325), spanHint: nil, generation: 1)))
+        _ = update(&s, .olderLoaded(entries: makeEntries(999_001...999_325), unreadable: [],
+                                    boundary: FeedCursor.Start(afterSequence: 999_000), nextSpan: nil, generation: 1))
+        // 1,200 rows, the view at the top: the newest go, and the list ends before them.
+        #expect(s.entries.count == 875 && s.entries.sequence(at: 0) == 999_001)
+        #expect(s.reach.newerExists && !s.follow.on)
+        #expect(s.resumePoint == FeedCursor.Start(afterSequence: 999_875))
+        var down: [Effect] = []
+        for _ in 0..<80 { down += update(&s, key(.pageDown)) }
+        #expect(down.contains(.fetchNeighbourhood(FeedCursor.Start(afterSequence: 999_875), rows: s.reach.neighbourhood)))
+    }
+}

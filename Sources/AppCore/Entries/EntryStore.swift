@@ -318,6 +318,39 @@ public struct EntryStore: Sendable, RandomAccessCollection {
         if !stillSorted { buildSequenceIndex() }
     }
 
+    /// Keeps only the rows in `range` (the list's memory budget drops the rows far from the
+    /// view), in a store of their own: strings only they use are gone with the others.
+    public func keeping(_ range: Range<Int>) -> EntryStore {
+        var part = EntryStore(order: order)
+        guard !range.isEmpty else { return part }
+        part.sequences = Array(sequences[range])
+        part.ticks = Array(ticks[range])
+        part.kinds = Array(kinds[range])
+        part.groupOf = Array(groupOf[range])
+        part.groups = groups
+        part.studyUIDs = studyUIDs
+        part.seriesUIDs = seriesUIDs
+        if hasSummaryColumn {
+            part.summaryOf = Array(summaryOf[range])
+            part.hasSummaryColumn = true
+            part.summaries = summaries
+            part.summaryText = summaryText
+        }
+        let base = range.lowerBound == 0 ? 0 : sopEnds[range.lowerBound - 1]
+        part.sopBytes = Array(sopBytes[Int(base)..<Int(sopEnds[range.upperBound - 1])])
+        part.sopEnds = sopEnds[range].map { $0 - base }
+        for (row, reason) in reasons where range.contains(row) { part.reasons[row - range.lowerBound] = reason }
+        part.unreadableCount = part.kinds.reduce(0) { $0 + ($1 & Self.unreadableFlag != 0 ? 1 : 0) }
+        part.summaryCount = part.hasSummaryColumn ? part.summaryOf.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } : 0
+        if bySequence != nil, zip(part.sequences, part.sequences.dropFirst()).contains(where: { $0 > $1 }) {
+            part.buildSequenceIndex()
+        }
+        // The tables still hold the strings of the rows dropped: copy the part into a fresh store.
+        var fresh = EntryStore(order: order)
+        fresh.prepend(part)
+        return fresh
+    }
+
     /// Takes the row at `position` out (an unreadable row a later read replaced).
     public mutating func remove(at p: Int) {
         if kinds[p] & Self.unreadableFlag != 0 { unreadableCount -= 1 }

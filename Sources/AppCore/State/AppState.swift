@@ -225,6 +225,47 @@ public struct AppState: Sendable, Equatable {
         return n
     }
 
+    /// Keeps only the store rows in `range` (the rest are far from the view, and over the memory
+    /// budget): the selection, the filter and the open entry stay on their rows. The caller
+    /// says where the list now begins or ends (`Reach`).
+    mutating func keepRows(_ range: Range<Int>) {
+        let lo = range.lowerBound
+        entries = entries.keeping(range)
+        if var f = filter, f.query != nil {
+            let before = f.matches.prefix { Int($0) < lo }.count
+            f.matches = f.matches.filter { range.contains(Int($0)) }.map { $0 - Int32(lo) }
+            f.candidates = f.candidates.map { $0.filter { range.contains(Int($0)) }.map { $0 - Int32(lo) } }
+            f.candidateCursor = min(f.candidateCursor, f.candidates?.count ?? 0)
+            f.anchor = f.anchor.flatMap { range.contains($0) ? $0 - lo : nil }
+            f.scanned = max(0, min(f.scanned, range.upperBound) - lo)
+            filter = f
+            selected = max(0, selected - before)
+            top = max(0, top - before)
+        } else {
+            if var f = filter {
+                f.anchor = f.anchor.flatMap { range.contains($0) ? $0 - lo : nil }
+                f.scanned = max(0, min(f.scanned, range.upperBound) - lo)
+                filter = f
+            }
+            selected = max(0, selected - lo)
+            top = max(0, top - lo)
+        }
+        if let d = detail {
+            if range.contains(d.row) { detail?.row = d.row - lo } else { detail = nil }
+        }
+        selected = min(selected, max(0, visibleCount - 1))
+    }
+
+    /// Starts the cursor again after `point` (the newest rows were dropped: the next read of
+    /// newer rows goes on from the list's last row).
+    mutating func restartCursor(after point: FeedCursor.Start) {
+        let lateWindow = Double(cursor.lateWindowTicks) / Double(Timestamp.ticksPerSecond)
+        cursor = FeedCursor(order: cursor.order, floor: point, lateWindow: lateWindow)
+    }
+
+    /// Where the list begins after older rows were dropped.
+    mutating func moveOrigin(to point: FeedCursor.Start) { origin = point }
+
     /// Rows the list shows on screen: the screen's list rows, less the row that says older
     /// entries come before the list's first.
     public var listRows: Int {

@@ -68,6 +68,18 @@ public struct Reach: Sendable, Equatable {
     public var tailSpan: TimeInterval = 60
     /// Rows a jump reads around where it lands, and each read of newer rows after it.
     public var neighbourhood = 2_000
+    /// The most rows the list holds (`--memory`): past it, the rows farthest from the view are
+    /// dropped (and read again if the view comes back to them).
+    public var maxRows = Reach.rows(forMegabytes: 100)
+    /// Rows dropped so far to stay within `maxRows`.
+    public var dropped = 0
+
+    /// The rows a memory budget allows: what the process needs besides the list (about 40 MB:
+    /// the runtime, NIO, a page or two in flight), and about 60 bytes a row for the rest
+    /// (`EntryStore` takes 35 to 45 at a million rows, and filter matches and indexes come on top).
+    public static func rows(forMegabytes megabytes: Int) -> Int {
+        max(20_000, (megabytes - 40) * 1_000_000 / 60)
+    }
 
     /// A jump waiting to know where it lands (`/latest`, or a look-up by sequence or time).
     public var seeking: SeekTarget?

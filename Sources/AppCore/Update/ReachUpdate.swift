@@ -218,6 +218,53 @@ func readWhereNeeded(_ state: inout AppState) -> [Effect] {
     return effects
 }
 
+/// Keeps the list within `Reach.maxRows`: past it, an eighth of the rows, those farthest from
+/// the selection, go. The oldest go when the view is in the newer half (only rows settled long
+/// ago: the newest may still gain rows that commit late), and the list then begins after them;
+/// the newest go when the view is in the older half and no read of newer rows runs, and the
+/// list then ends before them (follow mode stops; newer rows are read again as the view comes
+/// near the end). In v2 a cut falls between two times, so that a list that begins (or ends) at
+/// a time holds every row at it.
+func keepWithinBudget(_ state: inout AppState) {
+    let count = state.entries.count
+    let limit = state.reach.maxRows
+    guard count > limit, state.reach.seeking == nil, !state.reach.loadingOlder else { return }
+    let store = state.entries
+    let byTime = store.order == .time
+    let keep = limit - limit / 8
+    if (state.selectedStoreIndex ?? 0) >= count / 2 {
+        var cut = count - keep
+        if byTime { while cut < count, store.timestamp(at: cut) == store.timestamp(at: cut - 1) { cut += 1 } }
+        guard cut < count else { return }
+        if let settled = state.cursor.settled, store.timestamp(at: cut - 1) >= settled { return }
+        let boundary = byTime ? FeedCursor.Start(startTime: store.timestamp(at: cut))
+            : FeedCursor.Start(afterSequence: store.sequence(at: cut - 1))
+        state.keepRows(cut..<count)
+        state.moveOrigin(to: boundary)
+        state.reach.olderExists = true
+        state.reach.dropped += cut
+    } else {
+        guard state.fetch.phase != .fetching else { return }
+        var cut = keep
+        if byTime { while cut < count, store.timestamp(at: cut) == store.timestamp(at: cut - 1) { cut += 1 } }
+        guard cut < count else { return }
+        let last = cut - 1
+        let after = byTime ? FeedCursor.Start(startTime: store.timestamp(at: last))
+            : FeedCursor.Start(afterSequence: store.sequence(at: last))
+        state.keepRows(0..<cut)
+        state.restartCursor(after: after)
+        state.reach.newerExists = true
+        state.reach.bounded = true
+        state.fetch.caughtUpAt = nil
+        state.fetch.phase = .idle
+        if state.follow.on {
+            state.follow.on = false
+            state.flash = "Stopped following: the newest rows were let go to stay within memory; G goes back to them."
+        }
+        state.reach.dropped += count - cut
+    }
+}
+
 /// v2: how long the loaded rows take for a page of 200, the first guess for a window of older rows.
 private func pageSpan(_ state: AppState) -> Int64? {
     guard !state.apiVersion.isSequenceMode, state.entries.count >= 2 else { return nil }

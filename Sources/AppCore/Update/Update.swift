@@ -7,6 +7,7 @@ import TerminalKit
 /// to the handler of the view or the work it concerns (a file each in this folder).
 public func update(_ state: inout AppState, _ event: AppEvent) -> [Effect] {
     let effects = apply(event, &state)
+    keepWithinBudget(&state)
     return effects + readWhereNeeded(&state)
 }
 
