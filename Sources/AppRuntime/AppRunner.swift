@@ -280,55 +280,24 @@ final class AppRunner {
         case .fetchNeighbourhood(let point, let rows):
             startFetcher(from: point, maxRows: rows)
         case .probeLatest(let generation):
-            let fetcher = Fetcher(client: client, tokens: tokens)
-            let events = self.events
-            let tokens = self.tokens
-            reachTask?.cancel()
-            fetchTask?.cancel()
-            fetchRun += 1
-            reachTask = Task.detached {
-                do {
-                    let latest = try await fetcher.latest()
-                    events.post(.latestProbed(sequence: latest?.sequence, timestamp: latest?.timestamp, generation: generation))
-                } catch let e as ChangeFeedError {
-                    events.post(.locateFailed(AppRunner.problem(e, explain: tokens.explain), generation: generation))
-                } catch {}
+            reach(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher in
+                let latest = try await fetcher.latest()
+                return .latestProbed(sequence: latest?.sequence, timestamp: latest?.timestamp, generation: generation)
             }
         case .locate(let target, let generation):
-            let fetcher = Fetcher(client: client, tokens: tokens)
-            let events = self.events
-            let tokens = self.tokens
-            reachTask?.cancel()
-            fetchTask?.cancel()
-            fetchRun += 1
-            reachTask = Task.detached {
-                do {
-                    let point: FeedCursor.Start?
-                    switch target {
-                    case .sequence(let s): point = try await fetcher.locate(sequence: s)
-                    case .time(let t): point = try await fetcher.locate(time: t)
-                    case .first: point = .beginning
-                    case .newest: point = nil
-                    }
-                    events.post(.located(point, generation: generation))
-                } catch let e as ChangeFeedError {
-                    events.post(.locateFailed(AppRunner.problem(e, explain: tokens.explain), generation: generation))
-                } catch {}
+            reach(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher in
+                switch target {
+                case .sequence(let s): .located(try await fetcher.locate(sequence: s), generation: generation)
+                case .time(let t): .located(try await fetcher.locate(time: t), generation: generation)
+                case .first: .located(.beginning, generation: generation)
+                case .newest: .located(nil, generation: generation)
+                }
             }
         case .loadOlder(let boundary, let spanHint, let generation):
-            var fetcher = config.fetcher(client: client, tokens: tokens, from: boundary)
-            fetcher.includeMetadata = state.metadataWithPages
-            let events = self.events
-            let tokens = self.tokens
-            reachTask?.cancel()
-            reachTask = Task.detached { [fetcher] in
-                do {
-                    let older = try await fetcher.older(before: boundary, spanHint: spanHint)
-                    events.post(.olderLoaded(entries: older.entries, unreadable: older.unreadable, boundary: older.boundary,
-                                             nextSpan: older.nextSpan, generation: generation))
-                } catch let e as ChangeFeedError {
-                    events.post(.olderFailed(AppRunner.problem(e, explain: tokens.explain), generation: generation))
-                } catch {}
+            reach(stoppingRun: false, failed: { .olderFailed($0, generation: generation) }) { fetcher in
+                let older = try await fetcher.older(before: boundary, spanHint: spanHint)
+                return .olderLoaded(entries: older.entries, unreadable: older.unreadable, boundary: older.boundary,
+                                    nextSpan: older.nextSpan, generation: generation)
             }
         case .startSignIn:
             startSignIn()
@@ -370,6 +339,31 @@ final class AppRunner {
             switchProfile(to: name)
         case .quit:
             break
+        }
+    }
+
+    /// A look-up or a read for the list's reach (`/latest`, where a jump lands, older rows) on a
+    /// task of its own, replacing the last one; its answer comes back as an event, a failure as
+    /// `failed`. A jump also stops the fetcher run: its pages belong to the list it leaves.
+    private func reach(stoppingRun: Bool, failed: @escaping @Sendable (Problem) -> AppEvent,
+                       _ work: @escaping @Sendable (Fetcher) async throws -> AppEvent) {
+        var fetcher = config.fetcher(client: client, tokens: tokens, from: .beginning)
+        fetcher.includeMetadata = state.metadataWithPages
+        let events = self.events
+        let tokens = self.tokens
+        reachTask?.cancel()
+        if stoppingRun {
+            fetchTask?.cancel()
+            fetchRun += 1
+        }
+        reachTask = Task.detached { [fetcher] in
+            do {
+                events.post(try await work(fetcher))
+            } catch let e as ChangeFeedError {
+                events.post(failed(AppRunner.problem(e, explain: tokens.explain)))
+            } catch {
+                // Cancelled: replaced by another.
+            }
         }
     }
 
