@@ -125,6 +125,7 @@ final class AppRunner {
             savePosition()
             fetchTask?.cancel()
             reachTask?.cancel()
+            searchTask?.cancel()
             tokenTask?.cancel()
             signInTask?.cancel()
             entryTask?.cancel()
@@ -187,6 +188,7 @@ final class AppRunner {
             }
         }
         reachTask?.cancel()
+        searchTask?.cancel()
         fetchTask?.cancel()
         tokenTask?.cancel()
         signInTask?.cancel()
@@ -280,12 +282,14 @@ final class AppRunner {
         case .fetchNeighbourhood(let point, let rows):
             startFetcher(from: point, maxRows: rows)
         case .probeLatest(let generation):
-            reach(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher in
+            reachTask?.cancel()
+            reachTask = background(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher in
                 let latest = try await fetcher.latest()
                 return .latestProbed(sequence: latest?.sequence, timestamp: latest?.timestamp, generation: generation)
             }
         case .locate(let target, let generation):
-            reach(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher in
+            reachTask?.cancel()
+            reachTask = background(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher in
                 switch target {
                 case .sequence(let s): .located(try await fetcher.locate(sequence: s), generation: generation)
                 case .time(let t): .located(try await fetcher.locate(time: t), generation: generation)
@@ -293,8 +297,16 @@ final class AppRunner {
                 case .newest: .located(nil, generation: generation)
                 }
             }
+        case .searchOlder(let boundary, let spanHint, let generation):
+            searchTask?.cancel()
+            searchTask = background(failed: { .searchFailed($0, generation: generation) }) { fetcher in
+                let older = try await fetcher.older(before: boundary, spanHint: spanHint)
+                return .searchRead(entries: older.entries, unreadable: older.unreadable, boundary: older.boundary,
+                                   nextSpan: older.nextSpan, generation: generation)
+            }
         case .loadOlder(let boundary, let spanHint, let generation):
-            reach(stoppingRun: false, failed: { .olderFailed($0, generation: generation) }) { fetcher in
+            reachTask?.cancel()
+            reachTask = background(failed: { .olderFailed($0, generation: generation) }) { fetcher in
                 let older = try await fetcher.older(before: boundary, spanHint: spanHint)
                 return .olderLoaded(entries: older.entries, unreadable: older.unreadable, boundary: older.boundary,
                                     nextSpan: older.nextSpan, generation: generation)
@@ -342,21 +354,24 @@ final class AppRunner {
         }
     }
 
-    /// A look-up or a read for the list's reach (`/latest`, where a jump lands, older rows) on a
-    /// task of its own, replacing the last one; its answer comes back as an event, a failure as
-    /// `failed`. A jump also stops the fetcher run: its pages belong to the list it leaves.
-    private func reach(stoppingRun: Bool, failed: @escaping @Sendable (Problem) -> AppEvent,
-                       _ work: @escaping @Sendable (Fetcher) async throws -> AppEvent) {
+    /// The whole-feed search's read (`F`), beside the list's own.
+    private var searchTask: Task<Void, Never>?
+
+    /// A look-up or a read beside the fetcher run (`/latest`, where a jump lands, older rows,
+    /// the whole-feed search) on a task of its own; its answer comes back as an event, a
+    /// failure as `failed`. A jump also stops the fetcher run: its pages belong to the list it
+    /// leaves.
+    private func background(stoppingRun: Bool = false, failed: @escaping @Sendable (Problem) -> AppEvent,
+                            _ work: @escaping @Sendable (Fetcher) async throws -> AppEvent) -> Task<Void, Never> {
         var fetcher = config.fetcher(client: client, tokens: tokens, from: .beginning)
         fetcher.includeMetadata = state.metadataWithPages
         let events = self.events
         let tokens = self.tokens
-        reachTask?.cancel()
         if stoppingRun {
             fetchTask?.cancel()
             fetchRun += 1
         }
-        reachTask = Task.detached { [fetcher] in
+        return Task.detached { [fetcher] in
             do {
                 events.post(try await work(fetcher))
             } catch let e as ChangeFeedError {

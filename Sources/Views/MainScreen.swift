@@ -26,6 +26,9 @@ public enum MainScreen {
         if state.profilePicker != nil {
             ProfilePicker.draw(state, &canvas, theme)
         }
+        if state.search?.open == true {
+            SearchView.draw(state, &canvas, theme)
+        }
         if state.timeline.viewOpen {
             ActivityView.draw(state, &canvas, theme)
         }
@@ -174,10 +177,10 @@ public enum MainScreen {
         c.draw(" " + text, row: y, col: 0, maxWidth: c.cols, style: style)
     }
 
-    static func drawRow(_ e: FeedRow, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone) {
-        var x = 0
+    static func drawRow(_ e: FeedRow, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone, left: Int = 0) {
+        var x = left
         if let reason = e.unreadable {
-            drawUnreadable(e, reason: reason, cols, y: y, &c, t, zone: zone)
+            drawUnreadable(e, reason: reason, cols, y: y, &c, t, zone: zone, left: left)
             return
         }
         for col in cols.columns {
@@ -198,8 +201,9 @@ public enum MainScreen {
     }
 
     /// An element of a page that did not decode: marked, with the reason where the UIDs go.
-    static func drawUnreadable(_ e: FeedRow, reason: String, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone) {
-        var x = 0
+    static func drawUnreadable(_ e: FeedRow, reason: String, _ cols: Columns, y: Int, _ c: inout Canvas, _ t: Theme, zone: TimeZone,
+                               left: Int = 0) {
+        var x = left
         var rest = 0
         for col in cols.columns {
             switch col.kind {
@@ -219,7 +223,7 @@ public enum MainScreen {
             }
             x += col.width + 1
         }
-        let start = rest == 0 ? min(c.cols, cols.columns.prefix(4).reduce(0) { $0 + $1.width + 1 }) : rest
+        let start = rest == 0 ? min(c.cols, left + cols.columns.prefix(4).reduce(0) { $0 + $1.width + 1 }) : rest
         if start < c.cols {
             let sop = e.sopInstanceUid.isEmpty ? "" : " · \(e.sopInstanceUid)"
             c.draw(reason + sop, row: y, col: start, maxWidth: c.cols - start, style: t.label)
@@ -311,6 +315,9 @@ public enum MainScreen {
             left += " · token: \(p.message)"
         }
         if state.follow.on && state.flash == nil { left = "following · " + left }
+        if let s = state.search, !s.open, s.goesOn, state.flash == nil {
+            left = "searching the feed: \(Format.count(s.found.count)) match\(s.found.count == 1 ? "" : "es") (F shows them) · " + left
+        }
         if let f = state.filter, !f.editing, f.query != nil, state.flash == nil, state.detail == nil {
             left = "filter: \(f.text) · " + (state.filterNamesNote.map { $0 + " · " } ?? "") + left
         }

@@ -258,3 +258,37 @@ func checkSafeAndInside(_ c: Canvas, _ name: String) {
         #expect(c.lines().joined().contains("sign in"))
     }
 }
+
+@Suite struct AnyFeedSizeSnapshots {
+    /// The whole-feed search (`F`): the filter, how far the scan is, the matches with the
+    /// selection on the newest; the rest of the screen under it.
+    @Test(arguments: sizes.indices)
+    func wholeFeedSearch(size: Int) {
+        let (rows, cols) = sizes[size]
+        var s = browsingState(rows: rows, cols: cols)
+        s.reach.olderExists = true   // the list begins after sequence 0 in this state: say older ones exist
+        _ = update(&s, .input(.key(.char("/"))))
+        for ch in "action:delete" { _ = update(&s, .input(.key(.char(ch)))) }
+        _ = update(&s, .input(.key(.enter)))
+        while s.filterPending { _ = update(&s, .filterStep) }
+        _ = update(&s, .input(.key(.char("F"))))
+        let c = MainScreen.render(s, theme: Theme(color: true))
+        let name = "search-\(cols)x\(rows)"
+        assertSnapshot(c, named: name)
+        checkSafeAndInside(c, name)
+        #expect(c.lines().contains { $0.contains("Search the whole feed") })
+        #expect(c.lines().contains { $0.contains("searching…") } || cols < 60)
+    }
+
+    /// The row above the list while older entries are not loaded, and while they load.
+    @Test func theOlderEntriesRow() {
+        var s = browsingState(rows: 24, cols: 100)
+        s.reach.olderExists = true
+        var c = MainScreen.render(s, theme: Theme(color: false))
+        #expect(c.line(Layout.headerRows).contains("↑ older entries up to sequence 0 · scrolling up loads them"))
+        s.reach.loadingOlder = true
+        c = MainScreen.render(s, theme: Theme(color: false))
+        #expect(c.line(Layout.headerRows).contains("↑ loading older entries"))
+        assertSnapshot(c, named: "older-loading-100x24")
+    }
+}

@@ -195,6 +195,21 @@ public struct EntryStore: Sendable, RandomAccessCollection {
                   study: e.studyInstanceUid, series: e.seriesInstanceUid, sop: e.sopInstanceUid, summary: summary)
     }
 
+    /// Appends a row as another store shows it (the whole-feed search keeps its matches so).
+    public mutating func append(_ row: FeedRow) {
+        if let reason = row.unreadable {
+            insert(unreadable: UnreadableEntry(sequence: row.sequenceKnown ? row.sequence : nil,
+                                               timestamp: row.timeKnown ? row.timestamp : nil,
+                                               sopInstanceUid: row.sopInstanceUid.isEmpty ? nil : row.sopInstanceUid,
+                                               reason: reason), at: count)
+            return
+        }
+        append(ChangeFeedEntry(sequence: row.sequence, studyInstanceUid: row.studyInstanceUid,
+                               seriesInstanceUid: row.seriesInstanceUid, sopInstanceUid: row.sopInstanceUid,
+                               action: row.action, timestamp: row.timestamp, state: row.state),
+               summary: RowSummary(patientName: row.patientName, patientID: row.patientID, modality: row.modality))
+    }
+
     /// Appends a marked row for an element that did not decode (tests; see `insert(unreadable:at:)`).
     public mutating func append(unreadable u: UnreadableEntry) {
         insert(unreadable: u, at: count)

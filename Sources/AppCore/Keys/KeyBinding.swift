@@ -3,7 +3,7 @@ import TerminalKit
 /// The views that read keys, each with its own bindings (see `KeyTable`), and `everywhere`:
 /// the keys the list and the detail view share.
 public enum KeyView: CaseIterable, Sendable {
-    case list, filterPrompt, seekPrompt, detail, detailSearch, help, signIn, profilePicker, timeline, activity, everywhere
+    case list, filterPrompt, seekPrompt, detail, detailSearch, help, signIn, profilePicker, timeline, activity, search, everywhere
 
     /// The heading of the view's section in the help overlay (`?`).
     public var title: String {
@@ -18,6 +18,7 @@ public enum KeyView: CaseIterable, Sendable {
         case .profilePicker: "Profiles"
         case .timeline: "Timeline cursor"
         case .activity: "Activity"
+        case .search: "Search the whole feed"
         case .everywhere: "Everywhere"
         }
     }
@@ -35,6 +36,7 @@ public enum KeyView: CaseIterable, Sendable {
         case .profilePicker: "profile picker"
         case .timeline: "timeline cursor"
         case .activity: "activity view"
+        case .search: "whole-feed search"
         case .everywhere: "everywhere"
         }
     }
@@ -45,6 +47,7 @@ public enum KeyView: CaseIterable, Sendable {
         if state.helpOpen { return .help }
         if state.profilePicker != nil { return .profilePicker }
         if state.timeline.viewOpen { return .activity }
+        if state.search?.open == true { return .search }
         if state.timeline.cursor != nil { return .timeline }
         if state.seekPrompt != nil { return .seekPrompt }
         if state.filter?.editing == true { return .filterPrompt }
@@ -93,6 +96,7 @@ public enum KeyAction: Hashable, Sendable {
     case profilePicker(ProfilePickerAction)
     case timeline(TimelineAction)
     case activity(ActivityAction)
+    case search(SearchAction)
     case everywhere(GlobalAction)
 
     /// The view whose handler runs the action (the keys that open the timeline's cursor and the
@@ -109,6 +113,7 @@ public enum KeyAction: Hashable, Sendable {
         case .profilePicker: .profilePicker
         case .timeline(let a): a == .open ? .list : .timeline
         case .activity(let a): a == .open ? .list : .activity
+        case .search(let a): a == .open ? .list : .search
         case .everywhere: .everywhere
         }
     }

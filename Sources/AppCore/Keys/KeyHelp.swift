@@ -16,6 +16,8 @@ public enum KeyHelp {
     public static func sections(for state: AppState) -> [Section] {
         if state.timeline.viewOpen { return [section(.activity), section(.list), section(.everywhere)] }
         if state.timeline.cursor != nil { return [section(.timeline), section(.list), section(.everywhere)] }
+        if state.search?.open == true { return [section(.search), section(.list), section(.everywhere)] }
+        if state.seekPrompt != nil { return [section(.seekPrompt), section(.list), section(.everywhere)] }
         if state.detail != nil { return [section(.detail), section(.everywhere)] }
         if state.filter?.editing == true { return [section(.filterPrompt), section(.list), section(.everywhere)] }
         return [section(.list), section(.everywhere)]
@@ -40,6 +42,8 @@ public enum KeyHelp {
         }
         if state.timeline.viewOpen { return hints([.activity(.close)], state) }
         if state.timeline.cursor != nil { return hints([.timeline(.go), .timeline(.left), .timeline(.leave)], state) }
+        if state.search?.open == true { return hints([.search(.go), .search(.stop), .search(.close)], state) }
+        if state.seekPrompt != nil { return hints([.seekPrompt(.go), .seekPrompt(.cancel)], state) }
         if let d = state.detail {
             if d.search?.editing == true { return hints([.detailSearch(.keep), .detailSearch(.cancel)], state) }
             return hints([.detail(.dismiss), .detail(.toggle), .detail(.search), .detail(.nextMatch), .detail(.copy),
@@ -50,7 +54,7 @@ public enum KeyHelp {
         }
         let list: [KeyAction] = [.everywhere(.quit), .list(.clearFilter), .list(.open), .list(.filter), .everywhere(.follow),
                                  .list(.copy), .everywhere(.switchProfile), .everywhere(.newToken), .everywhere(.signIn),
-                                 .everywhere(.reload), .timeline(.open), .activity(.open)]
+                                 .everywhere(.reload), .list(.seek), .search(.open), .timeline(.open), .activity(.open)]
         // Put first what gets the user out of a failure.
         let first = wayOut(state)
         if first.isEmpty { return hints(list, state) }

@@ -27,6 +27,8 @@ public enum KeyTable {
         B([.char("M")], .everywhere(.loadNames), label: "M", "load names (metadata) for the filter"),
         B([.char("T")], .timeline(.open), label: "T", "cursor on the activity timeline (Enter goes there)", bar: .text("timeline")),
         B([.char("a")], .activity(.open), label: "a", "activity: histogram, actions, busiest hours", bar: .text("activity")),
+        B([.char("F")], .search(.open), label: "F", "search the whole feed for the filter (in the background)",
+          bar: Bar { $0.filter?.query != nil && $0.filter?.editing == false ? "search feed" : nil }),
         B([.escape], .list(.clearFilter), label: "Esc", "clear filter",
           bar: Bar { $0.filter != nil ? "clear filter" : nil }),
         B([], nil, label: "mouse", "wheel scrolls, click selects, double click opens"),
@@ -119,6 +121,19 @@ public enum KeyTable {
         B([.escape, .char("T"), .char("q")], .timeline(.leave), label: "Esc", "leave the strip", bar: .text("Esc", "leave")),
     ]
 
+    public static let search: [KeyBinding] = [
+        B([.enter], .search(.go), label: "Enter", "go to the entry in the feed", bar: .text("go")),
+        B([.char("s")], .search(.stop), label: "s", "stop the search", bar: .text("stop")),
+        B([.escape, .char("q"), .char("F")], .search(.close), label: "Esc", "close (the search goes on; F shows it again)",
+          bar: .text("Esc", "close")),
+        B([.char("j"), .down], .search(.move(.down)), label: "j/k ↓/↑", "move"),
+        B([.char("k"), .up], .search(.move(.up)), "move up"),
+        B([.pageDown, .char(" ")], .search(.move(.pageDown)), label: "PgDn/PgUp", "page"),
+        B([.pageUp], .search(.move(.pageUp)), "page up"),
+        B([.char("g"), .home], .search(.move(.first)), label: "g/G", "oldest/newest match"),
+        B([.char("G"), .end], .search(.move(.last)), "newest match"),
+    ]
+
     public static let activity: [KeyBinding] = [
         B([.escape, .char("a"), .char("q"), .enter], .activity(.close), label: "Esc", "close", bar: .text("Esc", "close")),
     ]
@@ -153,6 +168,7 @@ public enum KeyTable {
         case .profilePicker: profilePicker
         case .timeline: timeline
         case .activity: activity
+        case .search: search
         case .everywhere: everywhere
         }
     }

@@ -78,6 +78,8 @@ public struct AppState: Sendable, Equatable {
     public var reach = Reach()
     /// The `:` prompt (go to a sequence or a time), while it is typed.
     public var seekPrompt: String?
+    /// The filter across the whole feed (`F`), while it runs or its results are kept.
+    public var search: FeedSearch?
     /// The detail view of one entry (Enter), while open.
     public var detail: DetailState?
     /// Metadata of entries opened (or loaded with pages), most recent last; bounded.

@@ -57,6 +57,11 @@ public enum AppEvent: Sendable, Equatable {
     case olderLoaded(entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], boundary: FeedCursor.Start?,
                      nextSpan: Int64?, generation: Int)
     case olderFailed(Problem, generation: Int)
+    /// Rows the whole-feed search read before where it was, and where they begin (nil: the
+    /// feed's first entry).
+    case searchRead(entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], boundary: FeedCursor.Start?,
+                    nextSpan: Int64?, generation: Int)
+    case searchFailed(Problem, generation: Int)
     /// A request failed and is being retried (attempt counts from 1).
     case fetchRetrying(Problem, attempt: Int)
     /// The fetcher stopped on an error that retrying will not fix. `needsToken`: it was the
@@ -87,6 +92,8 @@ public enum Effect: Sendable, Equatable {
     case locate(SeekTarget, generation: Int)
     /// Read the rows just before `before` (the list's first).
     case loadOlder(before: FeedCursor.Start, spanHint: Int64?, generation: Int)
+    /// Read the rows just before `before` for the whole-feed search.
+    case searchOlder(before: FeedCursor.Start, spanHint: Int64?, generation: Int)
     /// Run `az login --use-device-code` in the background and report through events.
     case startSignIn
     case cancelSignIn

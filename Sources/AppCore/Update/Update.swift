@@ -62,6 +62,9 @@ private func apply(_ event: AppEvent, _ state: inout AppState) -> [Effect] {
     case .olderLoaded(let entries, let unreadable, let boundary, let nextSpan, let generation):
         return olderLoaded(entries, unreadable: unreadable, boundary: boundary, nextSpan: nextSpan, generation: generation, &state)
     case .olderFailed(let problem, let generation): return olderFailed(problem, generation: generation, &state)
+    case .searchRead(let entries, let unreadable, let boundary, let nextSpan, let generation):
+        return searchRead(entries, unreadable: unreadable, boundary: boundary, nextSpan: nextSpan, generation: generation, &state)
+    case .searchFailed(let problem, let generation): return searchFailed(problem, generation: generation, &state)
     case .fetchRetrying(let problem, let attempt): return fetchRetrying(problem, attempt: attempt, &state)
     case .fetchStopped(let problem, let needsToken): return fetchStopped(problem, needsToken: needsToken, &state)
     case .entryLoaded(let sequence, let entry): return entryLoaded(sequence: sequence, entry, &state)
@@ -84,6 +87,7 @@ func press(_ key: Key, _ state: inout AppState) -> [Effect] {
     case .profilePicker(let a): return handleProfilePicker(a, &state)
     case .timeline(let a): return handleTimeline(a, &state)
     case .activity(let a): return handleActivity(a, &state)
+    case .search(let a): return handleSearch(a, &state)
     // `R` probes the timeline again too.
     case .everywhere(let a): return handleEverywhere(a, &state) + (a == .reload ? probeActivity(&state) : [])
     }
