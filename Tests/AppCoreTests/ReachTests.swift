@@ -251,3 +251,22 @@ extension ReachTests {
         #expect(down.contains(.fetchNeighbourhood(FeedCursor.Start(afterSequence: 999_875), rows: s.reach.neighbourhood)))
     }
 }
+
+extension ReachTests {
+    /// `R` after a jump reads the range the list holds again, not the rest of the feed.
+    @Test func rereadingAJumpsListReadsOnlyItsRange() {
+        var (s, _) = Self.tailFirst(.v1)
+        _ = update(&s, .latestProbed(sequence: 1_000_000, timestamp: time(1_000_000), generation: 1))
+        _ = update(&s, .pageLoaded(entries: makeEntries(999_001...1_000_000), unreadable: []))
+        _ = update(&s, .caughtUp)
+        _ = update(&s, key(.char("g")))
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...2_500), unreadable: []))
+        _ = update(&s, .readThrough(2_500))
+        _ = update(&s, .paused)
+        #expect(update(&s, key(.char("R"))) == [.fetchNeighbourhood(.beginning, rows: 2_500)])
+        _ = update(&s, .pageLoaded(entries: makeEntries(1...2_500), unreadable: []))
+        _ = update(&s, .paused)
+        #expect(s.flash?.hasPrefix("Re-read done") == true && !s.fetch.rereading)
+        #expect(s.entries.count == 2_500)
+    }
+}

@@ -65,7 +65,7 @@ private func loadNames(_ state: inout AppState) -> [Effect] {
     state.fetch.rewritten = 0
     state.fetch.rereadFrom = state.entries.count
     state.flash = "Loading the metadata of \(Format.count(state.entries.count)) entries (patient names, IDs, modality)…"
-    return startRun(&state, from: state.origin)
+    return rereadLoaded(&state)
 }
 
 /// `R`: after an error, load again from where loading stopped; at the end of the feed, read
@@ -84,7 +84,7 @@ private func reload(_ state: inout AppState) -> [Effect] {
         state.fetch.rewritten = 0
         state.fetch.rereadFrom = state.entries.count
         state.flash = "Re-reading \(Format.count(state.entries.count)) entries to update their states…"
-        return startRun(&state, from: state.origin)
+        return rereadLoaded(&state)
     case .fetching:
         state.flash = "Already loading."
     case .waiting:

@@ -20,6 +20,18 @@ func startNeighbourhood(_ state: inout AppState, from point: FeedCursor.Start) -
     return [.fetchNeighbourhood(point, rows: state.reach.neighbourhood)]
 }
 
+/// Reads the loaded range again (`R` at rest, `M`): from the list's start to the end of the feed
+/// when the list reaches it, else only as many rows as the list holds (a jump's neighbourhood:
+/// the rest of the feed is not read for it).
+func rereadLoaded(_ state: inout AppState) -> [Effect] {
+    guard state.reach.bounded || state.reach.newerExists else { return startRun(&state, from: state.origin) }
+    state.fetch.phase = .fetching
+    state.fetch.problem = nil
+    state.fetch.runStart = state.origin
+    state.reach.bounded = true
+    return [.fetchNeighbourhood(state.origin, rows: max(state.reach.neighbourhood, state.entries.count))]
+}
+
 /// Goes on after a stop (a new token, `R`): the jump that could not start, or the read that
 /// stopped, from where it stopped and as it was (to the end, or a neighbourhood).
 func resumeRun(_ state: inout AppState) -> [Effect] {
@@ -75,6 +87,13 @@ func caughtUp(_ state: inout AppState) -> [Effect] {
     state.fetch.caughtUpAt = state.now
     state.reach.newerExists = false
     if state.reach.select != nil { placeSelection(&state, final: true) }
+    finishRereads(&state)
+    return []
+}
+
+/// A re-read (`R`) or the names' load (`M`) came to its end (of the feed, or of the range a
+/// jump's list holds): say what it did.
+func finishRereads(_ state: inout AppState) {
     if state.fetch.rereading {
         state.fetch.rereading = false
         let added = state.entries.count - state.fetch.rereadFrom
@@ -89,7 +108,6 @@ func caughtUp(_ state: inout AppState) -> [Effect] {
         state.flash = "Names loaded for \(Format.count(state.entries.summaryCount)) of \(Format.count(state.entries.count)) entries"
             + (state.filter?.query != nil ? "; the filter matches \(Format.count(state.visibleCount))." : ".")
     }
-    return []
 }
 
 func fetchRetrying(_ problem: Problem, attempt: Int, _ state: inout AppState) -> [Effect] {

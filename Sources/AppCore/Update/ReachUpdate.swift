@@ -178,6 +178,7 @@ func paused(_ state: inout AppState) -> [Effect] {
     state.fetch.retryAttempt = nil
     state.reach.newerExists = true
     if state.reach.select != nil { placeSelection(&state, final: true) }
+    finishRereads(&state)
     return []
 }
 
