@@ -352,7 +352,15 @@ public struct AppState: Sendable, Equatable {
             if let row = entries.position(ofSequence: seq) {
                 // Listed already: a good row stays as it is; an unreadable one keeps the newest reason.
                 entries.setReason(u.reason, at: row)
-                return row
+                // v2, no time: the page says where it stands now, after its previous element
+                // (rows that committed late may have come in around it since it was placed).
+                guard entries.order == .time, u.timestamp == nil, entries.isUnreadable(at: row),
+                      let previous, previous != row, previous + 1 != row else { return row }
+                removeRow(at: row)
+                let at = previous < row ? previous + 1 : previous
+                entries.insert(unreadable: u, at: at)
+                rowInserted(at: at)
+                return at
             }
         }
         var at: Int
