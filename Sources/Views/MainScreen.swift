@@ -277,8 +277,10 @@ public enum MainScreen {
         c.fill(row: y, style: t.statusBar)
         let position = state.visibleCount == 0 ? "0 / \(Format.count(state.entries.count))" :
             "\(Format.count(state.selected + 1)) / \(Format.count(state.visibleCount))"
-        // Where the view is in the whole feed, when there is room for it beside the status.
-        let whole = c.cols >= 90 ? feedPosition(state).map { $0 + " · " } ?? "" : ""
+        // Where the view is in the whole feed, when there is room for it beside the status (a
+        // message the user should read comes first).
+        let whole = c.cols >= 90 && state.flash == nil
+            ? feedPosition(state, withTime: c.cols >= 120).map { $0 + " · " } ?? "" : ""
         let right = " " + whole + position + " "
         let rightWidth = TextWidth.of(right)
         var left: String
@@ -343,15 +345,17 @@ public enum MainScreen {
     }
 
     /// Where the selected entry stands in the whole feed, not only in what is loaded:
-    /// `seq 1,234,567 (42 %)`, the share from its sequence and the newest one's (sequences are
-    /// close to a count of the rows: the service skips few).
-    static func feedPosition(_ state: AppState) -> String? {
+    /// `seq 1,234,567 (42 %) · 2026-03-18 17:02:06`, the share from its sequence and the newest
+    /// one's (sequences are close to a count of the rows: the service skips few), and its time.
+    static func feedPosition(_ state: AppState, withTime: Bool = false) -> String? {
         guard let row = state.selectedStoreIndex, state.entries.sequenceKnown(at: row) else { return nil }
         let seq = state.entries.sequence(at: row)
         let newest = max(state.reach.newestSequence ?? 0, state.fetch.latestSequence ?? 0)
-        guard newest > 0 else { return "seq \(Format.count(seq))" }
+        let time = withTime && state.entries[row].timeKnown
+            ? " · " + Format.dateTime(state.entries.timestamp(at: row), in: state.timeZone) : ""
+        guard newest > 0 else { return "seq \(Format.count(seq))" + time }
         let share = min(100, max(0, Int((Double(seq) / Double(newest) * 100).rounded(.down))))
-        return "seq \(Format.count(seq)) (\(share) %)"
+        return "seq \(Format.count(seq)) (\(share) %)" + time
     }
 
     /// A text prompt in the status line: `/ text▏   note`.
