@@ -75,7 +75,7 @@ extension Fetcher {
                 var narrower = span / 2
                 if let a = head.entries.first?.timestamp, let z = head.lastTime?.time {
                     let perRow = Double(max(1, z.ticks - a.ticks)) / Double(head.rows)
-                    narrower = min(narrower, Int64(perRow * Double(pageSize) / 2))
+                    narrower = min(narrower, Int64(min(Double(narrower), perRow * Double(pageSize) / 2)))
                 }
                 span = max(WindowSchedule.minSpan, narrower)
                 continue
@@ -96,10 +96,12 @@ extension Fetcher {
                 entries += page.entries
             }
             let rows = entries.count + unreadable.count
-            let next = Int64(Double(span) * Double(pageSize) / Double(max(1, rows)))
+            // (In doubles, capped before it becomes a number of ticks again: a wide empty span
+            // times a page would not fit.)
+            let next = Int64(min(Double(Int64.max / 8), Double(span) * Double(pageSize) / Double(max(1, rows))))
             return OlderPage(entries: entries, unreadable: unreadable,
                              boundary: start.map { FeedCursor.Start(startTime: $0) },
-                             nextSpan: max(WindowSchedule.minSpan, min(next, span * 4)))
+                             nextSpan: max(WindowSchedule.minSpan, min(next, span > Int64.max / 8 ? span : span * 4)))
         }
         // Forty windows without rows: say how far back the feed is known to be empty; the next
         // call goes on from there.

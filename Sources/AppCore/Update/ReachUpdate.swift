@@ -271,7 +271,7 @@ private func pageSpan(_ state: AppState) -> Int64? {
     guard !state.apiVersion.isSequenceMode, state.entries.count >= 2 else { return nil }
     let span = state.entries.timestamp(at: state.entries.count - 1).ticks - state.entries.timestamp(at: 0).ticks
     guard span > 0 else { return nil }
-    return span * 200 / Int64(state.entries.count)
+    return Int64(min(Double(Int64.max / 8), Double(span) * 200 / Double(state.entries.count)))
 }
 
 /// v1: the list's first row is newer than what `/latest`'s time settles, so a row that
