@@ -61,6 +61,8 @@ public struct FeedCursor: Sendable, Equatable {
     private var recent: [Int64: Int64] = [:]
     /// v1: `recent`'s sequences in order (the gap scan walks them).
     private var recentOrder: [Int64] = []
+    /// v2 without a newest time: prune again once this many rows are kept.
+    private var pruneAt = 1_024
 
     /// - Parameters:
     ///   - floor: where the session starts (a saved position, `--from`, `--start-time`).
@@ -82,8 +84,13 @@ public struct FeedCursor: Sendable, Equatable {
 
     /// Rows older than this (given what `/latest` said at the start of the run) have all been
     /// visible since before the run started.
+    ///
+    /// v2, when no run has had a newest time yet (`/latest`'s newest row did not decode, time
+    /// included): the newest time read so far stands in for it, and stays once the run ends.
+    /// Without it, the next run would take `/latest`'s time, which can be older than what
+    /// this run read, and start before rows already dropped as settled: they would come twice.
     public var settled: Timestamp? {
-        horizon.map { $0.adding(ticks: -lateWindowTicks) }
+        (horizon ?? (order == .time ? frontierTime : nil)).map { $0.adding(ticks: -lateWindowTicks) }
     }
 
     // MARK: - Where to read next
@@ -164,6 +171,12 @@ public struct FeedCursor: Sendable, Equatable {
             // Settled rows are never read again: only the tail is kept.
             if let s = settled, ticks != Int64.min, ticks < s.ticks { return true }
             recent[sequence] = ticks
+            // Without a newest time the settled point moves with what is read: let the rows it
+            // passed go now and then, so a long run keeps about a late window of rows.
+            if horizon == nil, recent.count >= pruneAt {
+                prune()
+                pruneAt = Swift.max(1_024, 2 * recent.count)
+            }
         }
         return true
     }
@@ -178,6 +191,9 @@ public struct FeedCursor: Sendable, Equatable {
     public mutating func runFinished() {
         reachedEnd = true
         if order == .time, frontierTime == nil { frontierTime = horizon }
+        // No newest time came with the run: what it read up to stands in (see `settled`), so
+        // that where the next runs start never goes back before rows dropped as settled.
+        if order == .time, horizon == nil { horizon = frontierTime }
         prune()
     }
 
