@@ -137,6 +137,8 @@ public struct FeedCursor: Sendable, Equatable {
 
     /// A run starts at `start`, having asked `/latest` (nil: the feed is empty).
     public mutating func runStarted(at start: Start, latest: Timestamp?) {
+        // What was read stands in for a newest time none of the runs had (see `settled`).
+        if order == .time, horizon == nil { horizon = frontierTime }
         if let latest { horizon = Swift.max(horizon ?? latest, latest) }
         reachedEnd = false
         switch order {

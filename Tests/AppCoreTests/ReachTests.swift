@@ -270,3 +270,32 @@ extension ReachTests {
         #expect(s.entries.count == 2_500)
     }
 }
+
+extension ReachTests {
+    /// A read of older rows larger than the rest of the budget: the newest rows go, never the
+    /// rows just read. (The rule before went by which half of the list the selection was in:
+    /// the read moved it to the newer half, the oldest rows went, and moving up read them again.)
+    @Test func rowsJustReadAreNotLetGoBeforeTheViewReachesThem() {
+        var (s, _) = Self.tailFirst(.v1)
+        s.reach.maxRows = 100
+        s.reach.tailRows = 60
+        // Every row settled long ago (the oldest may go).
+        _ = update(&s, .latestProbed(sequence: 1_000_000, timestamp: time(2_000_000), generation: 1))
+        _ = update(&s, .latest(sequence: 1_000_000, timestamp: time(2_000_000)))
+        var asked = update(&s, .pageLoaded(entries: makeEntries(999_941...1_000_000), unreadable: []))
+        asked += update(&s, .caughtUp)
+        for _ in 0..<10 { asked += update(&s, key(.pageUp)) }
+        #expect(asked.contains(.loadOlder(before: FeedCursor.Start(afterSequence: 999_940), spanHint: nil, generation: 1)))
+        _ = update(&s, .olderLoaded(entries: makeEntries(999_851...999_940), unreadable: [],
+                                    boundary: FeedCursor.Start(afterSequence: 999_850), nextSpan: nil, generation: 1))
+        #expect(s.entries.sequence(at: 0) == 999_851, "the rows just read stay")
+        #expect(s.entries.count < 150 && s.reach.newerExists, "the newest past what the view needs went")
+        // Up to the top of what was read: the list shrinks to its budget from the newest end,
+        // and asks for the rows before, not for the same ones again.
+        asked = []
+        for _ in 0..<10 { asked += update(&s, key(.pageUp)) }
+        #expect(s.entries.sequence(at: 0) == 999_851 && s.entries.count <= 100)
+        #expect(asked.filter { if case .loadOlder = $0 { true } else { false } }
+                == [.loadOlder(before: FeedCursor.Start(afterSequence: 999_850), spanHint: nil, generation: 1)])
+    }
+}

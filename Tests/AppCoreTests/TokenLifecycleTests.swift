@@ -87,8 +87,8 @@ import Testing
         _ = update(&s, .fetchStopped(Problem("401 Unauthorized"), needsToken: true))
         #expect(s.fetch.phase == .stopped)
         let effects = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
-        #expect(effects == [.startFetching(FeedCursor.Start(startTime: time(20)))],
-                "v2 goes on from the time of the last row read (rows read again are recognised by sequence)")
+        #expect(effects == [.startFetching(FeedCursor.Start(startTime: time(20).adding(seconds: -FeedCursor.defaultLateWindow)))],
+                "v2 goes on a late window before the last row read (rows read again are recognised by sequence)")
         #expect(s.fetch.phase == .fetching && s.fetch.problem == nil)
     }
 
@@ -165,7 +165,8 @@ import Testing
         _ = update(&s, .tokenAcquired(tokenInfo(expiresIn: 3600)))
         _ = update(&s, .pageLoaded(entries: makeEntries(1...7), unreadable: []))
         _ = update(&s, .fetchStopped(Problem("404 Not Found"), needsToken: false))
-        #expect(update(&s, .input(.key(.char("R")))) == [.startFetching(FeedCursor.Start(startTime: time(7)))])
+        #expect(update(&s, .input(.key(.char("R"))))
+                == [.startFetching(FeedCursor.Start(startTime: time(7).adding(seconds: -FeedCursor.defaultLateWindow)))])
         #expect(s.fetch.phase == .fetching && s.fetch.problem == nil)
         #expect(update(&s, .input(.key(.char("R")))) == [], "not twice")
         _ = update(&s, .caughtUp)

@@ -58,7 +58,9 @@ struct UIDriver {
         config.tailFirst = scenario.tailFirst
         self.config = config
         self.client = client
-        state = AppRunner.initialState(config, rows: 40, cols: 140, now: now)
+        // A budget is checked on a short screen: what the view needs around it stays small.
+        state = AppRunner.initialState(config, rows: scenario.listBudget == nil ? 40 : 16, cols: 140, now: now)
+        if let budget = scenario.listBudget { state.reach.maxRows = budget }
         // Every feed of these scenarios is small: open "at the newest" anyway, a few rows back.
         state.reach.wholeFeedUpTo = 0
         state.reach.tailRows = scenario.tailRows
@@ -67,7 +69,7 @@ struct UIDriver {
 
     /// Scrolls up to the top, reading every older page, until the list begins at the feed's
     /// first entry (a failed read is tried again by moving up at the top, as a user would).
-    mutating func scrollToTheStart() async {
+    mutating func scrollToTheStart(thenFollow: Bool = true) async {
         var steps = 0
         while state.reach.olderExists, steps < 10_000 {
             steps += 1
@@ -75,6 +77,11 @@ struct UIDriver {
             await apply(.input(.key(.up)))
         }
         // Scrolling up stopped following: f follows again (and reads what came meanwhile).
+        if thenFollow { await follow() } else { await apply(.input(.key(.char("g")))) }
+    }
+
+    /// `f`, unless following already: the list reads on to the newest entry.
+    mutating func follow() async {
         if !state.follow.on { await apply(.input(.key(.char("f")))) }
     }
 

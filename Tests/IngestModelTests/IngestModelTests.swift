@@ -66,6 +66,10 @@ import Testing
         world.commitPending()
         world.clearFaults()
         await ui.poll()
+        if let budget = scenario.listBudget {
+            await checkBudget(budget, &ui, world, scenario)
+            return
+        }
         await ui.scrollToTheStart()
         if let stop = ui.stopped { Issue.record("\(scenario): the UI stopped: \(stop.message)") }
         compare(list: ui.state.entries, with: world.truth(), states: false, scenario, trace: ui.trace)
@@ -75,9 +79,62 @@ import Testing
         compare(list: ui.state.entries, with: world.truth(), states: true, scenario)
     }
 
+    /// A list within a budget holds a stretch of the feed, never all of it: up at the start it
+    /// must be the feed's first rows; following, its newest; after `R`, with the states the
+    /// service has. Each time the stretch must be exactly the feed there, and the list no
+    /// larger than the budget and what the view needs around it (rows that may still change
+    /// stay).
+    static func checkBudget(_ budget: Int, _ ui: inout UIDriver, _ world: World, _ scenario: Scenario) async {
+        let truth = world.truth()
+        await ui.scrollToTheStart(thenFollow: false)
+        compare(stretchOf: ui, with: truth, budget: budget, at: .oldest, states: false, scenario, when: "scrolled up to the start")
+        await ui.follow()
+        compare(stretchOf: ui, with: truth, budget: budget, at: .newest, states: false, scenario, when: "following again")
+        await ui.reread()
+        compare(stretchOf: ui, with: truth, budget: budget, at: .newest, states: true, scenario, when: "after R")
+        if ui.state.reach.dropped == 0 { Issue.record("\(scenario): the list never let rows go: the budget was not tested") }
+        if let stop = ui.stopped { Issue.record("\(scenario): the UI stopped: \(stop.message)") }
+    }
+
+    static func compare(stretchOf ui: UIDriver, with truth: [EmulatedEntry], budget: Int, at end: Reach.End, states: Bool,
+                        _ scenario: Scenario, when: String) {
+        let rows = Array(ui.state.entries)
+        guard let first = rows.first else {
+            if !truth.isEmpty { Issue.record("\(scenario): \(when), the list is empty") }
+            return
+        }
+        guard let i = truth.firstIndex(where: { $0.sequence == first.sequence }) else {
+            Issue.record("\(scenario): \(when), the list's first row (\(first.sequence)) is not in the feed")
+            return
+        }
+        let did = "\nwhat the UI did:\n" + ui.trace.suffix(60).joined(separator: "\n")
+        switch end {
+        case .oldest where i != 0:
+            Issue.record(Comment(rawValue: "\(scenario): \(when), the list begins at row \(i) of the feed (\(first.sequence)), not its first" + did))
+            return
+        case .newest where i + rows.count != truth.count:
+            Issue.record(Comment(rawValue: "\(scenario): \(when), the list (\(rows.count) rows from row \(i)) does not end at the feed's newest ("
+                                 + "\(truth.count) rows)" + did))
+            return
+        default: break
+        }
+        compare(rows: rows, with: Array(truth[i..<min(truth.count, i + rows.count)]), states: states, scenario, when: when,
+                trace: ui.trace)
+        let settled = ui.state.cursor.settled
+        let unsettled = rows.filter { row in settled.map { row.timestamp >= $0 } ?? true }.count
+        let allowance = ui.state.listRows * 5 + unsettled
+        if rows.count > budget + allowance {
+            Issue.record(Comment(rawValue: "\(scenario): \(when), the list holds \(rows.count) rows, over its budget \(budget) "
+                                 + "and the \(allowance) the view and the unsettled rows need" + did))
+        }
+    }
+
     static func compare(list: EntryStore, with truth: [EmulatedEntry], states: Bool, _ scenario: Scenario, trace: [String] = []) {
-        let rows = Array(list)
-        let when = states ? "after R" : "after the last poll"
+        compare(rows: Array(list), with: truth, states: states, scenario, when: states ? "after R" : "after the last poll", trace: trace)
+    }
+
+    static func compare(rows: [FeedRow], with truth: [EmulatedEntry], states: Bool, _ scenario: Scenario, when: String,
+                        trace: [String] = []) {
         guard rows.count == truth.count else {
             let listed = Set(rows.map(\.sequence)), expected = Set(truth.map(\.sequence))
             let missing = expected.subtracting(listed).sorted().prefix(8)

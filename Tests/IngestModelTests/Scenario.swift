@@ -53,12 +53,16 @@ struct Scenario: Sendable, CustomStringConvertible {
     /// back), then read every older page by scrolling up to the top.
     var tailFirst = false
     var tailRows: Int64 = 1_000
+    /// UI, newest first: the most rows the list may hold (`Reach.maxRows`, smaller than the
+    /// feed), on a short screen; nil: no budget that matters.
+    var listBudget: Int?
 
     var description: String {
         "seed \(seed): \(mode.rawValue) \(version.rawValue), \(entries) entries"
             + (unreadableShare > 0 ? " (\(Int(unreadableShare * 100)) % unreadable)" : "") + ", page \(pageSize), parallel \(parallel.map(String.init) ?? "adaptive")"
             + (version == .v2 ? ", max offset \(maxOffset)" : "")
             + (tailFirst ? ", newest first (\(version == .v2 ? "by time" : "\(tailRows) back"))" : "")
+            + (listBudget.map { ", list budget \($0) rows" } ?? "")
             + (metadata ? ", metadata" : "") + ", \(faults.map(\.count).reduce(0, +)) faults, "
             + "\(duringRun.count) changes during the read, \(polls.count) polls (\(polls.map(\.count).reduce(0, +)) changes)"
             + " — replay: DICOMTUI_MODEL_SEED=\(seed)"
@@ -154,6 +158,7 @@ struct Scenario: Sendable, CustomStringConvertible {
         if mode == .ui, r.chance(0.5) {
             scenario.tailFirst = true
             scenario.tailRows = Int64.random(in: 1...60, using: &r)
+            if entries > 80, r.chance(0.4) { scenario.listBudget = Int.random(in: 40...(entries - 20), using: &r) }
         }
         return scenario
     }

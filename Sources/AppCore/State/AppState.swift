@@ -153,6 +153,7 @@ public struct AppState: Sendable, Equatable {
         selected = 0
         top = 0
         detail = nil
+        reach.lastRead = nil
         fetch.caughtUpAt = nil
         fetch.rereading = false
         if var f = filter {

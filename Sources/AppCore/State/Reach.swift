@@ -73,6 +73,10 @@ public struct Reach: Sendable, Equatable {
     public var maxRows = Reach.rows(forMegabytes: 100)
     /// Rows dropped so far to stay within `maxRows`.
     public var dropped = 0
+    /// The list's ends, and the one the last read added rows to (nil: none yet since a jump).
+    public enum End: Sendable, Equatable { case oldest, newest }
+    public var lastRead: LastRead?
+    public enum LastRead: Sendable, Equatable { case older, newer }
 
     /// The rows a memory budget allows: what the process needs besides the list (about 40 MB:
     /// the runtime, NIO, a page or two in flight), and about 60 bytes a row for the rest

@@ -52,6 +52,7 @@ func fetchStarted(_ state: inout AppState) -> [Effect] {
 /// A page arrived: its rows join the list; in follow mode at the bottom, the selection stays there.
 func pageLoaded(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], _ state: inout AppState) -> [Effect] {
     let atBottom = state.visibleCount == 0 || state.selected >= state.visibleCount - 1
+    if !entries.isEmpty || !unreadable.isEmpty { state.reach.lastRead = .newer }
     if state.metadataWithPages {
         for e in entries where e.metadata != nil { state.metadataCache.insert(e) }
     }

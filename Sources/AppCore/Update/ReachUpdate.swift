@@ -160,6 +160,7 @@ func olderLoaded(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], bo
     state.prepend(entries, unreadable: unreadable, boundary: boundary,
                   summary: { e in e.metadata.map(RowSummary.init(metadata:)) ?? RowSummary() })
     state.reach.olderExists = boundary != nil
+    if !entries.isEmpty || !unreadable.isEmpty { state.reach.lastRead = .older }
     if state.reach.select != nil { placeSelection(&state, final: false) }
     keepSelectionVisible(&state)
     return []
@@ -219,36 +220,67 @@ func readWhereNeeded(_ state: inout AppState) -> [Effect] {
     return effects
 }
 
-/// Keeps the list within `Reach.maxRows`: past it, an eighth of the rows, those farthest from
-/// the selection, go. The oldest go when the view is in the newer half (only rows settled long
-/// ago: the newest may still gain rows that commit late), and the list then begins after them;
-/// the newest go when the view is in the older half and no read of newer rows runs, and the
-/// list then ends before them (follow mode stops; newer rows are read again as the view comes
-/// near the end). In v2 a cut falls between two times, so that a list that begins (or ends) at
-/// a time holds every row at it.
+/// Keeps the list within `Reach.maxRows`: past it, an eighth of the rows go from one end.
+///
+/// - **Which end:** the one away from the last read. After older rows came in front of the list,
+///   the newest go; after newer rows (a poll, a neighbourhood), the oldest. So the rows just
+///   read, which the view is moving towards, are never the ones let go, even those past what
+///   the view needs now: the next move would read them again, and a budget of a few reads
+///   would do so forever. When that end cannot give rows yet (a read of newer rows runs), the
+///   list waits over its budget. Before the first read after a jump, the end farther from the
+///   selection goes.
+/// - **What stays:** the view and the rows `readWhereNeeded` looks ahead to on either side
+///   (two screens), so that a cut never asks for the same rows again at once. A budget smaller
+///   than that is exceeded rather than read in a loop.
+/// - **The oldest** go only if settled long ago (the newest may still gain rows that commit
+///   late), and the list then begins after them: scrolling up reads them again.
+/// - **The newest** go only while no read of newer rows runs, and the list then ends before
+///   them (follow mode stops; newer rows are read again as the view comes near the end).
+/// - In v2 a cut falls between two times, so that a list that begins (or ends) at a time holds
+///   every row at it.
 func keepWithinBudget(_ state: inout AppState) {
     let count = state.entries.count
     let limit = state.reach.maxRows
     guard count > limit, state.reach.seeking == nil, !state.reach.loadingOlder else { return }
-    let store = state.entries
-    let byTime = store.order == .time
     let keep = limit - limit / 8
-    if (state.selectedStoreIndex ?? 0) >= count / 2 {
-        var cut = count - keep
-        if byTime { while cut < count, store.timestamp(at: cut) == store.timestamp(at: cut - 1) { cut += 1 } }
-        guard cut < count else { return }
-        if let settled = state.cursor.settled, store.timestamp(at: cut - 1) >= settled { return }
+    let end: Reach.End = switch state.reach.lastRead {
+    case .older: .newest
+    case .newer: .oldest
+    case nil: (state.selectedStoreIndex ?? 0) >= count / 2 ? .oldest : .newest
+    }
+    trim(end, keeping: keep, &state)
+}
+
+/// Lets go of the rows at `end` down to `keep` (or as near as the view allows); false when
+/// none can go there.
+@discardableResult
+private func trim(_ end: Reach.End, keeping keep: Int, _ state: inout AppState) -> Bool {
+    let store = state.entries
+    let count = store.count
+    let byTime = store.order == .time
+    // What `readWhereNeeded` looks ahead to, in rows of the store.
+    let ahead = state.listRows * 2
+    switch end {
+    case .oldest:
+        let firstShown = state.visibleCount == 0 ? count : state.storeIndex(atVisible: min(state.top, state.visibleCount - 1))
+        var cut = min(count - keep, firstShown - ahead)
+        if byTime { while cut > 0, cut < count, store.timestamp(at: cut) == store.timestamp(at: cut - 1) { cut -= 1 } }
+        guard cut > 0, cut < count else { return false }
+        if let settled = state.cursor.settled, store.timestamp(at: cut - 1) >= settled { return false }
         let boundary = byTime ? FeedCursor.Start(startTime: store.timestamp(at: cut))
             : FeedCursor.Start(afterSequence: store.sequence(at: cut - 1))
         state.keepRows(cut..<count)
         state.moveOrigin(to: boundary)
         state.reach.olderExists = true
         state.reach.dropped += cut
-    } else {
-        guard state.fetch.phase != .fetching else { return }
-        var cut = keep
+    case .newest:
+        guard state.fetch.phase != .fetching else { return false }
+        let selected = state.selectedStoreIndex ?? 0
+        let lastShown = state.visibleCount == 0 ? 0
+            : state.storeIndex(atVisible: min(state.visibleCount - 1, max(state.selected, state.top + state.listRows - 1) + ahead))
+        var cut = max(keep, selected + 1, lastShown + 1)
         if byTime { while cut < count, store.timestamp(at: cut) == store.timestamp(at: cut - 1) { cut += 1 } }
-        guard cut < count else { return }
+        guard cut < count else { return false }
         let last = cut - 1
         let after = byTime ? FeedCursor.Start(startTime: store.timestamp(at: last))
             : FeedCursor.Start(afterSequence: store.sequence(at: last))
@@ -264,6 +296,7 @@ func keepWithinBudget(_ state: inout AppState) {
         }
         state.reach.dropped += count - cut
     }
+    return true
 }
 
 /// v2: how long the loaded rows take for a page of 200, the first guess for a window of older rows.
