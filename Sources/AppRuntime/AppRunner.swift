@@ -283,30 +283,30 @@ final class AppRunner {
             startFetcher(from: point, maxRows: rows)
         case .probeLatest(let generation):
             reachTask?.cancel()
-            reachTask = background(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher in
-                let latest = try await fetcher.latest()
+            reachTask = background(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher, onRetry in
+                let latest = try await fetcher.latest(onRetry: onRetry)
                 return .latestProbed(sequence: latest?.sequence, timestamp: latest?.timestamp, generation: generation)
             }
         case .locate(let target, let generation):
             reachTask?.cancel()
-            reachTask = background(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher in
+            reachTask = background(stoppingRun: true, failed: { .locateFailed($0, generation: generation) }) { fetcher, onRetry in
                 switch target {
-                case .sequence(let s): .located(try await fetcher.locate(sequence: s), generation: generation)
-                case .time(let t): .located(try await fetcher.locate(time: t), generation: generation)
+                case .sequence(let s): .located(try await fetcher.locate(sequence: s, onRetry: onRetry), generation: generation)
+                case .time(let t): .located(try await fetcher.locate(time: t, onRetry: onRetry), generation: generation)
                 case .first: .located(.beginning, generation: generation)
                 case .newest: .located(nil, generation: generation)
                 }
             }
         case .searchOlder(let boundary, let spanHint, let generation):
             searchTask?.cancel()
-            searchTask = background(failed: { .searchFailed($0, generation: generation) }) { fetcher in
+            searchTask = background(failed: { .searchFailed($0, generation: generation) }) { fetcher, _ in
                 let older = try await fetcher.older(before: boundary, spanHint: spanHint)
                 return .searchRead(entries: older.entries, unreadable: older.unreadable, boundary: older.boundary,
                                    nextSpan: older.nextSpan, generation: generation)
             }
         case .loadOlder(let boundary, let spanHint, let generation):
             reachTask?.cancel()
-            reachTask = background(failed: { .olderFailed($0, generation: generation) }) { fetcher in
+            reachTask = background(failed: { .olderFailed($0, generation: generation) }) { fetcher, _ in
                 let older = try await fetcher.older(before: boundary, spanHint: spanHint)
                 return .olderLoaded(entries: older.entries, unreadable: older.unreadable, boundary: older.boundary,
                                     nextSpan: older.nextSpan, generation: generation)
@@ -362,7 +362,8 @@ final class AppRunner {
     /// failure as `failed`. A jump also stops the fetcher run: its pages belong to the list it
     /// leaves.
     private func background(stoppingRun: Bool = false, failed: @escaping @Sendable (Problem) -> AppEvent,
-                            _ work: @escaping @Sendable (Fetcher) async throws -> AppEvent) -> Task<Void, Never> {
+                            _ work: @escaping @Sendable (Fetcher, _ onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void)
+                                async throws -> AppEvent) -> Task<Void, Never> {
         var fetcher = config.fetcher(client: client, tokens: tokens, from: .beginning)
         fetcher.includeMetadata = state.metadataWithPages
         let events = self.events
@@ -371,9 +372,16 @@ final class AppRunner {
             fetchTask?.cancel()
             fetchRun += 1
         }
+        // Work that stands in for the fetcher run (finding where a jump lands) says its retries
+        // as the run would, and they are dropped with it once another replaces it.
+        let run = stoppingRun ? fetchRun : nil
+        let onRetry: @Sendable (ChangeFeedError, Int) -> Void = { e, attempt in
+            guard run != nil else { return }
+            events.post(.fetchRetrying(AppRunner.problem(e, explain: tokens.explain), attempt: attempt), run: run)
+        }
         return Task.detached { [fetcher] in
             do {
-                events.post(try await work(fetcher))
+                events.post(try await work(fetcher, onRetry))
             } catch let e as ChangeFeedError {
                 events.post(failed(AppRunner.problem(e, explain: tokens.explain)))
             } catch {

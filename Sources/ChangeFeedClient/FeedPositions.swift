@@ -30,9 +30,7 @@ extension Fetcher {
     /// kept settled by the caller, so nothing can still appear before it.
     public func older(before boundary: FeedCursor.Start, spanHint: Int64? = nil,
                       onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in }) async throws -> OlderPage {
-        let emit: @Sendable (FetchEvent) -> Void = { event in
-            if case .retrying(let e, let attempt, _) = event { onRetry(e, attempt) }
-        }
+        let emit = Self.retries(onRetry)
         let gate = RequestGate(tokens: tokens)
         if client.apiVersion.isSequenceMode {
             var b = boundary.afterSequence
@@ -114,9 +112,7 @@ extension Fetcher {
     /// the run's retry rules.
     public func latest(onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in }) async throws
         -> (sequence: Int64?, timestamp: Timestamp?)? {
-        let answer = try await withRetries({ event in
-            if case .retrying(let e, let attempt, _) = event { onRetry(e, attempt) }
-        }) { token in try await client.latestPosition(authorization: token) }
+        let answer = try await withRetries(Self.retries(onRetry)) { token in try await client.latestPosition(authorization: token) }
         switch answer {
         case .entry(let e)?: return (e.sequence, e.timestamp)
         case .undecodable(_, let bad)?: return (bad.sequence, bad.timestamp)
@@ -127,7 +123,9 @@ extension Fetcher {
     /// Where a list that starts at the entry with sequence `s` (or the first after it) begins:
     /// v1, after `s − 1`; v2, at that entry's time, read through the v1 route of the same
     /// service (v2 cannot ask for a sequence). Nil when no entry has a sequence from `s` on.
-    public func locate(sequence s: Int64) async throws -> FeedCursor.Start? {
+    /// `onRetry` hears each retry.
+    public func locate(sequence s: Int64, onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in }) async throws
+        -> FeedCursor.Start? {
         if client.apiVersion.isSequenceMode { return FeedCursor.Start(afterSequence: max(0, s - 1)) }
         var v1 = self
         v1.client = client.sibling(.v1)
@@ -135,9 +133,10 @@ extension Fetcher {
         let gate = RequestGate(tokens: tokens)
         var after = max(0, s - 1)
         // Across gaps: an empty window is not the end while /latest is further on.
-        let newest = try await v1.latest()?.sequence ?? 0
+        let newest = try await v1.latest(onRetry: onRetry)?.sequence ?? 0
+        let emit = Self.retries(onRetry)
         while after < newest {
-            let page = try await v1.fetchPage(PageQuery(offset: after, limit: v1.pageSize), gate: gate, emit: { _ in })
+            let page = try await v1.fetchPage(PageQuery(offset: after, limit: v1.pageSize), gate: gate, emit: emit)
             if let time = page.entries.first?.timestamp ?? page.unreadable.first(where: { $0.timestamp != nil })?.timestamp {
                 return FeedCursor.Start(startTime: time)
             }
@@ -148,13 +147,14 @@ extension Fetcher {
 
     /// Where a list that starts at the first entry at or after `time` begins: v2, at that
     /// time; v1, after the sequence before that entry's, found with one v2 request to the same
-    /// service (`startTime=time&limit=1`). Nil when no entry is that new.
-    public func locate(time: Timestamp) async throws -> FeedCursor.Start? {
+    /// service (`startTime=time&limit=1`). Nil when no entry is that new. `onRetry` hears each retry.
+    public func locate(time: Timestamp, onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in }) async throws
+        -> FeedCursor.Start? {
         if !client.apiVersion.isSequenceMode { return FeedCursor.Start(startTime: time) }
         var v2 = self
         v2.client = client.sibling(.v2)
         let page = try await v2.fetchPage(PageQuery(offset: 0, limit: 1, startTime: time), gate: RequestGate(tokens: tokens),
-                                          emit: { _ in })
+                                          emit: Self.retries(onRetry))
         guard let sequence = page.entries.first?.sequence ?? page.unreadable.first?.sequence else { return nil }
         return FeedCursor.Start(afterSequence: max(0, sequence - 1))
     }

@@ -148,9 +148,12 @@ public struct Fetcher: Sendable {
     /// the pages; `onRetry` hears each retry.
     public func entry(sequence: Int64, onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in })
         async throws -> ChangeFeedEntry? {
-        try await withRetries({ event in
-            if case .retrying(let e, let attempt, _) = event { onRetry(e, attempt) }
-        }) { token in try await client.entry(sequence: sequence, authorization: token) }
+        try await withRetries(Self.retries(onRetry)) { token in try await client.entry(sequence: sequence, authorization: token) }
+    }
+
+    /// The events of a request outside a run, of which its caller hears only the retries.
+    static func retries(_ onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void) -> @Sendable (FetchEvent) -> Void {
+        { event in if case .retrying(let e, let attempt, _) = event { onRetry(e, attempt) } }
     }
 
     // MARK: - v2: the settled part in small windows, the rest by time

@@ -289,6 +289,7 @@ public enum MainScreen {
         case .waiting: left = "waiting for token"
         case .fetching where state.reach.seeking != nil:
             left = state.reach.seeking == .newest ? "finding the newest entries…" : "finding where that is…"
+            if let attempt = f.retryAttempt { left += " retrying (attempt \(attempt))" }
         case .fetching:
             left = f.retryAttempt.map { "retrying (attempt \($0))" } ?? "fetching"
             if f.retryAttempt == nil, let rate = f.rate {
@@ -301,6 +302,12 @@ public enum MainScreen {
                 : state.follow.on ? "at the end, polling every \(Format.seconds(state.follow.interval))" : "idle, at the end of the feed"
         case .stopped: left = "stopped"
         }
+        // While a request is retried, what failed comes first: the counts can wait.
+        let retrying = f.phase == .fetching && f.retryAttempt != nil ? f.problem : nil
+        if let p = retrying {
+            left += " · error: \(p.message)"
+            if let hint = p.hint { left += " — \(hint)" }
+        }
         left += " · \(Format.count(state.entries.count)) loaded"
         if let latest = f.latestSequence { left += " · latest seq \(Format.count(latest))" }
         left += " · \(Format.count(f.pagesLoaded)) page\(f.pagesLoaded == 1 ? "" : "s")"
@@ -310,7 +317,7 @@ public enum MainScreen {
             left = note
         } else if let flash = state.flash {
             left = flash
-        } else if let p = f.problem {
+        } else if let p = f.problem, retrying == nil {
             left += " · error: \(p.message)"
             if let hint = p.hint { left += " — \(hint)" }
         } else if let p = state.token.problem, !state.entries.isEmpty {

@@ -291,4 +291,20 @@ func checkSafeAndInside(_ c: Canvas, _ name: String) {
         #expect(c.line(Layout.headerRows).contains("↑ loading older entries"))
         assertSnapshot(c, named: "older-loading-100x24")
     }
+
+    /// While `/latest` is asked again after a 503, finding the newest entries says so, with
+    /// the error; the run that starts after it begins clean.
+    @Test func findingTheNewestSaysItRetries() {
+        var s = browsingState(rows: 24, cols: 140)
+        s.reach.tailFirst = true
+        s.reach.newerExists = true   // the list ends before the newest (a jump's neighbourhood)
+        let effects = update(&s, .input(.key(.char("G"))))
+        #expect(effects.contains { if case .probeLatest = $0 { true } else { false } })
+        _ = update(&s, .fetchRetrying(Problem("503 Service Unavailable", hint: "The service is busy; dicomtui retries."), attempt: 2))
+        let status = MainScreen.render(s, theme: Theme(color: false)).line(24 - 2)
+        #expect(status.contains("finding the newest entries… retrying (attempt 2)"), "\(status)")
+        #expect(status.contains("error: 503 Service Unavailable"), "\(status)")
+        _ = update(&s, .latestProbed(sequence: 40, timestamp: nil, generation: s.reach.generation))
+        #expect(s.fetch.retryAttempt == nil && s.fetch.problem == nil)
+    }
 }

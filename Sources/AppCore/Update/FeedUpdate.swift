@@ -4,6 +4,7 @@ import FeedModel
 func startRun(_ state: inout AppState, from point: FeedCursor.Start) -> [Effect] {
     state.fetch.phase = .fetching
     state.fetch.problem = nil
+    state.fetch.retryAttempt = nil
     state.fetch.runStart = point
     state.reach.bounded = false
     return [.startFetching(point)]
@@ -14,6 +15,7 @@ func startRun(_ state: inout AppState, from point: FeedCursor.Start) -> [Effect]
 func startNeighbourhood(_ state: inout AppState, from point: FeedCursor.Start) -> [Effect] {
     state.fetch.phase = .fetching
     state.fetch.problem = nil
+    state.fetch.retryAttempt = nil
     state.fetch.runStart = point
     state.reach.bounded = true
     state.reach.newerExists = false

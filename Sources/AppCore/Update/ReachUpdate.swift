@@ -24,6 +24,7 @@ func seek(_ target: SeekTarget, _ state: inout AppState) -> [Effect] {
         state.reach.seeking = .newest
         state.fetch.phase = .fetching
         state.fetch.problem = nil
+        state.fetch.retryAttempt = nil
         return [.probeLatest(generation: generation)]
     case .first:
         return jump(to: .beginning, olderExists: false, select: .first, &state)
@@ -35,6 +36,7 @@ func seek(_ target: SeekTarget, _ state: inout AppState) -> [Effect] {
         state.reach.seeking = target
         state.fetch.phase = .fetching
         state.fetch.problem = nil
+        state.fetch.retryAttempt = nil
         return [.locate(target, generation: generation)]
     }
 }
@@ -143,6 +145,7 @@ func locateFailed(_ problem: Problem, generation: Int, _ state: inout AppState) 
     state.reach.seeking = nil
     state.fetch.phase = .stopped
     state.fetch.problem = problem
+    state.fetch.retryAttempt = nil
     state.fetch.stoppedForToken = problem.needsToken
     return []
 }
