@@ -299,8 +299,10 @@ final class AppRunner {
             }
         case .searchOlder(let boundary, let spanHint, let generation):
             searchTask?.cancel()
+            // The search streams the feed past: many pages a read, several in flight.
             searchTask = background(failed: { .searchFailed($0, generation: generation) }) { fetcher, _ in
-                let older = try await fetcher.older(before: boundary, spanHint: spanHint)
+                let older = try await fetcher.olderBatch(before: boundary, spanHint: spanHint,
+                                                         pages: Fetcher.searchBatchPages(metadata: fetcher.includeMetadata))
                 return .searchRead(entries: older.entries, unreadable: older.unreadable, boundary: older.boundary,
                                    nextSpan: older.nextSpan, generation: generation)
             }

@@ -1,4 +1,5 @@
 import FeedModel
+import Synchronization
 
 /// Entries just before what the list holds, for scrolling up from the newest entries.
 public struct OlderPage: Sendable, Equatable {
@@ -158,4 +159,128 @@ extension Fetcher {
         guard let sequence = page.entries.first?.sequence ?? page.unreadable.first?.sequence else { return nil }
         return FeedCursor.Start(afterSequence: max(0, sequence - 1))
     }
+}
+
+extension Fetcher {
+    /// Many pages of rows just before `boundary` at once, several requests in flight (the
+    /// whole-feed search streams the feed past this way): about `pages` pages, in feed order,
+    /// and where they begin. What `older` reads one request at a time, this reads through the
+    /// run's pipeline.
+    ///
+    /// - **v1**: the sequences `(b − pages·limit, b]` below `boundary.afterSequence` = `b`, in
+    ///   sequence windows (`SequenceSchedule`, its last window ending at `b`).
+    /// - **v2**: the half-open window `[T − span, T)` below `boundary.startTime` = `T`, in small
+    ///   windows (`WindowSchedule`, every `offset` within `maxOffset`). `span` starts from
+    ///   `spanHint` (a page's worth) times `pages`; a first page that shows the rows far denser
+    ///   narrows it before the range is read, and an empty range widens it.
+    public func olderBatch(before boundary: FeedCursor.Start, spanHint: Int64? = nil, pages: Int = 25,
+                           onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in }) async throws -> OlderPage {
+        let pages = max(1, pages)
+        let gate = RequestGate(tokens: tokens)
+        let emit = Self.retries(onRetry)
+        if client.apiVersion.isSequenceMode {
+            let b = boundary.afterSequence
+            guard b > 0 else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
+            let lo = max(0, b - Int64(pages) * Int64(pageSize))
+            let read = try await collect(SequenceSchedule(after: lo, latest: b, limit: pageSize, includeMetadata: includeMetadata,
+                                                          exactEnd: true), gate: gate, onRetry: onRetry)
+            return OlderPage(entries: read.entries, unreadable: read.unreadable,
+                             boundary: lo == 0 ? nil : FeedCursor.Start(afterSequence: lo))
+        }
+
+        guard let boundaryTime = boundary.startTime else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
+        let first = try await fetchPage(PageQuery(offset: 0, limit: 1, includeMetadata: false, endTime: boundaryTime),
+                                        gate: gate, emit: emit)
+        guard first.rows > 0 else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
+        let floor = first.entries.first?.timestamp ?? first.unreadable.first?.timestamp
+        // Ranges of about `part` rows, newest first, until `wanted` rows: the feed's density
+        // swings by tens of times within a day, so each range is sized from the one before
+        // it, and a range the first page shows far denser is narrowed before it is read.
+        let wanted = pages * pageSize
+        let part = Double(min(pages, 20) * pageSize)
+        var span = Self.ticks(Double(max(WindowSchedule.minSpan, spanHint ?? 60 * Timestamp.ticksPerSecond)) * part / Double(pageSize))
+        var end = boundaryTime
+        var entries: [ChangeFeedEntry] = []
+        var unreadable: [UnreadableEntry] = []
+        var rounds = 0
+        while entries.count + unreadable.count < wanted, rounds < 40 {
+            rounds += 1
+            var start: Timestamp? = end.adding(ticks: -span)
+            if let floor, let s = start, s <= floor { start = nil }
+            let head = try await fetchPage(PageQuery(offset: 0, limit: pageSize, includeMetadata: false, startTime: start, endTime: end),
+                                           gate: gate, emit: emit)
+            if head.rows >= pageSize, let s = start, let z = head.lastTime?.time, span > WindowSchedule.minSpan {
+                let perRow = Double(max(1, z.ticks - s.ticks)) / Double(head.rows)
+                if Double(span) / perRow > 2 * part {
+                    span = max(WindowSchedule.minSpan, Self.ticks(perRow * part))
+                    continue
+                }
+            }
+            var rows = head.rows
+            if head.rows > 0 {
+                // The first page says how dense the range is where it starts: its windows go out at once.
+                let upTo = head.rows < pageSize ? end.ticks : head.lastTime?.time.ticks ?? end.ticks
+                let rate = start.map { Double(head.rows) / Double(max(1, upTo - $0.ticks)) }
+                let read = try await collect(WindowSchedule(start: start, end: end, limit: pageSize, maxOffset: maxOffset,
+                                                            includeMetadata: includeMetadata, rate: rate),
+                                             firstAlone: rate == nil, gate: gate, onRetry: onRetry)
+                // Older rows go in front (the unreadable ones keep their place among the entries).
+                unreadable = read.unreadable + unreadable.map { u in var u = u; u.afterEntries += read.entries.count; return u }
+                entries = read.entries + entries
+                rows = read.entries.count + read.unreadable.count
+            }
+            guard let s = start else {
+                return OlderPage(entries: entries, unreadable: unreadable, boundary: nil, nextSpan: Self.ticks(Double(span) / part * Double(pageSize)))
+            }
+            end = s
+            // The next range: sized for `part` rows at this one's density (at most four times as wide).
+            span = max(WindowSchedule.minSpan, Self.ticks(min(Double(span) * 4, Double(span) * part / Double(max(1, rows)))))
+        }
+        return OlderPage(entries: entries, unreadable: unreadable, boundary: FeedCursor.Start(startTime: end),
+                         nextSpan: Self.ticks(Double(span) / part * Double(pageSize)))
+    }
+
+    /// Pages a read of the whole-feed search takes: many, so that the requests in flight
+    /// outweigh the few each read makes alone; fewer with metadata, which makes rows large.
+    public static func searchBatchPages(metadata: Bool) -> Int { metadata ? 10 : 100 }
+
+    /// A span in ticks from a product in doubles, capped before it could overflow.
+    static func ticks(_ value: Double) -> Int64 { Int64(max(1, min(Double(Int64.max / 8), value))) }
+
+    /// Every page of `schedule`, through the pipeline, as one list (the unreadable elements
+    /// placed among the entries of all its pages).
+    private func collect<Schedule: PageSchedule>(_ schedule: Schedule, firstAlone: Bool = true, gate: RequestGate,
+                                                 onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void) async throws
+        -> (entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) {
+        let pages = PageCollector()
+        var progress = ProgressCounter(sequenceMode: client.apiVersion.isSequenceMode, latest: nil, base: 0, limit: pageSize, openEnded: false)
+        var fetcher = self
+        fetcher.maxRows = nil
+        fetcher.onProgress = nil
+        try await fetcher.pipeline(schedule, gate: gate, progress: &progress, firstAlone: firstAlone) { event in
+            switch event {
+            case .page(let entries, let unreadable): pages.add(entries, unreadable)
+            case .retrying(let e, let attempt, _): onRetry(e, attempt)
+            default: break
+            }
+        }
+        return pages.value
+    }
+}
+
+/// Pages as the pipeline hands them over, into one list.
+private final class PageCollector: Sendable {
+    private let rows = Mutex<(entries: [ChangeFeedEntry], unreadable: [UnreadableEntry])>(([], []))
+
+    func add(_ entries: [ChangeFeedEntry], _ unreadable: [UnreadableEntry]) {
+        rows.withLock { r in
+            for var u in unreadable {
+                u.afterEntries += r.entries.count
+                r.unreadable.append(u)
+            }
+            r.entries += entries
+        }
+    }
+
+    var value: (entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) { rows.withLock { $0 } }
 }

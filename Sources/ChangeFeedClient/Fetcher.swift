@@ -322,14 +322,15 @@ public struct Fetcher: Sendable {
     /// (`parallel`, or adaptive), and hands the pages over strictly in the schedule's order:
     /// what `emit` receives is the same as with `parallel = 1`, also when requests are retried.
     /// The first page is requested alone, so that a one-page feed or a request the service
-    /// refuses costs one request, not several.
+    /// refuses costs one request, not several (unless `firstAlone` is false: the caller has
+    /// read there already).
     ///
     /// The controller hears every answer: each page (clean, with how long it took; see the
     /// controller for when it counts as latency-bound) and each retry of a 429, 503, timeout
     /// or reset (congestion). It only ever changes how many requests `topUp` keeps going:
     /// requests already sent are not withdrawn.
-    private func pipeline<Schedule: PageSchedule>(_ schedule: Schedule, gate: RequestGate, progress: inout ProgressCounter,
-                                                  _ emit: @Sendable (FetchEvent) -> Void) async throws {
+    func pipeline<Schedule: PageSchedule>(_ schedule: Schedule, gate: RequestGate, progress: inout ProgressCounter,
+                                          firstAlone: Bool = true, _ emit: @Sendable (FetchEvent) -> Void) async throws {
         var schedule = schedule
         guard !schedule.isComplete else { return }
         var controller = ConcurrencyController(pinned: parallel)
@@ -349,7 +350,7 @@ public struct Fetcher: Sendable {
             var retried: Set<Int> = []   // requests retried and not done: their time says nothing
 
             // The first page goes alone; after it, `width` requests in flight or waiting in the buffer.
-            func ahead() -> Int { handed == 0 ? 1 : controller.width }
+            func ahead() -> Int { handed == 0 && firstAlone ? 1 : controller.width }
 
             // The page to hand over next is always asked for, whatever the width: the pages
             // waiting in the buffer (of later windows) wait for it, and the width may have

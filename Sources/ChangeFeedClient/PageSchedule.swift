@@ -41,12 +41,16 @@ struct SequenceSchedule: PageSchedule {
     let includeMetadata: Bool
     /// The last sequence to read (what `/latest` reported).
     let last: Int64
+    /// The last window ends at `last` (a range of the feed) rather than a whole `limit` past
+    /// the window before (a run, which takes the rows that committed past `/latest` meanwhile).
+    let exactEnd: Bool
     private var next = 0
 
-    init(after base: Int64, latest: Int64?, limit: Int, includeMetadata: Bool) {
+    init(after base: Int64, latest: Int64?, limit: Int, includeMetadata: Bool, exactEnd: Bool = false) {
         self.base = base
         self.limit = limit
         self.includeMetadata = includeMetadata
+        self.exactEnd = exactEnd
         last = latest ?? base
         let span = max(0, (latest ?? 0) - base)
         windows = Int((span + Int64(limit) - 1) / Int64(limit))
@@ -54,7 +58,9 @@ struct SequenceSchedule: PageSchedule {
 
     mutating func nextRequest(key: Int) -> PageQuery? {
         guard key < windows else { return nil }
-        return PageQuery(offset: base + Int64(key) * Int64(limit), limit: limit, includeMetadata: includeMetadata)
+        let offset = base + Int64(key) * Int64(limit)
+        let limit = exactEnd ? Int(min(Int64(self.limit), last - offset)) : self.limit
+        return PageQuery(offset: offset, limit: limit, includeMetadata: includeMetadata)
     }
 
     var nextKey: Int? { next < windows ? next : nil }
@@ -130,14 +136,22 @@ struct WindowSchedule: PageSchedule {
     /// The shortest window: 1 ms.
     static let minSpan: Int64 = 10_000
 
-    init(start: Timestamp?, end: Timestamp, limit: Int, maxOffset: Int64, includeMetadata: Bool) {
+    /// `rate`: rows per tick the caller already knows near `start` (from a page it read there):
+    /// the windows are planned from `start` at once, with no first page alone to measure it.
+    init(start: Timestamp?, end: Timestamp, limit: Int, maxOffset: Int64, includeMetadata: Bool, rate: Double? = nil) {
         self.limit = limit
         self.maxOffset = max(0, maxOffset)
         self.includeMetadata = includeMetadata
         self.end = end
         targetRows = max(Double(limit), Double(self.maxOffset) / 2)
-        windows = [Window(start: start, skip: 0, end: end, maxPages: 1, allowed: 1, resume: .init(start: start), isLast: true)]
-        plannedTo = end
+        if let start, let rate, rate > 0, start < end {
+            windows = []
+            plannedTo = start
+            self.rate = rate
+        } else {
+            windows = [Window(start: start, skip: 0, end: end, maxPages: 1, allowed: 1, resume: .init(start: start), isLast: true)]
+            plannedTo = end
+        }
     }
 
     /// Pages a window skipping `skip` rows may request without an offset past `maxOffset`

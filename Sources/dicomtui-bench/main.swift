@@ -6,6 +6,7 @@
 //     dicomtui-bench page-stage decode|ingest|write FILE [--times N]
 //     dicomtui-bench ui-keys --keys SPEC [--entries N] [--rows R] [--cols C]
 //     dicomtui-bench ui-memory [--entries N]
+//     dicomtui-bench search-scan [--seconds S] [--latency MS] [--pages N] [--parallel N]
 //
 // memory: heap bytes per entry for a million entries held the way the UI holds them
 //         (EntryStore) against the plain [ChangeFeedEntry] array (the peer).
@@ -280,6 +281,14 @@ if args.first == "ui-keys" {
     let rows = Int(option("--rows", in: &args) ?? "40") ?? 40
     let cols = Int(option("--cols", in: &args) ?? "120") ?? 120
     uiKeys(entries: entries ?? 1_000_000, spec: spec, screenRows: rows, screenCols: cols)
+    exit(0)
+}
+if args.first == "search-scan" {
+    let seconds = Double(option("--seconds", in: &args) ?? "10") ?? 10
+    let latency = Int(option("--latency", in: &args) ?? "50") ?? 50
+    let pages = Int(option("--pages", in: &args) ?? "\(Fetcher.searchBatchPages(metadata: false))") ?? 100
+    let parallel = option("--parallel", in: &args).flatMap { Int($0) }
+    try await searchScan(seconds: seconds, latency: latency, pages: pages, parallel: parallel)
     exit(0)
 }
 if args.first == "ui-memory" {

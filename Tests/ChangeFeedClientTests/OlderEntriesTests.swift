@@ -68,3 +68,42 @@ import Testing
         }
     }
 }
+
+/// The whole-feed search reads older rows many pages at a time, several in flight
+/// (`Fetcher.olderBatch`): back to the feed's first entry it is exactly the feed before the
+/// boundary, with every v2 `offset` within `maxOffset`, in far fewer rounds than `older`.
+@Suite struct OlderBatchTests {
+    @Test(arguments: [(APIVersion.v1, 20, 4), (.v1, 100, 1), (.v2, 20, 4), (.v2, 200, 16)])
+    func batchesBackToTheStartAreTheFeedBeforeTheBoundary(version: APIVersion, pageSize: Int, parallel: Int) async throws {
+        var options = EmulatorOptions(entries: 2_500, seed: 45, auth: .bearerToken("t"))
+        options.dataset.shape = .realistic
+        options.dataset.unreadableShare = 0.01
+        try await withFeed(options, version: version) { feed in
+            let truth = version == .v2 ? v2Truth(feed.store) : feed.store.allEntries()
+            let cut = truth[2_200]
+            let boundary = version == .v2 ? FeedCursor.Start(startTime: cut.timestamp) : FeedCursor.Start(afterSequence: cut.sequence - 1)
+            let expected = version == .v2 ? truth.filter { $0.timestamp < cut.timestamp } : truth.filter { $0.sequence < cut.sequence }
+            var fetcher = feed.fetcher(pageSize: pageSize)
+            fetcher.parallel = parallel
+            fetcher.maxOffset = Int64(pageSize) * 3
+            var entries: [ChangeFeedEntry] = []
+            var unreadable: [Int64?] = []
+            var before: FeedCursor.Start? = boundary
+            var hint: Int64?
+            var batches = 0
+            while let b = before, batches < 500 {
+                let read = try await fetcher.olderBatch(before: b, spanHint: hint, pages: 5)
+                entries = read.entries + entries
+                unreadable = read.unreadable.map(\.sequence) + unreadable
+                before = read.boundary
+                hint = read.nextSpan ?? hint
+                batches += 1
+            }
+            let broken = Set(expected.filter(\.isUnreadable).map(\.sequence))
+            expectSameEntries(entries, expected.filter { !broken.contains($0.sequence) })
+            #expect(Set(unreadable.compactMap { $0 }) == broken)
+            #expect(batches < expected.count / (pageSize * 5) * 4 + 20, "\(batches) batches for \(expected.count) rows")
+            if version == .v2 { #expect(feed.server.requestLog.largestV2Offset <= Int64(pageSize) * 3) }
+        }
+    }
+}

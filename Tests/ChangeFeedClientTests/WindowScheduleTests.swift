@@ -75,8 +75,8 @@ import Testing
     /// `width` in flight (cut to 1 now and then, as congestion does, and back); returns the
     /// sequences handed over and every query sent.
     static func drive(_ feed: Rows, start: Timestamp?, end: Timestamp, limit: Int, maxOffset: Int64, width: Int,
-                      seed: UInt64, brokenEvery: Int64? = nil) -> (handed: [Int64], queries: [PageQuery]) {
-        var schedule = WindowSchedule(start: start, end: end, limit: limit, maxOffset: maxOffset, includeMetadata: false)
+                      seed: UInt64, brokenEvery: Int64? = nil, rate: Double? = nil) -> (handed: [Int64], queries: [PageQuery]) {
+        var schedule = WindowSchedule(start: start, end: end, limit: limit, maxOffset: maxOffset, includeMetadata: false, rate: rate)
         var rng = SplitMix64(seed: seed)
         var inFlight: [(Int, PageQuery)] = []
         var buffer: [Int: Fetcher.PageResult] = [:]
@@ -125,7 +125,10 @@ import Testing
         let end = Timestamp(ticks: seed % 3 == 0 ? feed.rows.last!.ticks + 1 : feed.rows[feed.rows.count * 4 / 5].ticks)
         let truth = feed.answer(PageQuery(offset: 0, limit: Int.max, startTime: start, endTime: end)).map(\.sequence)
 
-        let run = Self.drive(feed, start: start, end: end, limit: limit, maxOffset: maxOffset, width: 1 + seed % 9, seed: s)
+        // A density known beforehand (the search's ranges), right or far off, now and then.
+        let span = Double(feed.rows.last!.ticks - feed.rows.first!.ticks)
+        let rate: Double? = seed % 4 == 1 ? Double(feed.rows.count) / span * [0.05, 1, 20][seed % 3] : nil
+        let run = Self.drive(feed, start: start, end: end, limit: limit, maxOffset: maxOffset, width: 1 + seed % 9, seed: s, rate: rate)
 
         #expect(run.handed == truth)
         // The only offsets past the bound: more rows than the bound at one timestamp.
