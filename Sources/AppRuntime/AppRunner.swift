@@ -19,6 +19,8 @@ public struct RunConfiguration: SettingsCarrier, Sendable {
     /// Where to start (a saved position, or the window's start).
     public var origin: FeedCursor.Start = .beginning
     public var originNote: String?
+    /// Where the last run on this service stopped, and when (`'` goes there).
+    public var saved: SavedPosition?
     /// Open at the newest entries (the default) instead of reading from `origin` on.
     public var tailFirst = false
     /// About how much memory the list may take (`--memory`).
@@ -93,6 +95,7 @@ final class AppRunner {
         state.reach.tailFirst = config.tailFirst
         state.reach.maxRows = Reach.rows(forMegabytes: config.memoryMegabytes)
         state.flash = config.originNote
+        state.reach.saved = config.saved
         state.metadataWithPages = config.includeMetadata
         state.follow.interval = config.followInterval
         state.follow.on = config.follow

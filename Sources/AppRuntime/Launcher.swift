@@ -53,13 +53,14 @@ struct Session {
            let (point, savedAt) = positions.position(for: endpoint.baseURL, o.apiVersion) {
             let from = point.startTime.map { "from \(Format.dateTime($0, in: config.timeZone))" }
                 ?? "after sequence \(Format.count(point.afterSequence))"
+            config.saved = SavedPosition(point: point, savedAt: savedAt)
             if o.resume {
                 config.origin = point
                 config.originNote = "Continuing \(from), where the run of "
                     + "\(Format.dateTime(savedAt, in: config.timeZone)) stopped; --from-start loads the whole feed."
             } else {
                 config.originNote = "The newest entries. The run of \(Format.dateTime(savedAt, in: config.timeZone)) "
-                    + "stopped \(from): dicomtui --resume continues there, or : and its sequence or time."
+                    + "stopped \(from): ' goes there (or dicomtui --resume at start)."
             }
         }
         return Session(config: config, issuer: service.issuer, client: service.client, positions: positions)

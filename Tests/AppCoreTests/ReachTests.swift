@@ -299,3 +299,32 @@ extension ReachTests {
                 == [.loadOlder(before: FeedCursor.Start(afterSequence: 999_850), spanHint: nil, generation: 1)])
     }
 }
+
+extension ReachTests {
+    /// `'` (or `:saved`) goes to where the last run stopped: v1 the entry after its sequence,
+    /// v2 its time, reading only that neighbourhood.
+    @Test(arguments: [APIVersion.v1, .v2])
+    func theSavedPositionIsAKeyAway(version: APIVersion) {
+        var (s, _) = Self.tailFirst(version)
+        _ = update(&s, .latestProbed(sequence: 1_000_000, timestamp: time(1_000_000), generation: 1))
+        _ = update(&s, .pageLoaded(entries: makeEntries(999_001...1_000_000), unreadable: []))
+        _ = update(&s, .caughtUp)
+        #expect(update(&s, key(.char("'"))).isEmpty)
+        #expect(s.flash?.hasPrefix("No saved position") == true)
+
+        let point = version == .v1 ? FeedCursor.Start(afterSequence: 400_000) : FeedCursor.Start(startTime: time(400_000))
+        s.reach.saved = SavedPosition(point: point, savedAt: t0.addingTimeInterval(-86_400))
+        let effects = update(&s, key(.char("'")))
+        #expect(effects == [.fetchNeighbourhood(point, rows: s.reach.neighbourhood)])
+        #expect(s.flash?.hasPrefix("Where the run of ") == true && s.reach.olderExists)
+        #expect(s.reach.select == (version == .v1 ? .sequence(400_001) : .time(time(400_000))))
+
+        // The prompt's word for it.
+        _ = update(&s, key(.char("G")))
+        _ = update(&s, .latestProbed(sequence: 1_000_000, timestamp: time(1_000_000), generation: s.reach.generation))
+        var typed = update(&s, key(.char(":")))
+        for c in "saved" { typed += update(&s, key(.char(c))) }
+        typed += update(&s, key(.enter))
+        #expect(typed.contains(.fetchNeighbourhood(point, rows: s.reach.neighbourhood)))
+    }
+}

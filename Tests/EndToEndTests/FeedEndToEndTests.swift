@@ -163,10 +163,14 @@ struct ResumeEndToEndTests {
         #expect(server.store.count == before + 7)
 
         // Without --resume it opens at the newest entries (this feed is small: all of it) and
-        // offers the saved position.
+        // offers the saved position: ' goes there (selects it among the rows loaded, or starts
+        // the list again there and reads that neighbourhood).
         try tmux.run("clear; \(command); echo EXIT=$?")
-        try await tmux.waitFor(text: "--resume continues there")
+        try await tmux.waitFor(text: "' goes there")
         try await tmux.waitFor(text: "\(formatted(server.store.count)) loaded")
+        try tmux.keys("'")
+        try await tmux.waitFor(text: "Where the run of ")
+        try await tmux.waitFor(text: "idle, at the end of the feed")
         try tmux.keys("q")
         try await tmux.waitFor(text: "EXIT=0")
 

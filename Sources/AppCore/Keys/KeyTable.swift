@@ -21,6 +21,7 @@ public enum KeyTable {
         B([.char("G"), .end], .list(.move(.last)), "newest entry"),
         B([.char(":")], .list(.seek), label: ":", "go to a sequence or a time (:123456, :2026-11-20 14:00, :-2h)",
           bar: .text("go to")),
+        B([.char("'")], .list(.goSaved), label: "'", "go to where the last run stopped (its saved position)"),
         // R and M work in the detail view too, but they are about the list.
         B([.char("R")], .everywhere(.reload), label: "R", "reload / re-read states",
           bar: .text("reload", wayOut: "load again")),
@@ -51,7 +52,7 @@ public enum KeyTable {
         B([.escape], .seekPrompt(.cancel), label: "Esc", "cancel", bar: .text("cancel")),
         B([.ctrl("u")], .seekPrompt(.clearText), label: "Ctrl-u", "clear text"),
         B([.backspace, .delete], .seekPrompt(.deleteBack), "delete the last character (with none left, cancel)"),
-        B([], nil, label: "123456 · 2026-11-20 14:00 · 2026-11-20 · -2h · first · newest", "what to type"),
+        B([], nil, label: "123456 · 2026-11-20 14:00 · 2026-11-20 · -2h · first · newest · saved", "what to type"),
     ]
 
     public static let detail: [KeyBinding] = [

@@ -56,6 +56,16 @@ public enum SeekTarget: Sendable, Equatable {
 /// - a **jump** (`g`, `G`, `:`) starts the list again where it lands, reading only that
 ///   neighbourhood (`neighbourhood` rows); newer ones are read as the view comes near the end
 ///   (`newerExists`), and once the end of the feed is reached, follow mode works there.
+/// Where a run stopped reading, as saved for the next session (`PositionStore`).
+public struct SavedPosition: Sendable, Equatable {
+    public var point: FeedCursor.Start
+    public var savedAt: Date
+    public init(point: FeedCursor.Start, savedAt: Date) { self.point = point; self.savedAt = savedAt }
+
+    /// The jump that lands there: v1 the first entry after the sequence, v2 the time.
+    public var target: SeekTarget { point.startTime.map { .time($0) } ?? .sequence(point.afterSequence + 1) }
+}
+
 public struct Reach: Sendable, Equatable {
     /// Open at the newest entries; false: read from `origin` on (a saved position, `--from-start`,
     /// a time window).
@@ -106,6 +116,8 @@ public struct Reach: Sendable, Equatable {
     public var spanHint: Int64?
     /// Counts jumps: a read of older entries answers for the jump that asked for it.
     public var generation = 0
+    /// Where the last run on this service stopped (`'` goes there); nil: none saved.
+    public var saved: SavedPosition?
     /// The newest entry as `/latest` said (for the position in the whole feed).
     public var newestSequence: Int64?
     public var newestTime: Timestamp?

@@ -5,6 +5,8 @@ public enum ListAction: Hashable, Sendable {
     case move(Motion), open, filter, clearFilter, copy
     /// `:`: go to a sequence or a time.
     case seek
+    /// `'`: go to where the last run stopped.
+    case goSaved
 }
 
 /// The list's keys (`KeyTable.list`).
@@ -12,6 +14,7 @@ func handleList(_ action: ListAction, _ state: inout AppState) -> [Effect] {
     switch action {
     case .move(let motion): return moveList(motion, &state)
     case .seek: state.seekPrompt = ""
+    case .goSaved: return goToSaved(&state)
     case .open: return openDetail(&state)
     case .filter:
         var f = state.filter ?? FilterState(anchor: state.selectedStoreIndex)

@@ -317,6 +317,19 @@ private func firstRowUnsettled(_ state: AppState) -> Bool {
     return state.entries.timestamp(at: 0) > settled
 }
 
+/// `'` (or `:saved`): where the last run on this service stopped, as saved when it quit.
+func goToSaved(_ state: inout AppState) -> [Effect] {
+    guard let saved = state.reach.saved else {
+        state.flash = state.isDemo ? "No saved position: --demo saves none."
+            : "No saved position for this service yet: dicomtui saves where reading stopped when it quits."
+        return []
+    }
+    state.reach.select = nil
+    let effects = seek(saved.target, &state)
+    state.flash = "Where the run of \(Format.dateTime(saved.savedAt, in: state.timeZone)) stopped."
+    return effects
+}
+
 // MARK: - The `:` prompt
 
 /// What the `:` prompt's keys do (bound in `KeyTable.seekPrompt`).
@@ -331,6 +344,7 @@ func handleSeekPrompt(_ action: SeekPromptAction, _ state: inout AppState) -> [E
     switch action {
     case .go:
         state.seekPrompt = nil
+        if text.trimmingCharacters(in: .whitespaces).lowercased() == "saved" { return goToSaved(&state) }
         switch SeekTarget.parse(text, now: state.now, zone: state.timeZone) {
         case .success(let target):
             state.reach.select = nil
