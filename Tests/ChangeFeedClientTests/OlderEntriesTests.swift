@@ -2,6 +2,7 @@
 import Emulator
 import FeedModel
 import Foundation
+import Synchronization
 import Testing
 
 /// Reading older entries before the list's first (`Fetcher.older`), again and again until the
@@ -106,4 +107,40 @@ import Testing
             if version == .v2 { #expect(feed.server.requestLog.largestV2Offset <= Int64(pageSize) * 3) }
         }
     }
+
+    /// Answers that fail now and then (503, resets, a cut body) are tried again inside the
+    /// batch: the rows are still exactly the feed's, each once.
+    @Test(arguments: [APIVersion.v1, .v2])
+    func faultsInsideABatchAreRetried(version: APIVersion) async throws {
+        var options = EmulatorOptions(entries: 1_500, seed: 46, auth: .bearerToken("t"))
+        options.dataset.shape = .realistic
+        try await withFeed(options, version: version) { feed in
+            let truth = version == .v2 ? v2Truth(feed.store) : feed.store.allEntries()
+            let cut = truth[1_400]
+            let boundary = version == .v2 ? FeedCursor.Start(startTime: cut.timestamp) : FeedCursor.Start(afterSequence: cut.sequence - 1)
+            let expected = version == .v2 ? truth.filter { $0.timestamp < cut.timestamp } : truth.filter { $0.sequence < cut.sequence }
+            feed.server.faults.every(4, .status(503), target: .page)
+            feed.server.faults.enqueue(.reset, times: 2, target: .page)
+            feed.server.faults.enqueue(.truncatedBody, times: 1, target: .page)
+            var fetcher = feed.fetcher(pageSize: 25)
+            fetcher.parallel = 4
+            fetcher.backoffBase = 0.001
+            fetcher.backoffCap = 0.005
+            let retries = Mutex(0)
+            var entries: [ChangeFeedEntry] = []
+            var before: FeedCursor.Start? = boundary
+            var hint: Int64?
+            var batches = 0
+            while let b = before, batches < 500 {
+                let read = try await fetcher.olderBatch(before: b, spanHint: hint, pages: 8) { _, _ in retries.withLock { $0 += 1 } }
+                entries = read.entries + entries
+                before = read.boundary
+                hint = read.nextSpan ?? hint
+                batches += 1
+            }
+            expectSameEntries(entries, expected)
+            #expect(retries.withLock { $0 } > 0, "the faults were met and retried")
+        }
+    }
 }
+
