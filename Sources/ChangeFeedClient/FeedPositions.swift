@@ -200,6 +200,8 @@ extension Fetcher {
         let part = Double(min(pages, 20) * pageSize)
         var span = Self.ticks(Double(max(WindowSchedule.minSpan, spanHint ?? 60 * Timestamp.ticksPerSecond)) * part / Double(pageSize))
         var end = boundaryTime
+        // One controller for every range of the read: the width learnt in one goes on in the next.
+        var controller = ConcurrencyController(pinned: parallel)
         var entries: [ChangeFeedEntry] = []
         var unreadable: [UnreadableEntry] = []
         var rounds = 0
@@ -223,7 +225,7 @@ extension Fetcher {
                 let rate = start.map { Double(head.rows) / Double(max(1, upTo - $0.ticks)) }
                 let read = try await collect(WindowSchedule(start: start, end: end, limit: pageSize, maxOffset: maxOffset,
                                                             includeMetadata: includeMetadata, rate: rate),
-                                             firstAlone: rate == nil, gate: gate, onRetry: onRetry)
+                                             firstAlone: rate == nil, controller: &controller, gate: gate, onRetry: onRetry)
                 // Older rows go in front (the unreadable ones keep their place among the entries).
                 unreadable = read.unreadable + unreadable.map { u in var u = u; u.afterEntries += read.entries.count; return u }
                 entries = read.entries + entries
@@ -252,12 +254,19 @@ extension Fetcher {
     private func collect<Schedule: PageSchedule>(_ schedule: Schedule, firstAlone: Bool = true, gate: RequestGate,
                                                  onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void) async throws
         -> (entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) {
+        var controller = ConcurrencyController(pinned: parallel)
+        return try await collect(schedule, firstAlone: firstAlone, controller: &controller, gate: gate, onRetry: onRetry)
+    }
+
+    private func collect<Schedule: PageSchedule>(_ schedule: Schedule, firstAlone: Bool, controller: inout ConcurrencyController,
+                                                 gate: RequestGate, onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void)
+        async throws -> (entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) {
         let pages = PageCollector()
         var progress = ProgressCounter(sequenceMode: client.apiVersion.isSequenceMode, latest: nil, base: 0, limit: pageSize, openEnded: false)
         var fetcher = self
         fetcher.maxRows = nil
         fetcher.onProgress = nil
-        try await fetcher.pipeline(schedule, gate: gate, progress: &progress, firstAlone: firstAlone) { event in
+        try await fetcher.pipeline(schedule, gate: gate, progress: &progress, firstAlone: firstAlone, controller: &controller) { event in
             switch event {
             case .page(let entries, let unreadable): pages.add(entries, unreadable)
             case .retrying(let e, let attempt, _): onRetry(e, attempt)

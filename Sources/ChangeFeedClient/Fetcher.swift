@@ -331,9 +331,17 @@ public struct Fetcher: Sendable {
     /// requests already sent are not withdrawn.
     func pipeline<Schedule: PageSchedule>(_ schedule: Schedule, gate: RequestGate, progress: inout ProgressCounter,
                                           firstAlone: Bool = true, _ emit: @Sendable (FetchEvent) -> Void) async throws {
+        var controller = ConcurrencyController(pinned: parallel)
+        try await pipeline(schedule, gate: gate, progress: &progress, firstAlone: firstAlone, controller: &controller, emit)
+    }
+
+    /// The same, with a controller that goes on from where an earlier pipeline of the same
+    /// reader left it (what it learnt of the service is kept from one range to the next).
+    func pipeline<Schedule: PageSchedule>(_ schedule: Schedule, gate: RequestGate, progress: inout ProgressCounter,
+                                          firstAlone: Bool, controller: inout ConcurrencyController,
+                                          _ emit: @Sendable (FetchEvent) -> Void) async throws {
         var schedule = schedule
         guard !schedule.isComplete else { return }
-        var controller = ConcurrencyController(pinned: parallel)
         let quietRefusals = self.quietRefusals
         let onProgress = self.onProgress
         let (stream, channel) = AsyncStream.makeStream(of: Message.self)
