@@ -169,11 +169,13 @@ extension Fetcher {
     ///
     /// - **v1**: the sequences `(b − pages·limit, b]` below `boundary.afterSequence` = `b`, in
     ///   sequence windows (`SequenceSchedule`, its last window ending at `b`).
-    /// - **v2**: the half-open window `[T − span, T)` below `boundary.startTime` = `T`, in small
-    ///   windows (`WindowSchedule`, every `offset` within `maxOffset`). `span` starts from
-    ///   `spanHint` (a page's worth) times `pages`; a first page that shows the rows far denser
-    ///   narrows it before the range is read, and an empty range widens it.
-    public func olderBatch(before boundary: FeedCursor.Start, spanHint: Int64? = nil, pages: Int = 25,
+    /// - **v2**: half-open ranges `[T − span, T)` below `boundary.startTime` = `T`, newest first,
+    ///   each sized for about 20 pages (from `spanHint`, a page's worth of time, then from the
+    ///   density of the range before), until about `pages` pages are read. A range whose first
+    ///   page shows it far denser is narrowed before it is read, an empty one widens the next;
+    ///   each is read in small windows (`WindowSchedule`, every `offset` within `maxOffset`),
+    ///   one concurrency controller for them all.
+    public func olderBatch(before boundary: FeedCursor.Start, spanHint: Int64? = nil, pages: Int = 100,
                            onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in }) async throws -> OlderPage {
         let pages = max(1, pages)
         let gate = RequestGate(tokens: tokens)
@@ -182,8 +184,10 @@ extension Fetcher {
             let b = boundary.afterSequence
             guard b > 0 else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
             let lo = max(0, b - Int64(pages) * Int64(pageSize))
+            var controller = ConcurrencyController(pinned: parallel)
             let read = try await collect(SequenceSchedule(after: lo, latest: b, limit: pageSize, includeMetadata: includeMetadata,
-                                                          exactEnd: true), gate: gate, onRetry: onRetry)
+                                                          exactEnd: true), firstAlone: true, controller: &controller,
+                                         gate: gate, onRetry: onRetry)
             return OlderPage(entries: read.entries, unreadable: read.unreadable,
                              boundary: lo == 0 ? nil : FeedCursor.Start(afterSequence: lo))
         }
@@ -251,13 +255,6 @@ extension Fetcher {
 
     /// Every page of `schedule`, through the pipeline, as one list (the unreadable elements
     /// placed among the entries of all its pages).
-    private func collect<Schedule: PageSchedule>(_ schedule: Schedule, firstAlone: Bool = true, gate: RequestGate,
-                                                 onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void) async throws
-        -> (entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) {
-        var controller = ConcurrencyController(pinned: parallel)
-        return try await collect(schedule, firstAlone: firstAlone, controller: &controller, gate: gate, onRetry: onRetry)
-    }
-
     private func collect<Schedule: PageSchedule>(_ schedule: Schedule, firstAlone: Bool, controller: inout ConcurrencyController,
                                                  gate: RequestGate, onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void)
         async throws -> (entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) {

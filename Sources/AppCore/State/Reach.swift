@@ -47,15 +47,6 @@ public enum SeekTarget: Sendable, Equatable {
     }
 }
 
-/// How much of the feed the list holds, and how it grows (issue 14). The list is one stretch of
-/// the feed, in feed order, from `AppState.origin` on:
-/// - it opens at the **newest entries** (`tailFirst`): `/latest` says where the feed ends, and the
-///   first read starts a little before that (a small feed is read whole);
-/// - **older entries** are loaded a page at a time when the view comes near the list's start
-///   (`olderExists`), and the list's start moves back with them;
-/// - a **jump** (`g`, `G`, `:`) starts the list again where it lands, reading only that
-///   neighbourhood (`neighbourhood` rows); newer ones are read as the view comes near the end
-///   (`newerExists`), and once the end of the feed is reached, follow mode works there.
 /// Where a run stopped reading, as saved for the next session (`PositionStore`).
 public struct SavedPosition: Sendable, Equatable {
     public var point: FeedCursor.Start
@@ -66,6 +57,15 @@ public struct SavedPosition: Sendable, Equatable {
     public var target: SeekTarget { point.startTime.map { .time($0) } ?? .sequence(point.afterSequence + 1) }
 }
 
+/// How much of the feed the list holds, and how it grows (issue 14). The list is one stretch of
+/// the feed, in feed order, from `AppState.origin` on:
+/// - it opens at the **newest entries** (`tailFirst`): `/latest` says where the feed ends, and the
+///   first read starts a little before that (a small feed is read whole);
+/// - **older entries** are loaded a page at a time when the view comes near the list's start
+///   (`olderExists`), and the list's start moves back with them;
+/// - a **jump** (`g`, `G`, `:`) starts the list again where it lands, reading only that
+///   neighbourhood (`neighbourhood` rows); newer ones are read as the view comes near the end
+///   (`newerExists`), and once the end of the feed is reached, follow mode works there.
 public struct Reach: Sendable, Equatable {
     /// Open at the newest entries; false: read from `origin` on (a saved position, `--from-start`,
     /// a time window).

@@ -254,10 +254,8 @@ func keepWithinBudget(_ state: inout AppState) {
     trim(end, keeping: keep, &state)
 }
 
-/// Lets go of the rows at `end` down to `keep` (or as near as the view allows); false when
-/// none can go there.
-@discardableResult
-private func trim(_ end: Reach.End, keeping keep: Int, _ state: inout AppState) -> Bool {
+/// Lets go of the rows at `end` down to `keep`, or as near as the view allows (maybe none).
+private func trim(_ end: Reach.End, keeping keep: Int, _ state: inout AppState) {
     let store = state.entries
     let count = store.count
     let byTime = store.order == .time
@@ -268,8 +266,8 @@ private func trim(_ end: Reach.End, keeping keep: Int, _ state: inout AppState) 
         let firstShown = state.visibleCount == 0 ? count : state.storeIndex(atVisible: min(state.top, state.visibleCount - 1))
         var cut = min(count - keep, firstShown - ahead)
         if byTime { while cut > 0, cut < count, store.timestamp(at: cut) == store.timestamp(at: cut - 1) { cut -= 1 } }
-        guard cut > 0, cut < count else { return false }
-        if let settled = state.cursor.settled, store.timestamp(at: cut - 1) >= settled { return false }
+        guard cut > 0, cut < count else { return }
+        if let settled = state.cursor.settled, store.timestamp(at: cut - 1) >= settled { return }
         let boundary = byTime ? FeedCursor.Start(startTime: store.timestamp(at: cut))
             : FeedCursor.Start(afterSequence: store.sequence(at: cut - 1))
         state.keepRows(cut..<count)
@@ -277,13 +275,13 @@ private func trim(_ end: Reach.End, keeping keep: Int, _ state: inout AppState) 
         state.reach.olderExists = true
         state.reach.dropped += cut
     case .newest:
-        guard state.fetch.phase != .fetching else { return false }
+        guard state.fetch.phase != .fetching else { return }
         let selected = state.selectedStoreIndex ?? 0
         let lastShown = state.visibleCount == 0 ? 0
             : state.storeIndex(atVisible: min(state.visibleCount - 1, max(state.selected, state.top + state.listRows - 1) + ahead))
         var cut = max(keep, selected + 1, lastShown + 1)
         if byTime { while cut < count, store.timestamp(at: cut) == store.timestamp(at: cut - 1) { cut += 1 } }
-        guard cut < count else { return false }
+        guard cut < count else { return }
         let last = cut - 1
         let after = byTime ? FeedCursor.Start(startTime: store.timestamp(at: last))
             : FeedCursor.Start(afterSequence: store.sequence(at: last))
@@ -299,7 +297,6 @@ private func trim(_ end: Reach.End, keeping keep: Int, _ state: inout AppState) 
         }
         state.reach.dropped += count - cut
     }
-    return true
 }
 
 /// v2: how long the loaded rows take for a page of 200, the first guess for a window of older rows.
