@@ -33,10 +33,7 @@ import Testing
         var options = EmulatorOptions(entries: 2_500, seed: 44, auth: .bearerToken("t"))
         options.dataset.shape = .realistic
         try await withFeed(options, version: version) { feed in
-            let truth = version == .v2 ? v2Truth(feed.store) : feed.store.allEntries()
-            let cut = truth[2_000]
-            let boundary = version == .v2 ? FeedCursor.Start(startTime: cut.timestamp) : FeedCursor.Start(afterSequence: cut.sequence - 1)
-            let expected = version == .v2 ? truth.filter { $0.timestamp < cut.timestamp } : truth.filter { $0.sequence < cut.sequence }
+            let (boundary, expected) = cut(feed, version, at: 2_000)
             let (rows, calls) = try await Self.readBack(feed.fetcher(pageSize: pageSize), from: boundary)
             expectSameEntries(rows, expected)
             #expect(calls < expected.count / pageSize * 4 + 20, "\(calls) reads for \(expected.count) rows")
@@ -74,32 +71,38 @@ import Testing
 /// (`Fetcher.olderBatch`): back to the feed's first entry it is exactly the feed before the
 /// boundary, with every v2 `offset` within `maxOffset`, in far fewer rounds than `older`.
 @Suite struct OlderBatchTests {
+    /// Batches back from `boundary` to the feed's first entry: the entries, the sequences of
+    /// the unreadable elements, and how many batches it took.
+    static func readBack(_ fetcher: Fetcher, from boundary: FeedCursor.Start, pages: Int,
+                         onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void = { _, _ in }) async throws
+        -> (entries: [ChangeFeedEntry], unreadable: [Int64?], batches: Int) {
+        var entries: [ChangeFeedEntry] = []
+        var unreadable: [Int64?] = []
+        var before: FeedCursor.Start? = boundary
+        var hint: Int64?
+        var batches = 0
+        while let b = before, batches < 500 {
+            let read = try await fetcher.olderBatch(before: b, spanHint: hint, pages: pages, onRetry: onRetry)
+            entries = read.entries + entries
+            unreadable = read.unreadable.map(\.sequence) + unreadable
+            before = read.boundary
+            hint = read.nextSpan ?? hint
+            batches += 1
+        }
+        return (entries, unreadable, batches)
+    }
+
     @Test(arguments: [(APIVersion.v1, 20, 4), (.v1, 100, 1), (.v2, 20, 4), (.v2, 200, 16)])
     func batchesBackToTheStartAreTheFeedBeforeTheBoundary(version: APIVersion, pageSize: Int, parallel: Int) async throws {
         var options = EmulatorOptions(entries: 2_500, seed: 45, auth: .bearerToken("t"))
         options.dataset.shape = .realistic
         options.dataset.unreadableShare = 0.01
         try await withFeed(options, version: version) { feed in
-            let truth = version == .v2 ? v2Truth(feed.store) : feed.store.allEntries()
-            let cut = truth[2_200]
-            let boundary = version == .v2 ? FeedCursor.Start(startTime: cut.timestamp) : FeedCursor.Start(afterSequence: cut.sequence - 1)
-            let expected = version == .v2 ? truth.filter { $0.timestamp < cut.timestamp } : truth.filter { $0.sequence < cut.sequence }
+            let (boundary, expected) = cut(feed, version, at: 2_200)
             var fetcher = feed.fetcher(pageSize: pageSize)
             fetcher.parallel = parallel
             fetcher.maxOffset = Int64(pageSize) * 3
-            var entries: [ChangeFeedEntry] = []
-            var unreadable: [Int64?] = []
-            var before: FeedCursor.Start? = boundary
-            var hint: Int64?
-            var batches = 0
-            while let b = before, batches < 500 {
-                let read = try await fetcher.olderBatch(before: b, spanHint: hint, pages: 5)
-                entries = read.entries + entries
-                unreadable = read.unreadable.map(\.sequence) + unreadable
-                before = read.boundary
-                hint = read.nextSpan ?? hint
-                batches += 1
-            }
+            let (entries, unreadable, batches) = try await Self.readBack(fetcher, from: boundary, pages: 5)
             let broken = Set(expected.filter(\.isUnreadable).map(\.sequence))
             expectSameEntries(entries, expected.filter { !broken.contains($0.sequence) })
             #expect(Set(unreadable.compactMap { $0 }) == broken)
@@ -115,10 +118,7 @@ import Testing
         var options = EmulatorOptions(entries: 1_500, seed: 46, auth: .bearerToken("t"))
         options.dataset.shape = .realistic
         try await withFeed(options, version: version) { feed in
-            let truth = version == .v2 ? v2Truth(feed.store) : feed.store.allEntries()
-            let cut = truth[1_400]
-            let boundary = version == .v2 ? FeedCursor.Start(startTime: cut.timestamp) : FeedCursor.Start(afterSequence: cut.sequence - 1)
-            let expected = version == .v2 ? truth.filter { $0.timestamp < cut.timestamp } : truth.filter { $0.sequence < cut.sequence }
+            let (boundary, expected) = cut(feed, version, at: 1_400)
             feed.server.faults.every(4, .status(503), target: .page)
             feed.server.faults.enqueue(.reset, times: 2, target: .page)
             feed.server.faults.enqueue(.truncatedBody, times: 1, target: .page)
@@ -127,20 +127,19 @@ import Testing
             fetcher.backoffBase = 0.001
             fetcher.backoffCap = 0.005
             let retries = Mutex(0)
-            var entries: [ChangeFeedEntry] = []
-            var before: FeedCursor.Start? = boundary
-            var hint: Int64?
-            var batches = 0
-            while let b = before, batches < 500 {
-                let read = try await fetcher.olderBatch(before: b, spanHint: hint, pages: 8) { _, _ in retries.withLock { $0 += 1 } }
-                entries = read.entries + entries
-                before = read.boundary
-                hint = read.nextSpan ?? hint
-                batches += 1
-            }
+            let (entries, _, _) = try await Self.readBack(fetcher, from: boundary, pages: 8) { _, _ in retries.withLock { $0 += 1 } }
             expectSameEntries(entries, expected)
             #expect(retries.withLock { $0 } > 0, "the faults were met and retried")
         }
     }
 }
 
+/// Where a list that begins at the feed's row `index` (in the version's order) begins, and the
+/// rows before it.
+func cut(_ feed: Feed, _ version: APIVersion, at index: Int) -> (boundary: FeedCursor.Start, before: [EmulatedEntry]) {
+    let truth = version == .v2 ? v2Truth(feed.store) : feed.store.allEntries()
+    let row = truth[index]
+    return version == .v2
+        ? (FeedCursor.Start(startTime: row.timestamp), truth.filter { $0.timestamp < row.timestamp })
+        : (FeedCursor.Start(afterSequence: row.sequence - 1), truth.filter { $0.sequence < row.sequence })
+}
