@@ -83,3 +83,25 @@ public struct UnreadableEntry: Error, Sendable, Equatable {
         self.reason = reason; self.afterEntries = afterEntries; self.raw = raw
     }
 }
+
+/// Walks a page's elements in the order the service sent them: `entry` for each readable entry
+/// (with its index among the entries), `unreadable` for each element that did not decode, in
+/// its place (`afterEntries`), with the index of the entry that follows it (`entries.count`
+/// after the last). `unreadable` is in page order, as the decoder gives it.
+@inlinable
+public func walkPage(_ entries: [ChangeFeedEntry], _ unreadable: [UnreadableEntry],
+                     entry: (Int, ChangeFeedEntry) throws -> Void,
+                     unreadable onUnreadable: (UnreadableEntry, _ nextEntry: Int) throws -> Void) rethrows {
+    var next = 0
+    for (i, e) in entries.enumerated() {
+        while next < unreadable.count, unreadable[next].afterEntries <= i {
+            try onUnreadable(unreadable[next], i)
+            next += 1
+        }
+        try entry(i, e)
+    }
+    while next < unreadable.count {
+        try onUnreadable(unreadable[next], entries.count)
+        next += 1
+    }
+}

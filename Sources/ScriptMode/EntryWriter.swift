@@ -78,12 +78,8 @@ public struct EntryWriter {
 
     /// A page: its entries and the elements that did not decode, each where it stood.
     public mutating func page(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], into out: inout [UInt8]) {
-        var bad = unreadable[...]
-        for (i, e) in entries.enumerated() {
-            while let u = bad.first, u.afterEntries <= i { self.unreadable(u, into: &out); bad = bad.dropFirst() }
-            entry(e, into: &out)
-        }
-        for u in bad { self.unreadable(u, into: &out) }
+        walkPage(entries, unreadable, entry: { _, e in entry(e, into: &out) },
+                 unreadable: { u, _ in self.unreadable(u, into: &out) })
     }
 
     /// What goes before a record: in a JSON array, the separator (each element on a line of its own).

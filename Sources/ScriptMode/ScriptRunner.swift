@@ -194,33 +194,28 @@ final class FeedSession: Sendable {
             spare = []
             out.removeAll(keepingCapacity: true)
             var fresh: [UnreadableEntry] = []
-            var bad = unreadable[...]
             let room = { (written: Int) in limit.map { written < $0 } ?? true }
-            for i in 0...entries.count {
-                while let u = bad.first, u.afterEntries <= i {
-                    bad = bad.dropFirst()
-                    let new: Bool
-                    if let seq = u.sequence {
-                        new = cursor.read(sequence: seq, timestamp: u.timestamp)
-                    } else {
-                        if seenWithoutSequence.count > 10_000 { seenWithoutSequence.removeAll() }
-                        new = seenWithoutSequence.insert(u.raw ?? "\(u.reason) \(u.sopInstanceUid ?? "")").inserted
-                    }
-                    guard new, room(written) else { continue }
-                    unreadableCount += 1
-                    fresh.append(u)
-                    if !skipUnreadable {
-                        writer.unreadable(u, into: &out)
-                        written += 1
-                    }
-                }
-                guard i < entries.count else { break }
-                let e = entries[i]
+            walkPage(entries, unreadable, entry: { _, e in
                 // A row read before (the tail read again) is not written again.
-                guard cursor.read(sequence: e.sequence, timestamp: e.timestamp), room(written) else { continue }
+                guard cursor.read(sequence: e.sequence, timestamp: e.timestamp), room(written) else { return }
                 writer.entry(e, into: &out)
                 written += 1
-            }
+            }, unreadable: { u, _ in
+                let new: Bool
+                if let seq = u.sequence {
+                    new = cursor.read(sequence: seq, timestamp: u.timestamp)
+                } else {
+                    if seenWithoutSequence.count > 10_000 { seenWithoutSequence.removeAll() }
+                    new = seenWithoutSequence.insert(u.raw ?? "\(u.reason) \(u.sopInstanceUid ?? "")").inserted
+                }
+                guard new, room(written) else { return }
+                unreadableCount += 1
+                fresh.append(u)
+                if !skipUnreadable {
+                    writer.unreadable(u, into: &out)
+                    written += 1
+                }
+            })
             return (out, fresh, !room(written))
         }
     }

@@ -94,12 +94,8 @@ func searchRead(_ entries: [ChangeFeedEntry], unreadable: [UnreadableEntry], bou
     s.before = boundary
     // The page as a store of its own, for the filter's matcher.
     var page = EntryStore(order: s.found.order)
-    var bad = unreadable[...]
-    for (i, e) in entries.enumerated() {
-        while let u = bad.first, u.afterEntries <= i { page.insert(unreadable: u, at: page.count); bad = bad.dropFirst() }
-        page.append(e, summary: e.metadata.map(RowSummary.init(metadata:)) ?? RowSummary())
-    }
-    for u in bad { page.insert(unreadable: u, at: page.count) }
+    walkPage(entries, unreadable, entry: { _, e in page.append(e, summary: e.metadata.map(RowSummary.init(metadata:)) ?? RowSummary()) },
+             unreadable: { u, _ in page.insert(unreadable: u, at: page.count) })
     s.examined += page.count
     let matcher = page.matcher(for: s.query)
     var front = EntryStore(order: s.found.order)

@@ -177,23 +177,18 @@ public struct AppState: Sendable, Equatable {
         origin = newOrigin
         cursor.lowerFloor(to: newOrigin)
         var front = EntryStore(order: entries.order)
-        var bad = unreadable[...]
         var read: [(Int64, Timestamp?)] = []
-        for i in 0...page.count {
-            while let u = bad.first, u.afterEntries <= i {
-                bad = bad.dropFirst()
-                if let seq = u.sequence {
-                    if entries.position(ofSequence: seq) != nil { continue }
-                    read.append((seq, u.timestamp))
-                }
-                front.insert(unreadable: u, at: front.count)
-            }
-            guard i < page.count else { break }
-            let e = page[i]
-            if entries.position(ofSequence: e.sequence) != nil { continue }
+        walkPage(page, unreadable, entry: { _, e in
+            guard entries.position(ofSequence: e.sequence) == nil else { return }
             read.append((e.sequence, e.timestamp))
             front.append(e, summary: summary(e))
-        }
+        }, unreadable: { u, _ in
+            if let seq = u.sequence {
+                guard entries.position(ofSequence: seq) == nil else { return }
+                read.append((seq, u.timestamp))
+            }
+            front.insert(unreadable: u, at: front.count)
+        })
         // Newest first: each row then lands next to rows already known above it, so a gap
         // the cursor sees among them is one the page has (read oldest first, the rows of the
         // page still to come would look like a gap, and a settled one could be closed).
@@ -299,16 +294,9 @@ public struct AppState: Sendable, Equatable {
     public mutating func merge(_ page: [ChangeFeedEntry], unreadable: [UnreadableEntry], inferStates: Bool = false,
                                summary: (ChangeFeedEntry) -> RowSummary = { _ in RowSummary() }) -> Int {
         let before = entries.count
-        var bad = unreadable[...]
         /// The row of the page's previous element: where an element without a place of its own goes.
         var previous: Int?
-        for i in 0...page.count {
-            while let u = bad.first, u.afterEntries <= i {
-                bad = bad.dropFirst()
-                previous = place(u, after: previous, nextInPage: i < page.count ? page[i] : nil)
-            }
-            guard i < page.count else { break }
-            let e = page[i]
+        walkPage(page, unreadable, entry: { _, e in
             cursor.read(sequence: e.sequence, timestamp: e.timestamp)
             if let row = entries.position(ofSequence: e.sequence) {
                 if !entries.isUnreadable(at: row) {
@@ -319,7 +307,7 @@ public struct AppState: Sendable, Equatable {
                     let s = summary(e)
                     if !s.isEmpty { entries.setSummary(s, at: row) }
                     previous = row
-                    continue
+                    return
                 }
                 // A good read of an element that did not decode before.
                 removeRow(at: row)
@@ -338,7 +326,9 @@ public struct AppState: Sendable, Equatable {
             entries.insert(e, at: at, summary: summary(e))
             rowInserted(at: at)
             previous = at
-        }
+        }, unreadable: { u, next in
+            previous = place(u, after: previous, nextInPage: next < page.count ? page[next] : nil)
+        })
         let added = entries.count - before
         filterNewRows()
         return added
