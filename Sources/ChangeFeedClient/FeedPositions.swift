@@ -51,14 +51,12 @@ extension Fetcher {
         }
 
         guard var end = boundary.startTime else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
-        // The feed's first entry: nothing is older.
-        let first = try await fetchPage(PageQuery(offset: 0, limit: 1, includeMetadata: false, endTime: end), gate: gate, emit: emit)
-        guard first.rows > 0 else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
-        let floor = first.entries.first?.timestamp ?? first.unreadable.first?.timestamp
+        guard let floor = try await feedStart(before: end, gate: gate, emit: emit) else {
+            return OlderPage(entries: [], unreadable: [], boundary: nil)
+        }
         var span = max(WindowSchedule.minSpan, spanHint ?? 60 * Timestamp.ticksPerSecond)
         for _ in 0..<40 {
-            var start: Timestamp? = end.adding(ticks: -span)
-            if let floor, let s = start, s <= floor { start = nil }
+            let start = Self.rangeStart(before: end, span: span, feedStart: floor)
             let head = try await fetchPage(PageQuery(offset: 0, limit: pageSize, includeMetadata: includeMetadata,
                                                      startTime: start, endTime: end), gate: gate, emit: emit)
             if head.rows == 0 {
@@ -80,25 +78,19 @@ extension Fetcher {
                 continue
             }
             // The whole window, by time from where the first page ended.
-            var entries = head.entries
-            var unreadable = head.unreadable
+            var read = Rows(head.entries, head.unreadable)
             var page = head
             var at = TimeResume(start: start)
             while page.rows >= pageSize {
                 at.advance(over: page)
                 page = try await fetchPage(PageQuery(offset: at.skip, limit: pageSize, includeMetadata: includeMetadata,
                                                      startTime: at.start, endTime: end), gate: gate, emit: emit)
-                for var u in page.unreadable {
-                    u.afterEntries += entries.count
-                    unreadable.append(u)
-                }
-                entries += page.entries
+                read.append(Rows(page.entries, page.unreadable))
             }
-            let rows = entries.count + unreadable.count
             // (In doubles, capped before it becomes a number of ticks again: a wide empty span
             // times a page would not fit.)
-            let next = Int64(min(Double(Int64.max / 8), Double(span) * Double(pageSize) / Double(max(1, rows))))
-            return OlderPage(entries: entries, unreadable: unreadable,
+            let next = Self.ticks(Double(span) * Double(pageSize) / Double(max(1, read.count)))
+            return OlderPage(entries: read.entries, unreadable: read.unreadable,
                              boundary: start.map { FeedCursor.Start(startTime: $0) },
                              nextSpan: max(WindowSchedule.minSpan, min(next, span > Int64.max / 8 ? span : span * 4)))
         }
@@ -193,10 +185,9 @@ extension Fetcher {
         }
 
         guard let boundaryTime = boundary.startTime else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
-        let first = try await fetchPage(PageQuery(offset: 0, limit: 1, includeMetadata: false, endTime: boundaryTime),
-                                        gate: gate, emit: emit)
-        guard first.rows > 0 else { return OlderPage(entries: [], unreadable: [], boundary: nil) }
-        let floor = first.entries.first?.timestamp ?? first.unreadable.first?.timestamp
+        guard let floor = try await feedStart(before: boundaryTime, gate: gate, emit: emit) else {
+            return OlderPage(entries: [], unreadable: [], boundary: nil)
+        }
         // Ranges of about `part` rows, newest first, until `wanted` rows: the feed's density
         // swings by tens of times within a day, so each range is sized from the one before
         // it, and a range the first page shows far denser is narrowed before it is read.
@@ -206,13 +197,11 @@ extension Fetcher {
         var end = boundaryTime
         // One controller for every range of the read: the width learnt in one goes on in the next.
         var controller = ConcurrencyController(pinned: parallel)
-        var entries: [ChangeFeedEntry] = []
-        var unreadable: [UnreadableEntry] = []
+        var gathered = Rows()
         var rounds = 0
-        while entries.count + unreadable.count < wanted, rounds < 40 {
+        while gathered.count < wanted, rounds < 40 {
             rounds += 1
-            var start: Timestamp? = end.adding(ticks: -span)
-            if let floor, let s = start, s <= floor { start = nil }
+            let start = Self.rangeStart(before: end, span: span, feedStart: floor)
             let head = try await fetchPage(PageQuery(offset: 0, limit: pageSize, includeMetadata: false, startTime: start, endTime: end),
                                            gate: gate, emit: emit)
             if head.rows >= pageSize, let s = start, let z = head.lastTime?.time, span > WindowSchedule.minSpan {
@@ -230,25 +219,43 @@ extension Fetcher {
                 let read = try await collect(WindowSchedule(start: start, end: end, limit: pageSize, maxOffset: maxOffset,
                                                             includeMetadata: includeMetadata, rate: rate),
                                              firstAlone: rate == nil, controller: &controller, gate: gate, onRetry: onRetry)
-                // Older rows go in front (the unreadable ones keep their place among the entries).
-                unreadable = read.unreadable + unreadable.map { u in var u = u; u.afterEntries += read.entries.count; return u }
-                entries = read.entries + entries
-                rows = read.entries.count + read.unreadable.count
+                // Older rows go in front.
+                gathered = read.appending(gathered)
+                rows = read.count
             }
             guard let s = start else {
-                return OlderPage(entries: entries, unreadable: unreadable, boundary: nil, nextSpan: Self.ticks(Double(span) / part * Double(pageSize)))
+                return OlderPage(entries: gathered.entries, unreadable: gathered.unreadable, boundary: nil,
+                                 nextSpan: Self.ticks(Double(span) / part * Double(pageSize)))
             }
             end = s
             // The next range: sized for `part` rows at this one's density (at most four times as wide).
             span = max(WindowSchedule.minSpan, Self.ticks(min(Double(span) * 4, Double(span) * part / Double(max(1, rows)))))
         }
-        return OlderPage(entries: entries, unreadable: unreadable, boundary: FeedCursor.Start(startTime: end),
+        return OlderPage(entries: gathered.entries, unreadable: gathered.unreadable, boundary: FeedCursor.Start(startTime: end),
                          nextSpan: Self.ticks(Double(span) / part * Double(pageSize)))
     }
 
     /// Pages a read of the whole-feed search takes: many, so that the requests in flight
     /// outweigh the few each read makes alone; fewer with metadata, which makes rows large.
     public static func searchBatchPages(metadata: Bool) -> Int { metadata ? 10 : 100 }
+
+    /// Whether any entry is older than `end`, and the time of the feed's first entry (`.some(nil)`:
+    /// one is, its time unknown): a v2 range that would begin at or before it begins at the
+    /// feed's start instead (no `startTime`).
+    private func feedStart(before end: Timestamp, gate: RequestGate,
+                           emit: @Sendable (FetchEvent) -> Void) async throws -> Timestamp?? {
+        let first = try await fetchPage(PageQuery(offset: 0, limit: 1, includeMetadata: false, endTime: end), gate: gate, emit: emit)
+        guard first.rows > 0 else { return nil }
+        return .some(first.entries.first?.timestamp ?? first.unreadable.first?.timestamp)
+    }
+
+    /// Where the range of `span` ticks before `end` begins: nil, the feed's start, when that is
+    /// no later than the feed's first entry.
+    static func rangeStart(before end: Timestamp, span: Int64, feedStart: Timestamp?) -> Timestamp? {
+        let start = end.adding(ticks: -span)
+        if let first = feedStart, start <= first { return nil }
+        return start
+    }
 
     /// A span in ticks from a product in doubles, capped before it could overflow.
     static func ticks(_ value: Double) -> Int64 { Int64(max(1, min(Double(Int64.max / 8), value))) }
@@ -257,36 +264,47 @@ extension Fetcher {
     /// placed among the entries of all its pages).
     private func collect<Schedule: PageSchedule>(_ schedule: Schedule, firstAlone: Bool, controller: inout ConcurrencyController,
                                                  gate: RequestGate, onRetry: @escaping @Sendable (ChangeFeedError, Int) -> Void)
-        async throws -> (entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) {
-        let pages = PageCollector()
+        async throws -> Rows {
+        let pages = Mutex(Rows())
         var progress = ProgressCounter(sequenceMode: client.apiVersion.isSequenceMode, latest: nil, base: 0, limit: pageSize, openEnded: false)
         var fetcher = self
         fetcher.maxRows = nil
         fetcher.onProgress = nil
         try await fetcher.pipeline(schedule, gate: gate, progress: &progress, firstAlone: firstAlone, controller: &controller) { event in
             switch event {
-            case .page(let entries, let unreadable): pages.add(entries, unreadable)
+            case .page(let entries, let unreadable): pages.withLock { $0.append(Rows(entries, unreadable)) }
             case .retrying(let e, let attempt, _): onRetry(e, attempt)
             default: break
             }
         }
-        return pages.value
+        return pages.withLock { $0 }
     }
 }
 
-/// Pages as the pipeline hands them over, into one list.
-private final class PageCollector: Sendable {
-    private let rows = Mutex<(entries: [ChangeFeedEntry], unreadable: [UnreadableEntry])>(([], []))
+/// Rows of several pages as one list, in feed order: the entries, and the elements that did not
+/// decode, each placed among all the entries (`afterEntries`).
+struct Rows: Sendable {
+    private(set) var entries: [ChangeFeedEntry]
+    private(set) var unreadable: [UnreadableEntry]
 
-    func add(_ entries: [ChangeFeedEntry], _ unreadable: [UnreadableEntry]) {
-        rows.withLock { r in
-            for var u in unreadable {
-                u.afterEntries += r.entries.count
-                r.unreadable.append(u)
-            }
-            r.entries += entries
-        }
+    init(_ entries: [ChangeFeedEntry] = [], _ unreadable: [UnreadableEntry] = []) {
+        self.entries = entries
+        self.unreadable = unreadable
     }
 
-    var value: (entries: [ChangeFeedEntry], unreadable: [UnreadableEntry]) { rows.withLock { $0 } }
+    var count: Int { entries.count + unreadable.count }
+
+    /// `later`'s rows after these.
+    mutating func append(_ later: Rows) {
+        let before = entries.count
+        unreadable += later.unreadable.map { u in var u = u; u.afterEntries += before; return u }
+        entries += later.entries
+    }
+
+    /// These rows, then `later`'s.
+    func appending(_ later: Rows) -> Rows {
+        var all = self
+        all.append(later)
+        return all
+    }
 }
