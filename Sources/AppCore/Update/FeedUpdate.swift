@@ -12,14 +12,14 @@ func startRun(_ state: inout AppState, from point: FeedCursor.Start) -> [Effect]
 
 /// Reads a jump's neighbourhood from `point` (or newer rows after it): about
 /// `Reach.neighbourhood` rows, then the run pauses.
-func startNeighbourhood(_ state: inout AppState, from point: FeedCursor.Start) -> [Effect] {
+func startNeighbourhood(_ state: inout AppState, from point: FeedCursor.Start, rows: Int? = nil) -> [Effect] {
     state.fetch.phase = .fetching
     state.fetch.problem = nil
     state.fetch.retryAttempt = nil
     state.fetch.runStart = point
     state.reach.bounded = true
     state.reach.newerExists = false
-    return [.fetchNeighbourhood(point, rows: state.reach.neighbourhood)]
+    return [.fetchNeighbourhood(point, rows: rows ?? state.reach.neighbourhood)]
 }
 
 /// Reads the loaded range again (`R` at rest, `M`): from the list's start to the end of the feed
@@ -27,11 +27,7 @@ func startNeighbourhood(_ state: inout AppState, from point: FeedCursor.Start) -
 /// the rest of the feed is not read for it).
 func rereadLoaded(_ state: inout AppState) -> [Effect] {
     guard state.reach.bounded || state.reach.newerExists else { return startRun(&state, from: state.origin) }
-    state.fetch.phase = .fetching
-    state.fetch.problem = nil
-    state.fetch.runStart = state.origin
-    state.reach.bounded = true
-    return [.fetchNeighbourhood(state.origin, rows: max(state.reach.neighbourhood, state.entries.count))]
+    return startNeighbourhood(&state, from: state.origin, rows: max(state.reach.neighbourhood, state.entries.count))
 }
 
 /// Goes on after a stop (a new token, `R`): the jump that could not start, or the read that
