@@ -191,6 +191,10 @@ import Testing
             }
             #expect(!e.message.isEmpty)
         }
+        // Words that are no time say every form the prompt takes.
+        if case .failure(let e) = SeekTarget.parse("yesterday", now: t0, zone: zone) {
+            #expect(e.message.contains("sequence number (123456)") && e.message.contains("saved"))
+        }
     }
 
     /// Rows prepended to a filtered list: the new matches go in front, the selection stays.

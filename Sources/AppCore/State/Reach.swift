@@ -17,13 +17,16 @@ public enum SeekTarget: Sendable, Equatable {
     /// `now` (`-2h`, `-1d12h`), or `first` / `newest`.
     public static func parse(_ typed: String, now: Date, zone: TimeZone) -> Result<SeekTarget, TimeWindow.InputError> {
         let text = typed.trimmingCharacters(in: .whitespaces)
-        if text.isEmpty {
-            return .failure(TimeWindow.InputError("Type a sequence number, a time (2026-11-20 14:00) or a time back from now (-2h)."))
-        }
+        let what = "a sequence number (123456), a time (2026-11-20 14:00), a time back from now (-2h), first, newest or saved"
+        if text.isEmpty { return .failure(TimeWindow.InputError("Type \(what).")) }
         switch text.lowercased() {
         case "first", "start": return .success(.first)
         case "newest", "latest", "end", "now": return .success(.newest)
         default: break
+        }
+        // No digit at all: not a mistyped time but something else; say every form there is.
+        if !text.contains(where: \.isNumber), !text.hasPrefix("-") {
+            return .failure(TimeWindow.InputError("Go to '\(text)': type \(what)."))
         }
         if text.allSatisfy({ $0.isASCII && $0.isNumber }) {
             guard let n = Int64(text) else { return .failure(TimeWindow.InputError("'\(text)' is too large for a sequence number.")) }
