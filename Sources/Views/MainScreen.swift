@@ -302,12 +302,10 @@ public enum MainScreen {
                 : state.follow.on ? "at the end, polling every \(Format.seconds(state.follow.interval))" : "idle, at the end of the feed"
         case .stopped: left = "stopped"
         }
+        func error(_ p: Problem) -> String { " · error: \(p.message)" + (p.hint.map { " — \($0)" } ?? "") }
         // While a request is retried, what failed comes first: the counts can wait.
         let retrying = f.phase == .fetching && f.retryAttempt != nil ? f.problem : nil
-        if let p = retrying {
-            left += " · error: \(p.message)"
-            if let hint = p.hint { left += " — \(hint)" }
-        }
+        if let p = retrying { left += error(p) }
         left += " · \(Format.count(state.entries.count)) loaded"
         if let latest = f.latestSequence { left += " · latest seq \(Format.count(latest))" }
         left += " · \(Format.count(f.pagesLoaded)) page\(f.pagesLoaded == 1 ? "" : "s")"
@@ -318,8 +316,7 @@ public enum MainScreen {
         } else if let flash = state.flash {
             left = flash
         } else if let p = f.problem, retrying == nil {
-            left += " · error: \(p.message)"
-            if let hint = p.hint { left += " — \(hint)" }
+            left += error(p)
         } else if let p = state.token.problem, !state.entries.isEmpty {
             left += " · token: \(p.message)"
         }
